@@ -1,0 +1,37 @@
+# linres: one command for each job. `make help` lists them.
+SHELL := /bin/bash
+CARGO ?= cargo
+LINRES := target/release/linres
+EXPERIMENTS := $(wildcard experiments/*.yaml)
+
+.PHONY: help setup build test figures check bench lint clean-results
+
+help:
+	@echo "make setup    install the system library linres needs (libopenblas-dev) when missing"
+	@echo "make test     run the test suite"
+	@echo "make build    build the release binary target/release/linres"
+	@echo "make figures  run every experiment in experiments/ (through the cache) and plot it"
+	@echo "make check    check the paper's claims against the results (writes results/CHECKS.md)"
+	@echo "make bench    run the criterion benchmarks"
+	@echo "make lint     cargo fmt --check and cargo clippy"
+
+setup:
+	@if dpkg -s libopenblas-dev >/dev/null 2>&1; then \
+		echo "libopenblas-dev is installed"; \
+	else \
+		SUDO=""; [ "$$(id -u)" -eq 0 ] || SUDO="sudo"; \
+		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq libopenblas-dev; \
+	fi
+
+build: setup
+	$(CARGO) build --release
+
+test: setup
+	$(CARGO) test
+
+bench: setup
+	$(CARGO) bench
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings

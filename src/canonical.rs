@@ -1,0 +1,75 @@
+//! Canonical text of a JSON value, the input of every hash in linres (run ids, stream seeds).
+//!
+//! Object keys are sorted and no whitespace is written, so the text depends only on the value,
+//! never on the order in which keys were written or on serde_json's map feature flags. Numbers are
+//! printed by serde_json (shortest round-trip form for floats), so `1`, `1.0` and `1e0` in an f64
+//! field all become `1.0` once the value has passed through the typed config.
+
+use serde_json::Value;
+
+/// The canonical text of `value`.
+pub fn to_string(value: &Value) -> String {
+    let mut out = String::new();
+    write(value, &mut out);
+    out
+}
+
+fn write(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write(&map[key], out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// Lower-case hex of a byte string.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn key_order_does_not_matter() {
+        let a: Value = serde_json::from_str(r#"{"b": 1, "a": {"y": [1, 2], "x": 2.5}}"#).unwrap();
+        let b: Value = serde_json::from_str(r#"{"a": {"x": 2.5, "y": [1, 2]}, "b": 1}"#).unwrap();
+        assert_eq!(to_string(&a), r#"{"a":{"x":2.5,"y":[1,2]},"b":1}"#);
+        assert_eq!(to_string(&a), to_string(&b));
+    }
+
+    #[test]
+    fn list_order_matters_and_strings_are_escaped() {
+        assert_ne!(to_string(&json!([1, 2])), to_string(&json!([2, 1])));
+        assert_eq!(to_string(&json!({"q\"": "a\nb"})), r#"{"q\"":"a\nb"}"#);
+    }
+
+    #[test]
+    fn hex_is_lower_case() {
+        assert_eq!(hex(&[0, 15, 255]), "000fff");
+    }
+}

@@ -1,0 +1,41 @@
+//! Command-line interface: argument parsing and one module per command.
+
+mod report;
+mod train;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use linres::spec::SpecError;
+
+/// Exit code for unusable input (a bad experiment file, flag or data file).
+pub const EXIT_INPUT: u8 = 2;
+
+#[derive(Parser)]
+#[command(name = "linres", version, about = "Train deep linear ResNets and the Du & Hu linear network; measure them against the convergence theorems.", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Train(train::TrainArgs),
+}
+
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Train(args) => train::run(args),
+    }
+}
+
+/// The process exit code for an error: 2 for bad input, 1 otherwise.
+pub fn exit_code_of(e: &anyhow::Error) -> u8 {
+    let input = e.chain().any(|c| {
+        c.downcast_ref::<SpecError>().is_some()
+            || c.downcast_ref::<linres::error::ConfigError>().is_some()
+            || c.downcast_ref::<linres::error::DataError>().is_some()
+    });
+    if input { EXIT_INPUT } else { 1 }
+}

@@ -1,0 +1,249 @@
+//! Matrices stored in files: `.npy` (float64 or float32, any memory order) and `.csv` (numbers
+//! separated by commas, one row per line, an optional header line). On disk, rows are samples.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use ndarray::Array2;
+use ndarray_npy::{ReadNpyError, ReadNpyExt};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::canonical;
+use crate::error::DataError;
+
+/// A matrix file named in a config, with the blake3 digest of its bytes once resolved (the digest,
+/// not the path, enters the run id).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MatrixFile {
+    pub path: PathBuf,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blake3: Option<String>,
+}
+
+impl<'de> Deserialize<'de> for MatrixFile {
+    /// Either a path string or a map `{path, blake3}` (the resolved form).
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = MatrixFile;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a file path, or a map with `path` and `blake3`")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<MatrixFile, E> {
+                Ok(MatrixFile { path: PathBuf::from(v), blake3: None })
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<MatrixFile, M::Error> {
+                #[derive(Deserialize)]
+                #[serde(deny_unknown_fields)]
+                struct Full {
+                    path: PathBuf,
+                    blake3: Option<String>,
+                }
+                let f = Full::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Ok(MatrixFile { path: f.path, blake3: f.blake3 })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Shape and content digest of a matrix file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileDigest {
+    pub rows: usize,
+    pub cols: usize,
+    pub blake3: String,
+}
+
+/// Reads and validates the matrix at `path`, returning its shape and the blake3 hex digest of its bytes.
+pub fn digest(path: &Path) -> Result<FileDigest, DataError> {
+    let bytes = read_bytes(path)?;
+    let m = parse(path, &bytes)?;
+    Ok(FileDigest { rows: m.nrows(), cols: m.ncols(), blake3: canonical::hex(blake3::hash(&bytes).as_bytes()) })
+}
+
+/// Loads the matrix at `path` (rows as stored), checking that it is 2-D, non-empty and finite.
+pub fn load(path: &Path) -> Result<Array2<f64>, DataError> {
+    parse(path, &read_bytes(path)?)
+}
+
+fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
+    std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })
+}
+
+fn format_error(path: &Path, message: impl Into<String>) -> DataError {
+    DataError::Format { path: path.to_path_buf(), message: message.into() }
+}
+
+fn parse(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
+    let m = match path.extension().and_then(|e| e.to_str()) {
+        Some("npy") => parse_npy(path, bytes)?,
+        Some("csv") => parse_csv(path, bytes)?,
+        _ => return Err(format_error(path, "unknown file type: the extension must be .npy or .csv")),
+    };
+    if m.nrows() == 0 {
+        return Err(DataError::Empty { path: path.to_path_buf() });
+    }
+    if m.ncols() == 0 {
+        return Err(format_error(path, "the matrix has no columns"));
+    }
+    if let Some(((row, col), &value)) = m.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(DataError::NonFinite { path: path.to_path_buf(), row, col, value });
+    }
+    Ok(m)
+}
+
+fn parse_npy(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
+    match Array2::<f64>::read_npy(bytes) {
+        Ok(m) => Ok(m),
+        Err(ReadNpyError::WrongDescriptor(_)) => match Array2::<f32>::read_npy(bytes) {
+            Ok(m) => Ok(m.mapv(f64::from)),
+            Err(e) => Err(npy_error(path, e, bytes)),
+        },
+        Err(e) => Err(npy_error(path, e, bytes)),
+    }
+}
+
+fn npy_error(path: &Path, e: ReadNpyError, bytes: &[u8]) -> DataError {
+    match e {
+        ReadNpyError::WrongNdim(_, found) => {
+            format_error(path, format!("expected a 2-D array (rows are samples), found {found} dimensions"))
+        }
+        ReadNpyError::WrongDescriptor(_) => {
+            format_error(path, format!("expected dtype float64 or float32, found {}", npy_descr(bytes)))
+        }
+        other => format_error(path, format!("not a readable .npy file: {other}")),
+    }
+}
+
+/// The `descr` entry of an .npy header, for error messages.
+fn npy_descr(bytes: &[u8]) -> String {
+    let header = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]);
+    header
+        .split("'descr':")
+        .nth(1)
+        .and_then(|rest| rest.split(',').next())
+        .map(|d| d.trim().trim_matches('\'').to_string())
+        .unwrap_or_else(|| "an unknown dtype".into())
+}
+
+fn parse_csv(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
+    let mut reader =
+        csv::ReaderBuilder::new().has_headers(false).flexible(true).trim(csv::Trim::All).from_reader(bytes);
+    let mut values = Vec::new();
+    let mut cols = None;
+    let mut rows = 0;
+    for (line, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format_error(path, format!("line {}: {e}", line + 1)))?;
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let parsed: Result<Vec<f64>, _> = record.iter().map(str::parse::<f64>).collect();
+        let row = match parsed {
+            Ok(row) => row,
+            // A first line that is not numbers is a header.
+            Err(_) if line == 0 && record.iter().any(|f| f.parse::<f64>().is_err()) => continue,
+            Err(_) => {
+                let bad = record.iter().find(|f| f.parse::<f64>().is_err()).unwrap_or_default();
+                return Err(format_error(path, format!("line {}: `{bad}` is not a number", line + 1)));
+            }
+        };
+        match cols {
+            None => cols = Some(row.len()),
+            Some(c) if c != row.len() => {
+                return Err(format_error(
+                    path,
+                    format!("line {}: {} values, but earlier rows have {c}", line + 1, row.len()),
+                ));
+            }
+            _ => {}
+        }
+        values.extend(row);
+        rows += 1;
+    }
+    Array2::from_shape_vec((rows, cols.unwrap_or(0)), values).map_err(|e| format_error(path, e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+    use ndarray_npy::WriteNpyExt;
+
+    fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    }
+
+    fn npy<A: ndarray_npy::WritableElement>(m: &Array2<A>) -> Vec<u8> {
+        let mut buf = Vec::new();
+        m.write_npy(&mut buf).unwrap();
+        buf
+    }
+
+    #[test]
+    fn npy_float64_float32_and_fortran_order_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = array![[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]];
+        assert_eq!(load(&write(dir.path(), "a.npy", &npy(&m))).unwrap(), m);
+        let f = m.t().as_standard_layout().to_owned().reversed_axes();
+        assert_eq!(load(&write(dir.path(), "f.npy", &npy(&f))).unwrap(), m);
+        let m32 = m.mapv(|v| v as f32);
+        assert_eq!(load(&write(dir.path(), "b.npy", &npy(&m32))).unwrap(), m);
+    }
+
+    #[test]
+    fn npy_of_wrong_dtype_or_rank_is_rejected_with_the_reason() {
+        let dir = tempfile::tempdir().unwrap();
+        let ints = array![[1i64, 2], [3, 4]];
+        let e = load(&write(dir.path(), "i.npy", &npy(&ints))).unwrap_err().to_string();
+        assert!(e.contains("expected dtype float64 or float32, found <i8"), "{e}");
+        let mut buf = Vec::new();
+        ndarray::Array1::from(vec![1.0, 2.0]).write_npy(&mut buf).unwrap();
+        let e = load(&write(dir.path(), "v.npy", &buf)).unwrap_err().to_string();
+        assert!(e.contains("expected a 2-D array") && e.contains("found 1 dimensions"), "{e}");
+    }
+
+    #[test]
+    fn non_finite_and_empty_matrices_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = array![[1.0, f64::NAN]];
+        let e = load(&write(dir.path(), "n.npy", &npy(&m))).unwrap_err().to_string();
+        assert!(e.contains("non-finite value NaN at row 0, column 1"), "{e}");
+        let e = load(&write(dir.path(), "e.npy", &npy(&Array2::<f64>::zeros((0, 3))))).unwrap_err().to_string();
+        assert!(e.contains("no samples"), "{e}");
+        let e = load(&write(dir.path(), "inf.csv", b"1,2\n3,inf\n")).unwrap_err().to_string();
+        assert!(e.contains("non-finite value inf at row 1, column 1"), "{e}");
+    }
+
+    #[test]
+    fn csv_with_header_loads_and_ragged_rows_fail() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = write(dir.path(), "a.csv", b"x1, x2\n1, 2.5\n\n-3e0,4\n");
+        assert_eq!(load(&p).unwrap(), array![[1.0, 2.5], [-3.0, 4.0]]);
+        let e = load(&write(dir.path(), "r.csv", b"1,2\n3\n")).unwrap_err().to_string();
+        assert!(e.contains("line 2: 1 values, but earlier rows have 2"), "{e}");
+        let e = load(&write(dir.path(), "t.csv", b"1,2\n3,x\n")).unwrap_err().to_string();
+        assert!(e.contains("line 2: `x` is not a number"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_and_unknown_extension_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load(&dir.path().join("nope.npy")).unwrap_err().to_string();
+        assert!(e.contains("nope.npy: cannot read the file"), "{e}");
+        let e = load(&write(dir.path(), "a.txt", b"1")).unwrap_err().to_string();
+        assert!(e.contains("extension must be .npy or .csv"), "{e}");
+    }
+
+    #[test]
+    fn digest_reports_shape_and_changes_with_content() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = digest(&write(dir.path(), "a.csv", b"1,2,3\n4,5,6\n")).unwrap();
+        assert_eq!((a.rows, a.cols), (2, 3));
+        let b = digest(&write(dir.path(), "b.csv", b"1,2,3\n4,5,7\n")).unwrap();
+        assert_ne!(a.blake3, b.blake3);
+        assert_eq!(a.blake3.len(), 64);
+    }
+}

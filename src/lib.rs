@@ -1,0 +1,22 @@
+//! linres: training deep linear ResNets (Zou, Long & Gu, ICLR 2020) and the deep linear networks of
+//! Du & Hu (ICML 2019), with exact engines and every quantity of the two convergence theorems.
+//!
+//! Data flow: [`config`] (a validated run) → [`data`] + [`model`] → [`engine`] (one exact engine)
+//! → [`train`] (curve, theory report). The mathematics and conventions are in `THEORY.md`
+//! (`docs/THEORY.md` of the repository).
+
+use blas_src as _;
+
+pub mod canonical;
+pub mod config;
+pub mod data;
+pub mod engine;
+pub mod error;
+pub mod linalg;
+pub mod model;
+pub mod optim;
+pub mod problem;
+pub mod rng;
+pub mod spec;
+pub mod theory;
+pub mod train;

@@ -1,0 +1,131 @@
+//! Dense linear-algebra helpers on top of ndarray (BLAS) and ndarray-linalg (LAPACK).
+
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
+use ndarray_linalg::{EigValsh, Eigh, QR, SVD, UPLO};
+use rand_chacha::ChaCha8Rng;
+
+use crate::error::LinalgError;
+use crate::rng::gaussian_matrix;
+
+/// C ← α·A·B + β·C through BLAS dgemm (A: p×q, B: q×r, C: p×r; transposed views are passed as
+/// transpose flags, so no copy is made).
+#[inline]
+pub fn gemm(alpha: f64, a: &ArrayView2<f64>, b: &ArrayView2<f64>, beta: f64, c: &mut ArrayViewMut2<f64>) {
+    general_mat_mul(alpha, a, b, beta, c);
+}
+
+/// Singular values of `a` in descending order (LAPACK dgesvd, no singular vectors).
+pub fn singular_values(a: &ArrayView2<f64>) -> Result<Array1<f64>, LinalgError> {
+    if a.is_empty() {
+        return Ok(Array1::zeros(0));
+    }
+    let (_, s, _) = a.svd(false, false).map_err(|source| LinalgError { what: "singular values (dgesvd)", source })?;
+    Ok(s)
+}
+
+/// Spectral norm ‖a‖₂ = σ_max(a).
+pub fn spectral_norm(a: &ArrayView2<f64>) -> Result<f64, LinalgError> {
+    Ok(singular_values(a)?.first().copied().unwrap_or(0.0))
+}
+
+/// Smallest singular value σ_min of a p×q matrix, the min(p, q)-th singular value.
+pub fn sigma_min(a: &ArrayView2<f64>) -> Result<f64, LinalgError> {
+    Ok(singular_values(a)?.last().copied().unwrap_or(0.0))
+}
+
+/// Numerical rank of a p×q matrix from its descending singular values `s`: the number of
+/// σ_i > max(p, q)·ε·σ_max (numpy's `matrix_rank` default).
+pub fn numerical_rank(s: &Array1<f64>, rows: usize, cols: usize) -> usize {
+    let Some(&top) = s.first() else { return 0 };
+    let tol = rows.max(cols) as f64 * f64::EPSILON * top;
+    s.iter().filter(|&&v| v > tol).count()
+}
+
+/// Eigenvalues (ascending) and orthonormal eigenvectors (columns) of a symmetric matrix (dsyevd).
+pub fn symmetric_eigen(a: &ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>), LinalgError> {
+    a.eigh(UPLO::Lower).map_err(|source| LinalgError { what: "symmetric eigendecomposition (dsyev)", source })
+}
+
+/// Eigenvalues (ascending) of a symmetric matrix.
+pub fn symmetric_eigenvalues(a: &ArrayView2<f64>) -> Result<Array1<f64>, LinalgError> {
+    a.eigvalsh(UPLO::Lower).map_err(|source| LinalgError { what: "symmetric eigenvalues (dsyev)", source })
+}
+
+/// Left singular vectors U (p×p) and singular values (descending) of a p×q matrix, without the
+/// right singular vectors (so a d×n data matrix never costs an n×n allocation).
+pub fn left_singular(a: &ArrayView2<f64>) -> Result<(Array2<f64>, Array1<f64>), LinalgError> {
+    let (u, s, _) =
+        a.svd(true, false).map_err(|source| LinalgError { what: "singular value decomposition (dgesvd)", source })?;
+    Ok((u.expect("dgesvd returns U when asked"), s))
+}
+
+/// A rows×cols matrix with orthonormal columns drawn from the Haar measure (rows ≥ cols): the Q of
+/// a Gaussian matrix's QR factorisation with the signs of R's diagonal moved into Q.
+pub fn haar_orthonormal(rng: &mut ChaCha8Rng, rows: usize, cols: usize) -> Result<Array2<f64>, LinalgError> {
+    assert!(rows >= cols, "haar_orthonormal needs rows ≥ cols");
+    let g = gaussian_matrix(rng, rows, cols, 1.0);
+    let (mut q, r) = g.qr().map_err(|source| LinalgError { what: "QR factorisation (dgeqrf)", source })?;
+    for (j, mut col) in q.axis_iter_mut(Axis(1)).enumerate() {
+        if r[[j, j]] < 0.0 {
+            col.mapv_inplace(|v| -v);
+        }
+    }
+    Ok(q)
+}
+
+/// ½‖a − b‖²_F.
+pub fn half_sq_dist(a: &ArrayView2<f64>, b: &ArrayView2<f64>) -> f64 {
+    0.5 * a.iter().zip(b.iter()).map(|(x, y)| (x - y) * (x - y)).sum::<f64>()
+}
+
+/// ‖a‖²_F.
+pub fn sq_norm(a: &ArrayView2<f64>) -> f64 {
+    a.iter().map(|v| v * v).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+    use rand::SeedableRng;
+
+    #[test]
+    fn singular_values_of_a_diagonal_matrix() {
+        let a = array![[3.0, 0.0], [0.0, -4.0], [0.0, 0.0]];
+        let s = singular_values(&a.view()).unwrap();
+        assert!((s[0] - 4.0).abs() < 1e-14 && (s[1] - 3.0).abs() < 1e-14);
+        assert_eq!(numerical_rank(&s, 3, 2), 2);
+        assert!((sigma_min(&a.view()).unwrap() - 3.0).abs() < 1e-14);
+    }
+
+    #[test]
+    fn rank_ignores_rounding_level_singular_values() {
+        let s = Array1::from(vec![1.0, 1e-3, 1e-17]);
+        assert_eq!(numerical_rank(&s, 3, 3), 2);
+        assert_eq!(numerical_rank(&Array1::zeros(0), 0, 0), 0);
+    }
+
+    #[test]
+    fn haar_columns_are_orthonormal() {
+        let mut rng = ChaCha8Rng::seed_from_u64(1);
+        let q = haar_orthonormal(&mut rng, 7, 4).unwrap();
+        let g = q.t().dot(&q);
+        for i in 0..4 {
+            for j in 0..4 {
+                let expect = if i == j { 1.0 } else { 0.0 };
+                assert!((g[[i, j]] - expect).abs() < 1e-13);
+            }
+        }
+    }
+
+    #[test]
+    fn gemm_matches_a_hand_product_with_transposes() {
+        let a = array![[1.0, 2.0], [3.0, 4.0]];
+        let b = array![[5.0, 6.0], [7.0, 8.0]];
+        let mut c = Array2::from_elem((2, 2), 1.0);
+        // C ← 2·Aᵀ·B + 1·C with Aᵀ·B = [[26, 30], [38, 44]]
+        gemm(2.0, &a.t(), &b.view(), 1.0, &mut c.view_mut());
+        assert_eq!(c, array![[53.0, 61.0], [77.0, 89.0]]);
+    }
+}

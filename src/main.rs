@@ -1,0 +1,15 @@
+//! The `linres` command line. Commands live in `cmd/`; this file only reports errors.
+
+mod cmd;
+
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    match cmd::run() {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(cmd::exit_code_of(&e))
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The two networks at initialisation: the deep linear ResNet (fixed A, B; hidden W_l) and the
+//! standard deep linear network of Du & Hu.
+
+use ndarray::{Array2, s};
+
+use crate::config::{Arch, Dims, ResolvedRun, TransformConfig, TransformKind};
+use crate::data::files;
+use crate::engine::EngineKind;
+use crate::engine::chain::Chain;
+use crate::engine::reduced::reduce;
+use crate::error::{ConfigError, RunError};
+use crate::rng::{RunSeeds, gaussian_matrix};
+
+/// The fixed input and output transformations of a ResNet: A (m×d) and B (k×m).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transforms {
+    pub a: Array2<f64>,
+    pub b: Array2<f64>,
+}
+
+/// Hidden weights at initialisation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Hidden {
+    /// W_1 = … = W_L = 0 (m×m each, not allocated).
+    Zero { depth: usize, width: usize },
+    /// Explicit matrices W_1 … W_L.
+    Weights(Vec<Array2<f64>>),
+}
+
+/// A network at initialisation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Network {
+    /// f(x) = B(I+W_L)…(I+W_1)Ax.
+    Resnet { transforms: Transforms, hidden: Hidden },
+    /// f(x) = αW_L…W_1x with α = 1/√(m^{L−1}k).
+    Linear { weights: Vec<Array2<f64>>, alpha: f64 },
+}
+
+impl Transforms {
+    /// Builds A and B for `t` at width m (Gaussian ones draw A then B, row-major, from `seeds.transform`).
+    ///
+    /// identity: A = [I_d; 0], B = [I_k, 0]; modified identity: A = [I_d; 0], B = [0, I_k] (I_k in
+    /// the last k columns); gaussian: A_ij ~ N(0, σ_A²), B_ij ~ N(0, σ_B²); file: read from `.npy`.
+    /// A is then multiplied by `a_scale` and B by `b_scale`.
+    pub fn build(t: &TransformConfig, m: usize, dims: Dims, seeds: &RunSeeds) -> Result<Transforms, RunError> {
+        let Dims { d, k, .. } = dims;
+        let (mut a, mut b) = match t.kind {
+            TransformKind::Identity | TransformKind::ModifiedIdentity => {
+                let mut a = Array2::zeros((m, d));
+                a.slice_mut(s![..d, ..]).assign(&Array2::eye(d));
+                let mut b = Array2::zeros((k, m));
+                let first = if t.kind == TransformKind::Identity { 0 } else { m - k };
+                b.slice_mut(s![.., first..first + k]).assign(&Array2::eye(k));
+                (a, b)
+            }
+            TransformKind::Gaussian => {
+                let mut rng = seeds.transform.expect("a ResNet has a transform stream").rng();
+                let sa = t.sigma_a2.unwrap_or(1.0 / m as f64).sqrt();
+                let sb = t.sigma_b2.unwrap_or(1.0 / k as f64).sqrt();
+                let a = gaussian_matrix(&mut rng, m, d, sa);
+                let b = gaussian_matrix(&mut rng, k, m, sb);
+                (a, b)
+            }
+            TransformKind::File => {
+                let file =
+                    |f: &Option<files::MatrixFile>| files::load(&f.as_ref().expect("resolved file transform").path);
+                (file(&t.a)?, file(&t.b)?)
+            }
+        };
+        if t.a_scale != 1.0 {
+            a *= t.a_scale;
+        }
+        if t.b_scale != 1.0 {
+            b *= t.b_scale;
+        }
+        Ok(Transforms { a, b })
+    }
+}
+
+impl Network {
+    /// The network of `run` at initialisation.
+    ///
+    /// Linear network: W_1 (m×d), W_2…W_{L−1} (m×m), W_L (k×m) (just W_1: k×d when L = 1), entries
+    /// N(0, 1), drawn W_1 first, row-major, from `seeds.init`. ResNet: A, B from
+    /// [`Transforms::build`]; hidden weights zero, or N(0, init_std²) drawn from `seeds.init`.
+    pub fn init(run: &ResolvedRun, seeds: &RunSeeds) -> Result<Network, RunError> {
+        let c = run.config();
+        let dims = run.dims();
+        let (depth, m) = (c.model.depth, c.model.width);
+        match c.model.arch {
+            Arch::Resnet => {
+                let t = run.transform().expect("a resolved ResNet has a transform");
+                let transforms = Transforms::build(t, m, dims, seeds)?;
+                let std = run.init_std();
+                let hidden = if std > 0.0 {
+                    let mut rng = seeds.init.expect("a ResNet with init_std > 0 has an init stream").rng();
+                    Hidden::Weights((0..depth).map(|_| gaussian_matrix(&mut rng, m, m, std)).collect())
+                } else {
+                    Hidden::Zero { depth, width: m }
+                };
+                Ok(Network::Resnet { transforms, hidden })
+            }
+            Arch::Linear => {
+                let mut rng = seeds.init.expect("a linear network has an init stream").rng();
+                let shapes = linear_shapes(dims, depth, m);
+                let weights = shapes.iter().map(|&(r, cols)| gaussian_matrix(&mut rng, r, cols, 1.0)).collect();
+                Ok(Network::Linear { weights, alpha: linear_alpha(dims.k, depth, m) })
+            }
+        }
+    }
+
+    /// The chain that engine `kind` trains: the full network, or for the reduced engines the
+    /// zero-initialised ResNet reduced to col(A) + col(Bᵀ) (no m×m matrix is allocated).
+    pub fn into_chain_for(self, kind: EngineKind) -> Result<Chain, RunError> {
+        if !kind.is_reduced() {
+            return Ok(self.into_chain());
+        }
+        match self {
+            Network::Resnet { transforms, hidden: Hidden::Zero { depth, .. } } => {
+                let r = reduce(&transforms.a, &transforms.b)?;
+                let p = r.dim();
+                Ok(Chain::resnet(r.a, r.b, vec![Array2::zeros((p, p)); depth]))
+            }
+            _ => Err(ConfigError::new("engine", format!("{} needs a zero-initialised ResNet", kind.name())).into()),
+        }
+    }
+
+    /// The trainable chain of this network (allocates the hidden m×m matrices of a ResNet).
+    pub fn into_chain(self) -> Chain {
+        match self {
+            Network::Resnet { transforms, hidden } => {
+                let layers = match hidden {
+                    Hidden::Zero { depth, width } => vec![Array2::zeros((width, width)); depth],
+                    Hidden::Weights(w) => w,
+                };
+                Chain::resnet(transforms.a, transforms.b, layers)
+            }
+            Network::Linear { weights, .. } => {
+                let k = weights.last().expect("depth ≥ 1").nrows();
+                let m = weights[0].nrows();
+                let scales = linear_scales(k, m, weights.len());
+                Chain::linear(weights, scales)
+            }
+        }
+    }
+}
+
+/// Shapes (rows, cols) of W_1 … W_L of a linear network.
+pub fn linear_shapes(dims: Dims, depth: usize, m: usize) -> Vec<(usize, usize)> {
+    let Dims { d, k, .. } = dims;
+    if depth == 1 {
+        return vec![(k, d)];
+    }
+    let mut shapes = vec![(m, d)];
+    shapes.extend(std::iter::repeat_n((m, m), depth - 2));
+    shapes.push((k, m));
+    shapes
+}
+
+/// α = 1/√(m^{L−1}k), computed in log space so deep networks neither overflow nor underflow.
+pub fn linear_alpha(k: usize, depth: usize, m: usize) -> f64 {
+    (-0.5 * ((depth - 1) as f64 * (m as f64).ln() + (k as f64).ln())).exp()
+}
+
+/// The factor α split over the layers, c_1 = 1/√k and c_l = 1/√m for l ≥ 2, so ∏c_l = α while each
+/// scaled layer c_l·W_l keeps activations of order one (no overflow at depth 100).
+pub fn linear_scales(k: usize, m: usize, depth: usize) -> Vec<f64> {
+    let mut scales = vec![1.0 / (k as f64).sqrt()];
+    scales.extend(std::iter::repeat_n(1.0 / (m as f64).sqrt(), depth - 1));
+    scales
+}

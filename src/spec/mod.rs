@@ -1,0 +1,314 @@
+//! Experiment files: a YAML document that expands into a grid of runs.
+//!
+//! ```yaml
+//! name: fig1-transforms          # results go to results/<name>/
+//! master_seed: 20200302
+//! seeds: 5                       # seed indices 0..4 (or an explicit list)
+//! data:  { kind: paper, d: 10, n: 1000 }
+//! model: { arch: resnet, depth: 10, width: [40, 200], transform: [identity, gaussian] }
+//! optim: { method: gd, iters: 5000, step: { rule: zou, scale: 1.0 } }
+//! zip:                           # lists in one group vary together
+//!   - { model.depth: [2, 8], optim.iters: [100, 400] }
+//! ```
+//!
+//! Any scalar of the run sections (`data`, `model`, `optim`, `engine`, `log`, `theory`) may be a
+//! list; the grid is the cartesian product of all lists, of the zip groups and of the seeds. Errors
+//! carry the file, line, column and field ([`SpecError`]).
+
+pub mod expand;
+pub mod locate;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_norway::{Mapping, Value};
+use thiserror::Error;
+
+pub use expand::GridRun;
+use locate::{Locations, Position};
+
+/// Top-level keys of an experiment file.
+const TOP_KEYS: [&str; 11] =
+    ["name", "master_seed", "seeds", "data", "model", "optim", "engine", "log", "theory", "zip", "figures"];
+/// The keys that describe one run.
+pub const RUN_KEYS: [&str; 6] = ["data", "model", "optim", "engine", "log", "theory"];
+
+/// A problem in an experiment file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub struct SpecError {
+    /// The file (or `--set` for a command-line override).
+    pub file: String,
+    pub position: Option<Position>,
+    /// Dotted path of the field.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let Some(p) = self.position {
+            write!(f, ":{}:{}", p.line, p.column)?;
+        }
+        if let Some(field) = &self.field {
+            write!(f, ": {field}")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// One zip group: (dotted field path, values) pairs whose lists have equal lengths.
+type ZipGroup = Vec<(String, Vec<Value>)>;
+
+/// A parsed experiment file.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Experiment name; results go to `results/<name>/`.
+    pub name: String,
+    /// The file the spec came from.
+    pub path: PathBuf,
+    pub master_seed: u64,
+    /// Seed indices.
+    pub seeds: Vec<u64>,
+    /// The run sections, with lists still in place.
+    body: Mapping,
+    /// `zip` groups: lists of equal length varied together.
+    zip: Vec<ZipGroup>,
+    /// The raw `figures` section (read by the plotting stage).
+    pub figures: Value,
+    locations: Locations,
+    /// Directory that relative file paths in the spec are taken from.
+    base: PathBuf,
+}
+
+impl Spec {
+    /// Reads and parses an experiment file.
+    pub fn load(path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
+        let text = std::fs::read_to_string(path).map_err(|e| SpecError {
+            file: path.display().to_string(),
+            position: None,
+            field: None,
+            message: format!("cannot read the experiment file: {e}"),
+        })?;
+        Spec::parse(&text, path, overrides)
+    }
+
+    /// Parses `text` (the contents of `path`), then applies `overrides` (`key.path=yaml value`).
+    pub fn parse(text: &str, path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
+        let file = path.display().to_string();
+        let locations = Locations::of(text);
+        let error = |field: Option<&str>, message: String| SpecError {
+            file: file.clone(),
+            position: field.and_then(|f| locations.find(f)),
+            field: field.map(str::to_string),
+            message,
+        };
+        let doc: Value = serde_norway::from_str(text).map_err(|e| SpecError {
+            file: file.clone(),
+            position: e.location().map(|l| Position { line: l.line(), column: l.column() }),
+            field: None,
+            message: format!("not valid YAML: {e}"),
+        })?;
+        let Value::Mapping(mut doc) = doc else {
+            return Err(error(None, "an experiment file is a YAML mapping (name, master_seed, data, model, …)".into()));
+        };
+        for o in overrides {
+            apply_override(&mut doc, o)?;
+        }
+        for key in doc.keys() {
+            let name = key.as_str().unwrap_or_default();
+            if !TOP_KEYS.contains(&name) {
+                return Err(error(
+                    Some(name),
+                    format!("unknown key `{}`; expected one of {}", key_text(key), TOP_KEYS.join(", ")),
+                ));
+            }
+        }
+        let stem = path.file_stem().and_then(|s| s.to_str()).unwrap_or("experiment").to_string();
+        let name = match doc.get("name") {
+            None => stem,
+            Some(Value::String(s)) => s.clone(),
+            Some(other) => return Err(error(Some("name"), format!("must be a string, got {}", kind_of(other)))),
+        };
+        if name.is_empty()
+            || !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            || name.starts_with('.')
+        {
+            return Err(error(
+                Some("name"),
+                format!("`{name}` must be a non-empty directory name of letters, digits, `-`, `_` and `.`"),
+            ));
+        }
+        let master_seed = match doc.get("master_seed") {
+            None => 0,
+            Some(v) => v.as_u64().ok_or_else(|| {
+                error(Some("master_seed"), format!("must be a non-negative integer, got {}", kind_of(v)))
+            })?,
+        };
+        let seeds = parse_seeds(doc.get("seeds")).map_err(|(f, m)| error(Some(&f), m))?;
+        let zip = parse_zip(doc.get("zip")).map_err(|(f, m)| error(Some(&f), m))?;
+        let figures = doc.get("figures").cloned().unwrap_or(Value::Null);
+        let mut body = Mapping::new();
+        for key in RUN_KEYS {
+            if let Some(v) = doc.get(key) {
+                body.insert(Value::String(key.into()), v.clone());
+            }
+        }
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Ok(Spec { name, path: path.to_path_buf(), master_seed, seeds, body, zip, figures, locations, base })
+    }
+
+    /// The directory relative paths in this spec are resolved against.
+    pub fn base(&self) -> &Path {
+        &self.base
+    }
+
+    fn error_at(&self, field: &str, location_path: &str, message: impl Into<String>) -> SpecError {
+        SpecError {
+            file: self.path.display().to_string(),
+            position: self.locations.find(location_path),
+            field: Some(field.to_string()),
+            message: message.into(),
+        }
+    }
+}
+
+fn key_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => serde_norway::to_string(other).unwrap_or_default().trim().to_string(),
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Sequence(_) => "a list",
+        Value::Mapping(_) => "a mapping",
+        Value::Tagged(_) => "a tagged value",
+    }
+}
+
+/// `seeds: N` (indices 0..N) or `seeds: [i, j, …]` (distinct); default 1.
+fn parse_seeds(v: Option<&Value>) -> Result<Vec<u64>, (String, String)> {
+    let err = |m: String| ("seeds".to_string(), m);
+    match v {
+        None => Ok(vec![0]),
+        Some(Value::Number(n)) => match n.as_u64() {
+            Some(count) if count >= 1 => Ok((0..count).collect()),
+            _ => Err(err(format!("a seed count must be an integer ≥ 1, got {n}"))),
+        },
+        Some(Value::Sequence(items)) => {
+            if items.is_empty() {
+                return Err(err("empty list: give at least one seed index".into()));
+            }
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                let s = item.as_u64().ok_or_else(|| {
+                    (format!("seeds[{i}]"), format!("a seed index is a non-negative integer, got {}", kind_of(item)))
+                })?;
+                if out.contains(&s) {
+                    return Err((format!("seeds[{i}]"), format!("seed index {s} is listed twice")));
+                }
+                out.push(s);
+            }
+            Ok(out)
+        }
+        Some(other) => Err(err(format!("must be a count or a list of seed indices, got {}", kind_of(other)))),
+    }
+}
+
+/// `zip: [{path: [values…], path: [values…]}, …]`, lists of equal length within a group.
+fn parse_zip(v: Option<&Value>) -> Result<Vec<ZipGroup>, (String, String)> {
+    let Some(v) = v else { return Ok(Vec::new()) };
+    let Value::Sequence(groups) = v else {
+        return Err((
+            "zip".into(),
+            format!("must be a list of groups (mappings from field paths to lists), got {}", kind_of(v)),
+        ));
+    };
+    let mut out = Vec::new();
+    for (g, group) in groups.iter().enumerate() {
+        let Value::Mapping(map) = group else {
+            return Err((
+                format!("zip[{g}]"),
+                format!("a zip group maps field paths to lists, got {}", kind_of(group)),
+            ));
+        };
+        let mut fields = Vec::new();
+        let mut len = None;
+        for (key, values) in map {
+            let path = key_text(key);
+            let field = format!("zip[{g}].{path}");
+            if !RUN_KEYS.iter().any(|k| path.starts_with(&format!("{k}.")) || path == *k) {
+                return Err((field, format!("`{path}` is not a field of a run section ({})", RUN_KEYS.join(", "))));
+            }
+            let Value::Sequence(items) = values else {
+                return Err((field, format!("a zip entry is a list of values, got {}", kind_of(values))));
+            };
+            if items.is_empty() {
+                return Err((field, "empty list: a zip entry needs at least one value".into()));
+            }
+            match len {
+                None => len = Some(items.len()),
+                Some(l) if l != items.len() => {
+                    return Err((
+                        field,
+                        format!(
+                            "has {} values but the group's first entry has {l}; zipped lists must have equal lengths",
+                            items.len()
+                        ),
+                    ));
+                }
+                _ => {}
+            }
+            fields.push((path, items.clone()));
+        }
+        if fields.is_empty() {
+            return Err((format!("zip[{g}]"), "an empty zip group".into()));
+        }
+        out.push(fields);
+    }
+    Ok(out)
+}
+
+/// Applies `key.path=value` (the value read as YAML) to the top-level document.
+fn apply_override(doc: &mut Mapping, text: &str) -> Result<(), SpecError> {
+    let err =
+        |field: Option<String>, message: String| SpecError { file: "--set".into(), position: None, field, message };
+    let Some((path, raw)) = text.split_once('=') else {
+        return Err(err(None, format!("`{text}` is not of the form key.path=value")));
+    };
+    let value: Value =
+        serde_norway::from_str(raw).map_err(|e| err(Some(path.into()), format!("`{raw}` is not a YAML value: {e}")))?;
+    let parts: Vec<&str> = path.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(err(Some(path.into()), "empty component in the field path".into()));
+    }
+    set_path(doc, &parts, value).map_err(|m| err(Some(path.into()), m))
+}
+
+/// Sets `parts` (a dotted path) in a mapping, creating intermediate mappings.
+pub(crate) fn set_path(map: &mut Mapping, parts: &[&str], value: Value) -> Result<(), String> {
+    let (first, rest) = parts.split_first().expect("a non-empty path");
+    if rest.is_empty() {
+        map.insert(Value::String((*first).into()), value);
+        return Ok(());
+    }
+    let entry = map.entry(Value::String((*first).into())).or_insert_with(|| Value::Mapping(Mapping::new()));
+    match entry {
+        Value::Mapping(inner) => set_path(inner, rest, value),
+        Value::String(s) if *first == "transform" => {
+            // The shorthand `transform: gaussian` becomes the map it abbreviates.
+            let mut inner = Mapping::new();
+            inner.insert(Value::String("kind".into()), Value::String(s.clone()));
+            set_path(&mut inner, rest, value)?;
+            *entry = Value::Mapping(inner);
+            Ok(())
+        }
+        other => Err(format!("`{first}` holds {}, not a mapping", kind_of(other))),
+    }
+}

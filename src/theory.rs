@@ -1,0 +1,270 @@
+//! Every quantity the two theorems use, computed for one run (THEORY.md is the reference).
+//!
+//! Data: r, σ_max(X), σ_r(X) (smallest nonzero), κ = σ_max²/σ_r², ‖X‖_F, stable rank ‖X‖_F²/‖X‖₂²,
+//! L*, ‖W*‖₂. ResNet (Zou, Long & Gu): σ_min and ‖·‖₂ of A and B, the condition margin, the step
+//! bracket, the rate ρ = ηLσ_min²(A)σ_min²(B)σ_r²/e and its line (1 − ρ)^t(L(W0) − L*), iterations
+//! to a relative excess ε, and the linearised rate at W = 0. Linear network (Du & Hu): the step
+//! bound k/(2L‖X‖²), the rate 1 − ½ηLσ_r²/k and the width condition. Width bounds for both.
+
+use ndarray::{Array2, ArrayView2};
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Arch, TheoryConstants};
+use crate::error::LinalgError;
+use crate::linalg::{gemm, spectral_norm, symmetric_eigenvalues};
+use crate::problem::Problem;
+
+/// Spectral facts about the training set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DataTheory {
+    pub n: usize,
+    pub d: usize,
+    pub k: usize,
+    /// Numerical rank r of X.
+    pub rank: usize,
+    /// σ_max(X) = ‖X‖₂.
+    pub sigma_max: f64,
+    /// σ_r(X), the smallest nonzero singular value.
+    pub sigma_r: f64,
+    /// κ = σ_max²/σ_r².
+    pub kappa: f64,
+    /// ‖X‖_F.
+    pub fro_norm: f64,
+    /// ‖X‖_F²/‖X‖₂².
+    pub stable_rank: f64,
+    /// L* = ½‖W*X − Y‖²_F.
+    pub l_star: f64,
+    /// ‖W*‖₂.
+    pub w_star_norm: f64,
+}
+
+/// σ_min and ‖·‖₂ of the fixed maps A (m×d) and B (k×m).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct TransformSpectrum {
+    /// σ_d(A).
+    pub a_sigma_min: f64,
+    pub a_norm: f64,
+    /// σ_k(B).
+    pub b_sigma_min: f64,
+    pub b_norm: f64,
+    /// λ_r(XᵀAᵀAX), the smallest nonzero eigenvalue of the input Gram matrix after A.
+    pub ax_lambda_r: f64,
+}
+
+/// The GD theorem of Zou et al. applied to one ResNet run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ZouTheory {
+    #[serde(flatten)]
+    pub spectrum: TransformSpectrum,
+    /// [σ_min²(A)σ_min²(B)/(‖A‖‖B‖)] / [C‖X‖√(L(W0) − L*)/σ_r²]; the condition holds when ≥ 1
+    /// (`None` when the start is already optimal).
+    pub margin: Option<f64>,
+    /// 1/(L‖A‖‖B‖‖X‖(√L(W0) + ‖A‖‖B‖‖X‖)), the largest step of the theorem with C₁ = 1.
+    pub eta_bracket: f64,
+    /// ρ = ηLσ_min²(A)σ_min²(B)σ_r²/e; the bound is L(W_t) − L* ≤ (1 − ρ)^t (L(W0) − L*).
+    pub rho: f64,
+    /// Iterations the bound needs to reach relative excess ε: ln(1/ε)/(−ln(1 − ρ)).
+    pub iters_to_target: Option<f64>,
+    /// μ = λ_min(BBᵀ)·λ_r(XᵀAᵀAX): at W = 0 the excess falls by about (1 − ηLμ)² per step.
+    pub lin_mu: f64,
+    /// (1 − ηLμ)².
+    pub lin_factor: f64,
+    /// margin ≥ 1 and η ≤ bracket: the run is covered by the theorem.
+    pub covered: bool,
+}
+
+/// The GD theorem of Du & Hu applied to one linear-network run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DuHuTheory {
+    /// C·L·max{rκ³k(1 + ‖W*‖₂²), rκ³ln(r/δ), ln L}.
+    pub width_required: f64,
+    /// m / width_required.
+    pub margin: f64,
+    /// 1 − ½ηLσ_r²/k, the per-step factor of the bound.
+    pub factor: f64,
+    /// Iterations the bound needs to reach relative excess ε.
+    pub iters_to_target: Option<f64>,
+}
+
+/// The width bounds of the two papers for this data set and depth.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct WidthBounds {
+    /// C·k·r·κ² (Zou et al., Gaussian transformations).
+    pub zou: f64,
+    /// C·k·r̃·κ² with the stable rank r̃.
+    pub zou_stable: f64,
+    /// C·L·r·κ³·k (Du & Hu).
+    pub du_hu: f64,
+    /// d + k (modified identity).
+    pub modified_identity: usize,
+}
+
+/// All theory quantities of one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TheoryReport {
+    pub data: DataTheory,
+    /// L(W0).
+    pub loss0: f64,
+    /// L(W0) − L*.
+    pub excess0: f64,
+    /// The step size used.
+    pub eta: f64,
+    /// k/(2L‖X‖²), the Du & Hu step bound.
+    pub eta_du_hu: f64,
+    pub widths: WidthBounds,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub zou: Option<ZouTheory>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub du_hu: Option<DuHuTheory>,
+    /// The relative excess ε that the `iters_to_target` fields refer to.
+    pub target: f64,
+}
+
+impl DataTheory {
+    pub fn of(problem: &Problem) -> Result<DataTheory, LinalgError> {
+        let s = &problem.singular_values;
+        let r = problem.rank;
+        let sigma_max = s.first().copied().unwrap_or(0.0);
+        let sigma_r = if r > 0 { s[r - 1] } else { 0.0 };
+        let fro2: f64 = s.iter().map(|v| v * v).sum();
+        Ok(DataTheory {
+            n: problem.n(),
+            d: problem.d(),
+            k: problem.k(),
+            rank: r,
+            sigma_max,
+            sigma_r,
+            kappa: (sigma_max / sigma_r).powi(2),
+            fro_norm: fro2.sqrt(),
+            stable_rank: fro2 / (sigma_max * sigma_max),
+            l_star: problem.l_star,
+            w_star_norm: spectral_norm(&problem.w_star.view())?,
+        })
+    }
+}
+
+impl TransformSpectrum {
+    /// From the small Gram matrices AᵀA (d×d) and BBᵀ (k×k): σ² are their eigenvalues. Cost
+    /// O(m(d² + k²)), no copy of A or B. λ_r(XᵀAᵀAX) is the smallest eigenvalue of
+    /// FᵀAᵀAF (r×r), F = U_rS_r, which has the same nonzero spectrum.
+    pub fn of(a: &Array2<f64>, b: &Array2<f64>, problem: &Problem) -> Result<TransformSpectrum, LinalgError> {
+        let gram = |m: ArrayView2<f64>, rows: usize| {
+            let mut g = Array2::zeros((rows, rows));
+            gemm(1.0, &m, &m.t(), 0.0, &mut g.view_mut());
+            g
+        };
+        let ka = gram(a.t(), a.ncols());
+        let kb = gram(b.view(), b.nrows());
+        let la = symmetric_eigenvalues(&ka.view())?;
+        let lb = symmetric_eigenvalues(&kb.view())?;
+        let f = problem.sigma_half();
+        let fkf = f.t().dot(&ka).dot(f);
+        let lfk = symmetric_eigenvalues(&fkf.view())?;
+        let sqrt0 = |v: f64| v.max(0.0).sqrt();
+        Ok(TransformSpectrum {
+            a_sigma_min: sqrt0(la[0]),
+            a_norm: sqrt0(la[la.len() - 1]),
+            b_sigma_min: sqrt0(lb[0]),
+            b_norm: sqrt0(lb[lb.len() - 1]),
+            ax_lambda_r: lfk.first().copied().unwrap_or(0.0).max(0.0),
+        })
+    }
+}
+
+/// The step of the Zou rule: scale/(L‖A‖‖B‖‖X‖(√L(W0) + ‖A‖‖B‖‖X‖)).
+pub fn zou_step(scale: f64, depth: usize, t: &TransformSpectrum, x_norm: f64, loss0: f64) -> f64 {
+    let abx = t.a_norm * t.b_norm * x_norm;
+    scale / (depth as f64 * abx * (loss0.sqrt() + abx))
+}
+
+/// The step of the Du & Hu rule: scale·k/(2L‖X‖²).
+pub fn du_hu_step(scale: f64, depth: usize, k: usize, x_norm: f64) -> f64 {
+    scale * k as f64 / (2.0 * depth as f64 * x_norm * x_norm)
+}
+
+/// Iterations for a per-step factor q ∈ (0, 1) to reach ε: ln(1/ε)/(−ln q).
+fn iters_for(factor: f64, target: f64) -> Option<f64> {
+    (factor > 0.0 && factor < 1.0).then(|| target.ln() / factor.ln())
+}
+
+/// Everything [`TheoryReport::new`] needs about one run.
+pub struct RunFacts<'a> {
+    pub arch: Arch,
+    pub depth: usize,
+    pub width: usize,
+    pub data: DataTheory,
+    /// σ's of A and B (ResNet).
+    pub transform: Option<TransformSpectrum>,
+    pub loss0: f64,
+    pub excess0: f64,
+    pub eta: f64,
+    pub constants: &'a TheoryConstants,
+}
+
+impl TheoryReport {
+    pub fn new(f: RunFacts) -> TheoryReport {
+        let RunFacts { arch, depth, width, data, transform, loss0, excess0, eta, constants } = f;
+        let l = depth as f64;
+        let (r, k) = (data.rank as f64, data.k as f64);
+        let widths = WidthBounds {
+            zou: constants.c_width * k * r * data.kappa.powi(2),
+            zou_stable: constants.c_width * k * data.stable_rank * data.kappa.powi(2),
+            du_hu: constants.c_width * l * r * data.kappa.powi(3) * k,
+            modified_identity: data.d + data.k,
+        };
+        let sr2 = data.sigma_r * data.sigma_r;
+        let zou = transform.filter(|_| arch == Arch::Resnet).map(|t| {
+            let lhs = t.a_sigma_min.powi(2) * t.b_sigma_min.powi(2) / (t.a_norm * t.b_norm);
+            let rhs = constants.c_zou * data.sigma_max * excess0.sqrt() / sr2;
+            let margin = (rhs > 0.0).then(|| lhs / rhs);
+            let eta_bracket = zou_step(1.0, depth, &t, data.sigma_max, loss0);
+            let rho = eta * l * t.a_sigma_min.powi(2) * t.b_sigma_min.powi(2) * sr2 / std::f64::consts::E;
+            let lin_mu = t.b_sigma_min.powi(2) * t.ax_lambda_r;
+            ZouTheory {
+                spectrum: t,
+                margin,
+                eta_bracket,
+                rho,
+                iters_to_target: iters_for(1.0 - rho, constants.target),
+                lin_mu,
+                lin_factor: (1.0 - eta * l * lin_mu).powi(2),
+                covered: margin.is_none_or(|m| m >= 1.0) && eta <= eta_bracket * (1.0 + 1e-12),
+            }
+        });
+        let du_hu = (arch == Arch::Linear).then(|| {
+            let k3 = r * data.kappa.powi(3);
+            let width_required = constants.c_width
+                * l
+                * (k3 * k * (1.0 + data.w_star_norm.powi(2))).max(k3 * (r / constants.delta).ln()).max(l.ln());
+            let factor = 1.0 - 0.5 * eta * l * sr2 / k;
+            DuHuTheory {
+                width_required,
+                margin: width as f64 / width_required,
+                factor,
+                iters_to_target: iters_for(factor, constants.target),
+            }
+        });
+        TheoryReport {
+            eta_du_hu: du_hu_step(1.0, depth, data.k, data.sigma_max),
+            data,
+            loss0,
+            excess0,
+            eta,
+            widths,
+            zou,
+            du_hu,
+            target: constants.target,
+        }
+    }
+
+    /// The excess loss the proven bound allows at iteration t: (1 − ρ)^t(L(W0) − L*) for a ResNet,
+    /// (1 − ½ηLσ_r²/k)^t(L(W0) − L*) for a linear network.
+    pub fn bound_at(&self, t: usize) -> Option<f64> {
+        let factor = match (&self.zou, &self.du_hu) {
+            (Some(z), _) => 1.0 - z.rho,
+            (_, Some(h)) => h.factor,
+            _ => return None,
+        };
+        Some(factor.max(0.0).powf(t as f64) * self.excess0)
+    }
+}

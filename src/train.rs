@@ -1,0 +1,212 @@
+//! Training one run: build data and network, pick the engine, take the steps, log the curve.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Method, ResolvedRun};
+use crate::data::Dataset;
+use crate::engine::{Engine, EngineKind, Eval, plan};
+use crate::error::RunError;
+use crate::model::Network;
+use crate::optim::{BatchSampler, log_iterations, step_size};
+use crate::problem::Problem;
+use crate::rng::RunSeeds;
+use crate::theory::{DataTheory, RunFacts, TheoryReport, TransformSpectrum};
+
+/// How a run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// All steps taken (or stopped early at `optim.stop_below`).
+    Done,
+    /// The loss became non-finite at iteration `diverged_at`.
+    Diverged,
+}
+
+/// One logged iteration.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CurvePoint {
+    pub iter: usize,
+    /// L(W_t) over all n samples.
+    pub loss: f64,
+    /// L(W_t) − L*.
+    pub excess: f64,
+    /// max_l ‖W_l‖₂ (with `log.diagnostics`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub max_layer_norm: Option<f64>,
+    /// ‖∇L(W_t)‖²_F (with `log.diagnostics`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub grad_norm2: Option<f64>,
+    /// ‖∇L‖²_F/(L(W_t) − L*) (with `log.diagnostics`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pl_ratio: Option<f64>,
+}
+
+/// The result of training one run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunOutcome {
+    pub status: Status,
+    /// First iteration whose loss was non-finite.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub diverged_at: Option<usize>,
+    /// Iteration at which `optim.stop_below` ended the run early.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stopped_at: Option<usize>,
+    /// First iteration with relative excess ≤ `theory.target` (every iteration is checked under GD;
+    /// under SGD only the logged ones).
+    pub iters_to_target: Option<usize>,
+    /// The engine that trained the run.
+    pub engine: EngineKind,
+    /// Width p of the reduced problem (reduced engines).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reduced_dim: Option<usize>,
+    pub seeds: RunSeeds,
+    pub theory: TheoryReport,
+    pub curve: Vec<CurvePoint>,
+}
+
+/// A run's data, network and the theory facts that need the full-width network.
+pub struct Setup {
+    pub seeds: RunSeeds,
+    pub problem: Problem,
+    pub network: Network,
+    pub data_theory: DataTheory,
+    pub transform: Option<TransformSpectrum>,
+}
+
+impl Setup {
+    /// Derives the seeds and builds the data, the network at initialisation and the spectra of
+    /// X, A and B.
+    pub fn new(run: &ResolvedRun) -> Result<Setup, RunError> {
+        let seeds = RunSeeds::derive(run);
+        let problem = Problem::new(Dataset::build(run, &seeds)?)?;
+        let network = Network::init(run, &seeds)?;
+        let data_theory = DataTheory::of(&problem)?;
+        let transform = match &network {
+            Network::Resnet { transforms, .. } => Some(TransformSpectrum::of(&transforms.a, &transforms.b, &problem)?),
+            Network::Linear { .. } => None,
+        };
+        Ok(Setup { seeds, problem, network, data_theory, transform })
+    }
+}
+
+/// Trains `run` with the engine [`plan`] picks.
+pub fn train(run: &ResolvedRun) -> Result<RunOutcome, RunError> {
+    train_with(run, plan(run))
+}
+
+/// A started run: engine at W0, its step size and theory report.
+struct Start<'p> {
+    engine: Engine<'p>,
+    eval0: Eval,
+    theory: TheoryReport,
+    reduced_dim: Option<usize>,
+}
+
+fn start<'p>(
+    run: &ResolvedRun,
+    problem: &'p Problem,
+    network: Network,
+    facts: (&DataTheory, Option<TransformSpectrum>),
+    kind: EngineKind,
+) -> Result<Start<'p>, RunError> {
+    let c = run.config();
+    let chain = network.into_chain_for(kind)?;
+    let reduced_dim = kind.is_reduced().then(|| chain.layers[0].nrows());
+    let mut engine = Engine::new(problem, chain, kind, c.optim.batch);
+    let eval0 = engine.evaluate();
+    let (data, transform) = facts;
+    let eta = step_size(&c.optim.step, c.model.depth, problem.k(), data.sigma_max, eval0.loss, transform.as_ref());
+    let theory = TheoryReport::new(RunFacts {
+        arch: c.model.arch,
+        depth: c.model.depth,
+        width: c.model.width,
+        data: data.clone(),
+        transform,
+        loss0: eval0.loss,
+        excess0: eval0.excess,
+        eta,
+        constants: &c.theory,
+    });
+    Ok(Start { engine, eval0, theory, reduced_dim })
+}
+
+/// The theory report of `run` at initialisation, without training.
+pub fn initial_theory(run: &ResolvedRun) -> Result<TheoryReport, RunError> {
+    let setup = Setup::new(run)?;
+    let s = start(run, &setup.problem, setup.network, (&setup.data_theory, setup.transform), plan(run))?;
+    Ok(s.theory)
+}
+
+/// Trains `run` with engine `kind` (which must apply to it).
+pub fn train_with(run: &ResolvedRun, kind: EngineKind) -> Result<RunOutcome, RunError> {
+    let c = run.config();
+    let Setup { seeds, problem, network, data_theory, transform } = Setup::new(run)?;
+    let Start { mut engine, eval0, theory, reduced_dim } =
+        start(run, &problem, network, (&data_theory, transform), kind)?;
+    let eta = theory.eta;
+    let iters = c.optim.iters;
+    let schedule = log_iterations(&c.log, iters);
+    let mut next_log = 0;
+    let mut sampler =
+        seeds.batches.map(|s| BatchSampler::new(problem.n(), c.optim.batch.expect("sgd has a batch"), s.rng()));
+    let sgd = c.optim.method == Method::Sgd;
+    let relative = |e: &Eval| if eval0.excess > 0.0 { e.excess / eval0.excess } else { 0.0 };
+
+    let mut outcome = RunOutcome {
+        status: Status::Done,
+        diverged_at: None,
+        stopped_at: None,
+        iters_to_target: None,
+        engine: kind,
+        reduced_dim,
+        seeds: seeds.clone(),
+        theory,
+        curve: Vec::with_capacity(schedule.len()),
+    };
+    if !(eval0.loss.is_finite() && eta.is_finite()) {
+        outcome.status = Status::Diverged;
+        outcome.diverged_at = Some(0);
+        return Ok(outcome);
+    }
+    for t in 0..=iters {
+        let logged = schedule.get(next_log) == Some(&t);
+        if logged {
+            next_log += 1;
+        }
+        let last = t == iters;
+        let mut eval = ((logged && sgd) || last).then(|| engine.evaluate());
+        let diagnostics = if logged && c.log.diagnostics { Some(engine.diagnostics()?) } else { None };
+        let mut finite = eval.is_none_or(|e| e.loss.is_finite());
+        if !last && finite {
+            let info = engine.step(sampler.as_mut().map(|s| s.next_batch()), eta);
+            eval = eval.or(info.full);
+            finite = info.finite && eval.is_none_or(|e| e.loss.is_finite());
+        }
+        if !finite {
+            outcome.status = Status::Diverged;
+            outcome.diverged_at = Some(t);
+            break;
+        }
+        let Some(e) = eval else { continue };
+        let rel = relative(&e);
+        if outcome.iters_to_target.is_none() && rel <= c.theory.target {
+            outcome.iters_to_target = Some(t);
+        }
+        let stop = c.optim.stop_below.is_some_and(|s| rel <= s) && !last;
+        if logged || stop {
+            outcome.curve.push(CurvePoint {
+                iter: t,
+                loss: e.loss,
+                excess: e.excess,
+                max_layer_norm: diagnostics.map(|d| d.max_layer_norm),
+                grad_norm2: diagnostics.map(|d| d.grad_norm2),
+                pl_ratio: diagnostics.map(|d| d.grad_norm2 / e.excess),
+            });
+        }
+        if stop {
+            outcome.stopped_at = Some(t);
+            break;
+        }
+    }
+    Ok(outcome)
+}
