@@ -77,6 +77,8 @@ pub struct Spec {
     /// The raw `figures` section (read by the plotting stage).
     pub figures: Value,
     locations: Locations,
+    /// Field paths set by `--set` overrides (errors in them point at the flag, not the file).
+    overridden: Vec<String>,
     /// Directory that relative file paths in the spec are taken from.
     base: PathBuf,
 }
@@ -155,7 +157,8 @@ impl Spec {
             }
         }
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Ok(Spec { name, path: path.to_path_buf(), master_seed, seeds, body, zip, figures, locations, base })
+        let overridden = overrides.iter().filter_map(|o| o.split_once('=')).map(|(p, _)| p.to_string()).collect();
+        Ok(Spec { name, path: path.to_path_buf(), master_seed, seeds, body, zip, figures, locations, overridden, base })
     }
 
     /// The directory relative paths in this spec are resolved against.
@@ -164,6 +167,15 @@ impl Spec {
     }
 
     fn error_at(&self, field: &str, location_path: &str, message: impl Into<String>) -> SpecError {
+        let from_flag = self.overridden.iter().any(|o| field == o || field.starts_with(&format!("{o}.")));
+        if from_flag {
+            return SpecError {
+                file: "--set".into(),
+                position: None,
+                field: Some(field.to_string()),
+                message: message.into(),
+            };
+        }
         SpecError {
             file: self.path.display().to_string(),
             position: self.locations.find(location_path),

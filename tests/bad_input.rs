@@ -1,0 +1,182 @@
+//! Bad input is refused with a message naming the field and the rule (and its position in the
+//! file), never a panic; a run whose loss becomes non-finite reports `diverged` and the iteration.
+
+mod common;
+
+use std::path::Path;
+
+use common::{dedent, run};
+use linres::spec::Spec;
+use linres::train::{Status, train};
+use ndarray::Array2;
+use ndarray_npy::WriteNpyExt;
+
+/// Expands a one-file spec and returns the error text.
+fn spec_error(yaml: &str) -> String {
+    let text = dedent(yaml);
+    match Spec::parse(&text, Path::new("exp.yaml"), &[]).and_then(|s| s.expand()) {
+        Ok(runs) => panic!("expected an error, got {} runs for:\n{text}", runs.len()),
+        Err(e) => e.to_string(),
+    }
+}
+
+const BASE_DATA: &str = "data: {kind: paper, d: 4, n: 20}";
+const BASE_OPTIM: &str = "optim: {method: gd, iters: 10, step: {rule: zou}}";
+
+fn with_model(model: &str) -> String {
+    format!("master_seed: 1\n{BASE_DATA}\nmodel: {model}\n{BASE_OPTIM}")
+}
+
+fn assert_contains(text: &str, parts: &[&str]) {
+    for p in parts {
+        assert!(text.contains(p), "`{p}` missing from: {text}");
+    }
+}
+
+#[test]
+fn each_rule_names_its_field_rule_and_position() {
+    let cases: Vec<(String, Vec<&str>)> = vec![
+        (
+            with_model("{arch: resnet, depth: 2, width: 7, transform: modified_identity}"),
+            vec!["exp.yaml:3:", "model.width", "modified_identity needs m ≥ d + k = 8, got m = 7"],
+        ),
+        (
+            with_model("{arch: resnet, depth: 2, width: 3, transform: gaussian}"),
+            vec!["model.width", "gaussian transformations need m ≥ max(d, k) = 4, got m = 3"],
+        ),
+        (
+            "master_seed: 1\ndata: {kind: paper, d: 4, k: 3, n: 20}\nmodel: {arch: linear, depth: 2, width: 5}\n\
+             optim: {method: gd, iters: 10, step: {rule: du_hu}}"
+                .to_string(),
+            vec!["exp.yaml:2:", "data", "paper data has k = d", "got k = 3, d = 4"],
+        ),
+        (with_model("{arch: resnet, depth: 0, width: 8}"), vec!["model.depth", "must be at least 1, got 0"]),
+        (
+            format!("master_seed: 1\n{BASE_DATA}\nmodel: {{arch: linear, depth: 2, width: 5}}\noptim: {{method: gd, iters: 10, step: {{rule: fixed, eta: 0}}}}"),
+            vec!["exp.yaml:4:", "optim.step.eta", "must be > 0, got 0"],
+        ),
+        (
+            format!("master_seed: 1\n{BASE_DATA}\nmodel: {{arch: linear, depth: 2, width: 5}}\noptim: {{method: gd, iters: 10, step: {{rule: fixed, eta: -0.1}}}}"),
+            vec!["optim.step.eta", "must be > 0, got -0.1"],
+        ),
+        (
+            format!("master_seed: 1\ndata: {{kind: paper, d: 4, n: 20, noise: .nan}}\nmodel: {{arch: linear, depth: 2, width: 5}}\n{BASE_OPTIM}"),
+            vec!["data.noise", "must be a finite number, got NaN"],
+        ),
+        (
+            format!("master_seed: 1\n{BASE_DATA}\nmodel: {{arch: resnet, depth: 2, width: 8, transform: {{kind: gaussian, sigma_a2: .inf}}}}\n{BASE_OPTIM}"),
+            vec!["model.transform.sigma_a2", "must be a finite number, got inf"],
+        ),
+        (
+            format!("master_seed: 1\n{BASE_DATA}\nmodel: {{arch: linear, depth: 2, width: 5}}\n{BASE_OPTIM}"),
+            vec!["optim.step.rule", "rule zou uses A and B, so it needs arch resnet"],
+        ),
+        (
+            format!("master_seed: 1\n{BASE_DATA}\nmodel: {{arch: resnet, depth: 2, width: 8}}\noptim: {{method: sgd, iters: 10, step: {{rule: zou}}}}"),
+            vec!["optim.batch", "method sgd needs a batch size"],
+        ),
+        (
+            format!("master_seed: 1\n{BASE_DATA}\nmodel: {{arch: resnet, depth: 2, width: 8}}\noptim: {{method: sgd, batch: 21, iters: 10, step: {{rule: zou}}}}"),
+            vec!["optim.batch", "1 ≤ batch ≤ n = 20, got 21"],
+        ),
+        (
+            format!("master_seed: 1\n{BASE_DATA}\nmodel: {{arch: resnet, depth: 2, width: 8, init_std: 0.1}}\n{BASE_OPTIM}\nengine: reduced"),
+            vec!["engine", "reduced engines need a zero-initialised ResNet"],
+        ),
+        (
+            "master_seed: 1\ndata: {kind: spectrum, d: 4, k: 2, n: 20, kappa: 0.5}\nmodel: {arch: linear, depth: 2, width: 5}\n\
+             optim: {method: gd, iters: 10, step: {rule: du_hu}}"
+                .to_string(),
+            vec!["data.kappa", "condition number must be ≥ 1, got 0.5"],
+        ),
+        (
+            "master_seed: 1\ndata: {kind: spectrum, d: 4, k: 2, n: 20, kappa: 2, rank: 5}\nmodel: {arch: linear, depth: 2, width: 5}\n\
+             optim: {method: gd, iters: 10, step: {rule: du_hu}}"
+                .to_string(),
+            vec!["data.rank", "1 ≤ rank ≤ min(d, n) = 4, got 5"],
+        ),
+        (
+            "master_seed: 1\ndata: {kind: spectrum, d: 4, k: 2, n: 20}\nmodel: {arch: linear, depth: 2, width: 5}\n\
+             optim: {method: gd, iters: 10, step: {rule: du_hu}}"
+                .to_string(),
+            vec!["exp.yaml:2:", "data", "kind spectrum needs `kappa`"],
+        ),
+        (
+            "master_seed: 1\ndata: {kind: paper, d: 4, n: 20, kappa: 3}\nmodel: {arch: linear, depth: 2, width: 5}\n\
+             optim: {method: gd, iters: 10, step: {rule: du_hu}}"
+                .to_string(),
+            vec!["data", "field `kappa` does not apply to kind paper"],
+        ),
+        (
+            "master_seed: 1\ndata: {kind: paper, d: four, n: 20}\nmodel: {arch: linear, depth: 2, width: 5}\n\
+             optim: {method: gd, iters: 10, step: {rule: du_hu}}"
+                .to_string(),
+            vec!["exp.yaml:2:", "data.d", "invalid type: string \"four\", expected"],
+        ),
+        (
+            format!("master_seed: 1\n{BASE_DATA}\nmodel: {{arch: resnet, depth: 2, widht: 8}}\n{BASE_OPTIM}"),
+            vec!["exp.yaml:3:", "model.widht", "unknown field `widht`"],
+        ),
+        (
+            format!("master_seed: 1\n{BASE_DATA}\nmodel: {{arch: resnet, depth: 2, width: 8, transform: gausian}}\n{BASE_OPTIM}"),
+            vec!["model.transform", "unknown variant `gausian`"],
+        ),
+        (
+            format!("master_seed: 1\n{BASE_DATA}\nmodel: {{arch: linear, depth: 2, width: 5}}\noptim: {{method: gd, iters: 10, step: {{rule: fixed, eta: 0.1, scale: 2}}}}"),
+            vec!["optim.step", "`scale` does not apply to rule fixed"],
+        ),
+    ];
+    for (yaml, parts) in cases {
+        assert_contains(&spec_error(&yaml), &parts);
+    }
+}
+
+fn write_npy(dir: &Path, name: &str, m: &Array2<f64>) -> String {
+    let path = dir.join(name);
+    m.write_npy(std::fs::File::create(&path).unwrap()).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn data_and_matrix_files_are_checked_when_the_config_is_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = write_npy(dir.path(), "x.npy", &Array2::from_elem((20, 3), 1.0));
+    let y = write_npy(dir.path(), "y.npy", &Array2::from_elem((19, 2), 1.0));
+    let y_ok = write_npy(dir.path(), "y2.npy", &Array2::from_elem((20, 2), 1.0));
+    let ints = dir.path().join("i.npy");
+    ndarray::array![[1i32, 2], [3, 4]].write_npy(std::fs::File::create(&ints).unwrap()).unwrap();
+    let model = "model: {arch: linear, depth: 2, width: 5}\noptim: {method: gd, iters: 5, step: {rule: du_hu}}";
+    let e = spec_error(&format!("master_seed: 1\ndata: {{kind: file, x: {x}, y: {y}}}\n{model}"));
+    assert_contains(&e, &["data.y", "X has 20 rows (samples) but Y has 19"]);
+    let e = spec_error(&format!("master_seed: 1\ndata: {{kind: file, x: {}, y: {y}}}\n{model}", ints.display()));
+    assert_contains(&e, &["data.x", "expected dtype float64 or float32, found <i4"]);
+    let e = spec_error(&format!(
+        "master_seed: 1\ndata: {{kind: file, x: {}/missing.npy, y: {y}}}\n{model}",
+        dir.path().display()
+    ));
+    assert_contains(&e, &["data.x", "missing.npy: cannot read the file"]);
+    // A and B of the wrong shape.
+    let a = write_npy(dir.path(), "a.npy", &Array2::from_elem((6, 2), 1.0));
+    let b = write_npy(dir.path(), "b.npy", &Array2::from_elem((2, 6), 1.0));
+    let e = spec_error(&format!(
+        "master_seed: 1\ndata: {{kind: file, x: {x}, y: {y_ok}}}\nmodel: {{arch: resnet, depth: 2, width: 6, transform: {{kind: file, a: {a}, b: {b}}}}}\n\
+         optim: {{method: gd, iters: 5, step: {{rule: zou}}}}"
+    ));
+    assert_contains(&e, &["model.transform.a", "A must be m×d = 6×3, the file holds 6×2"]);
+}
+
+#[test]
+fn a_run_whose_loss_overflows_reports_diverged_with_the_iteration() {
+    let r = run("master_seed: 1
+         data: {kind: paper, d: 4, n: 50}
+         model: {arch: resnet, depth: 3, width: 10, transform: gaussian}
+         optim: {method: gd, iters: 500, step: {rule: fixed, eta: 1.0}}
+         log: {schedule: all}");
+    let out = train(&r).unwrap();
+    assert_eq!(out.status, Status::Diverged);
+    let t = out.diverged_at.unwrap();
+    assert!(t > 0 && t < 500, "diverged at {t}");
+    // Every point recorded before it is finite and the curve stops there.
+    assert!(out.curve.iter().all(|p| p.loss.is_finite() && p.iter < t));
+    assert_eq!(out.curve.last().unwrap().iter, t - 1);
+}
