@@ -1,10 +1,10 @@
 //! What every engine and the theory need from a training set, computed once per run.
 
-use ndarray::{Array1, Array2, Axis, s};
+use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 
 use crate::data::Dataset;
 use crate::error::LinalgError;
-use crate::linalg::{gemm, half_sq_dist, left_singular, numerical_rank, sq_norm};
+use crate::linalg::{gemm, half_sq_dist, left_singular, numerical_rank};
 
 /// The training set with its Gram matrices and least-squares solution.
 ///
@@ -71,9 +71,17 @@ impl Problem {
 
     /// Excess loss of an end-to-end map P (k×d): L(P) − L* = ½‖(P − W*) U_r S_r‖²_F
     /// = ½ tr((P − W*) Σ (P − W*)ᵀ), never negative and free of the cancellation in L(P) − L*.
-    pub fn excess_of(&self, p: &ndarray::ArrayView2<f64>) -> f64 {
-        let diff = p - &self.w_star;
-        0.5 * sq_norm(&diff.dot(&self.sigma_half).view())
+    /// O(k·d·r), no allocation (it runs at every Gram step).
+    pub fn excess_of(&self, p: &ArrayView2<f64>) -> f64 {
+        let f = &self.sigma_half;
+        let mut total = 0.0;
+        for (p_row, w_row) in p.rows().into_iter().zip(self.w_star.rows()) {
+            for col in f.columns() {
+                let v: f64 = p_row.iter().zip(w_row.iter()).zip(col.iter()).map(|((p, w), f)| (p - w) * f).sum();
+                total += v * v;
+            }
+        }
+        0.5 * total
     }
 }
 

@@ -145,25 +145,27 @@ impl Chain {
     /// the weights of the forward pass (G_{l−1} is formed before W_l is updated).
     pub fn backward(&mut self, ws: &mut Workspace, mut action: Backward) {
         let depth = self.layers.len();
-        let dims = self.dims();
+        // G_l has as many rows as H_l, dims[l] = rows of W_l (l ≥ 1).
         // `cur` names the buffer holding G_l: None = ws.resid, Some(i) = ws.g[i].
         let mut cur = None;
         if let Some(b) = &self.output {
-            let mut g0 = ws.g[0].slice_mut(s![..dims[depth], ..]);
+            let mut g0 = ws.g[0].slice_mut(s![..self.layers[depth - 1].nrows(), ..]);
             gemm(1.0, &b.t(), &ws.resid.view(), 0.0, &mut g0);
             cur = Some(0);
         }
         for l in (1..=depth).rev() {
+            let rows = self.layers[l - 1].nrows();
+            let rows_below = if l > 1 { self.layers[l - 2].nrows() } else { 0 };
             let [g0, g1] = &mut ws.g;
             let (g_cur, g_next) = match cur {
                 None => (ws.resid.view(), g0),
-                Some(0) => (g0.slice(s![..dims[l], ..]), g1),
-                Some(_) => (g1.slice(s![..dims[l], ..]), g0),
+                Some(0) => (g0.slice(s![..rows, ..]), g1),
+                Some(_) => (g1.slice(s![..rows, ..]), g0),
             };
             let w = &mut self.layers[l - 1];
             let c = self.scales[l - 1];
             if l > 1 {
-                let mut next = g_next.slice_mut(s![..dims[l - 1], ..]);
+                let mut next = g_next.slice_mut(s![..rows_below, ..]);
                 let beta = if self.residual {
                     next.assign(&g_cur);
                     1.0

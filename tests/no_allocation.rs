@@ -1,0 +1,60 @@
+//! Training steps allocate nothing: every buffer is allocated once per run. A counting allocator
+//! records allocations while an engine takes steps (after one warm-up step). Dimensions are those
+//! of the paper (d = k = 10): ndarray hands products whose every dimension is ≤ 7 to
+//! matrixmultiply, which allocates a packing buffer per call, instead of BLAS.
+
+mod common;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use common::run;
+use linres::engine::{Engine, EngineKind};
+use linres::optim::BatchSampler;
+use linres::train::Setup;
+
+struct Counting;
+
+static COUNTING: AtomicBool = AtomicBool::new(false);
+static COUNT: AtomicUsize = AtomicUsize::new(0);
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            COUNT.fetch_add(1, Ordering::Relaxed);
+        }
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+#[test]
+fn steps_of_every_engine_allocate_nothing() {
+    for method in ["method: gd", "method: sgd, batch: 16"] {
+        let r = run(&format!(
+            "master_seed: 1
+             data: {{kind: paper, d: 10, n: 64}}
+             model: {{arch: resnet, depth: 4, width: 24, transform: gaussian}}
+             optim: {{{method}, iters: 10, step: {{rule: fixed, eta: 0.001}}}}"
+        ));
+        for kind in EngineKind::ALL {
+            let setup = Setup::new(&r).unwrap();
+            let chain = setup.network.into_chain_for(kind).unwrap();
+            let mut engine = Engine::new(&setup.problem, chain, kind, r.config().optim.batch);
+            let mut sampler = setup.seeds.batches.map(|s| BatchSampler::new(64, 16, s.rng()));
+            engine.step(sampler.as_mut().map(|s| s.next_batch()), 1e-3);
+            COUNT.store(0, Ordering::Relaxed);
+            COUNTING.store(true, Ordering::Relaxed);
+            for _ in 0..10 {
+                engine.step(sampler.as_mut().map(|s| s.next_batch()), 1e-3);
+            }
+            COUNTING.store(false, Ordering::Relaxed);
+            assert_eq!(COUNT.load(Ordering::Relaxed), 0, "{method}, {kind:?}: allocations during steps");
+        }
+    }
+}
