@@ -7,16 +7,21 @@
 
 use blas_src as _;
 
+pub mod blas;
 pub mod canonical;
 pub mod config;
 pub mod data;
 pub mod engine;
 pub mod error;
+pub mod export;
 pub mod linalg;
 pub mod model;
 pub mod optim;
 pub mod problem;
+pub mod provenance;
 pub mod rng;
+pub mod runner;
 pub mod spec;
+pub mod store;
 pub mod theory;
 pub mod train;

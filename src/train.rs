@@ -44,8 +44,7 @@ pub struct CurvePoint {
 /// The result of training one run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunOutcome {
-    pub status: Status,
-    /// First iteration whose loss was non-finite.
+    /// First iteration whose loss was non-finite (the run diverged).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub diverged_at: Option<usize>,
     /// Iteration at which `optim.stop_below` ended the run early.
@@ -62,6 +61,12 @@ pub struct RunOutcome {
     pub seeds: RunSeeds,
     pub theory: TheoryReport,
     pub curve: Vec<CurvePoint>,
+}
+
+impl RunOutcome {
+    pub fn status(&self) -> Status {
+        if self.diverged_at.is_some() { Status::Diverged } else { Status::Done }
+    }
 }
 
 /// A run's data, network and the theory facts that need the full-width network.
@@ -153,7 +158,6 @@ pub fn train_with(run: &ResolvedRun, kind: EngineKind) -> Result<RunOutcome, Run
     let relative = |e: &Eval| if eval0.excess > 0.0 { e.excess / eval0.excess } else { 0.0 };
 
     let mut outcome = RunOutcome {
-        status: Status::Done,
         diverged_at: None,
         stopped_at: None,
         iters_to_target: None,
@@ -164,7 +168,6 @@ pub fn train_with(run: &ResolvedRun, kind: EngineKind) -> Result<RunOutcome, Run
         curve: Vec::with_capacity(schedule.len()),
     };
     if !(eval0.loss.is_finite() && eta.is_finite()) {
-        outcome.status = Status::Diverged;
         outcome.diverged_at = Some(0);
         return Ok(outcome);
     }
@@ -183,7 +186,6 @@ pub fn train_with(run: &ResolvedRun, kind: EngineKind) -> Result<RunOutcome, Run
             finite = info.finite && eval.is_none_or(|e| e.loss.is_finite());
         }
         if !finite {
-            outcome.status = Status::Diverged;
             outcome.diverged_at = Some(t);
             break;
         }

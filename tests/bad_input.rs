@@ -173,7 +173,7 @@ fn a_run_whose_loss_overflows_reports_diverged_with_the_iteration() {
          optim: {method: gd, iters: 500, step: {rule: fixed, eta: 1.0}}
          log: {schedule: all}");
     let out = train(&r).unwrap();
-    assert_eq!(out.status, Status::Diverged);
+    assert_eq!(out.status(), Status::Diverged);
     let t = out.diverged_at.unwrap();
     assert!(t > 0 && t < 500, "diverged at {t}");
     // Every point recorded before it is finite and the curve stops there.

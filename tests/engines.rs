@@ -39,7 +39,7 @@ fn all_pairs_agree(yaml: &str, kinds: &[EngineKind]) -> Vec<RunOutcome> {
     let r = run(yaml);
     let outs: Vec<RunOutcome> = kinds.iter().map(|&k| train_with(&r, k).unwrap()).collect();
     for (i, a) in outs.iter().enumerate() {
-        assert_eq!(a.status, Status::Done);
+        assert_eq!(a.status(), Status::Done);
         assert_eq!(a.engine, kinds[i]);
         for b in &outs[i + 1..] {
             curves_agree(a, b);

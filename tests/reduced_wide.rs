@@ -50,7 +50,7 @@ fn width_100k_resnet_trains_in_the_subspace_without_an_m_by_m_allocation() {
     assert!(out.engine.is_reduced(), "auto picked {:?}", out.engine);
     assert_eq!(out.engine, EngineKind::ReducedGram);
     assert_eq!(out.reduced_dim, Some(20));
-    assert_eq!(out.status, Status::Done);
+    assert_eq!(out.status(), Status::Done);
     // The largest buffers are A (m×d) and B (k×m): 8·m·10 bytes. An m×m matrix would be 8·m².
     assert!(largest <= 8 * m * 10, "largest allocation {largest} bytes");
     let last = out.curve.last().unwrap();

@@ -17,7 +17,7 @@ fn check_bound(width: usize, depth: usize, seed: u64) -> usize {
          log: {{schedule: all}}"
     ));
     let out = train(&r).unwrap();
-    assert_eq!(out.status, Status::Done);
+    assert_eq!(out.status(), Status::Done);
     let z = out.theory.zou.as_ref().unwrap();
     let margin = z.margin.unwrap();
     assert!(margin >= 1.0, "m = {width}: the Zou condition margin is {margin} < 1: the premise does not hold");

@@ -1,6 +1,13 @@
 //! Command-line interface: argument parsing and one module per command.
 
+mod clean;
+mod export;
+mod grid;
+mod list;
 mod report;
+mod run;
+mod status;
+mod theory;
 mod train;
 
 use std::process::ExitCode;
@@ -21,12 +28,24 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     Train(train::TrainArgs),
+    Run(run::RunArgs),
+    List(list::ListArgs),
+    Status(status::StatusArgs),
+    Clean(clean::CleanArgs),
+    Export(export::ExportArgs),
+    Theory(theory::TheoryArgs),
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
         Command::Train(args) => train::run(args),
+        Command::Run(args) => run::run(args),
+        Command::List(args) => list::run(args),
+        Command::Status(args) => status::run(args),
+        Command::Clean(args) => clean::run(args),
+        Command::Export(args) => export::run(args),
+        Command::Theory(args) => theory::run(args),
     }
 }
 

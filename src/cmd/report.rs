@@ -162,7 +162,7 @@ pub fn theory_summary(t: &TheoryReport) -> String {
 pub fn outcome_line(o: &RunOutcome) -> String {
     let target = o.theory.target;
     let reached = o.iters_to_target.map(|t| format!("relative excess ≤ {} at iteration {t}", num(target)));
-    match o.status {
+    match o.status() {
         Status::Done => format!(
             "\ndone: {}{}\n",
             reached.unwrap_or_else(|| format!("relative excess {} not reached", num(target))),

@@ -6,8 +6,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
+use std::time::Instant;
+
 use linres::engine::plan;
+use linres::provenance::Provenance;
 use linres::spec::{Spec, SpecError};
+use linres::store::Record;
 use linres::train::{Status, train};
 
 use super::report;
@@ -38,9 +42,13 @@ pub struct TrainArgs {
     /// Change a field: `key.path=value` (the value is read as YAML), e.g. `model.width=200`.
     #[arg(short = 's', long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Print the whole result (config, seeds, theory, curve) as JSON instead of tables.
+    /// Print the result as a JSON record (the format of `results/<name>/runs/<id>.json`).
     #[arg(long)]
     json: bool,
+    /// OpenBLAS threads (default 1: the result is then bit-identical to `linres run`'s; more
+    /// threads are faster for wide dense runs but can change the last digits).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    blas_threads: usize,
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
@@ -62,17 +70,20 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let run = &runs[0].run;
+    linres::blas::set_threads(args.blas_threads);
+    let start = Instant::now();
     let outcome = train(run).with_context(|| format!("run {}", run.id()))?;
+    let seconds = start.elapsed().as_secs_f64();
     if args.json {
-        let value = serde_json::json!({"id": run.id(), "config": run.config(), "outcome": outcome});
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        let record = Record::finished(run.id(), run.config().clone(), outcome.clone(), seconds, Provenance::now(1));
+        println!("{}", serde_json::to_string_pretty(&record)?);
     } else {
         print!("{}", report::run_header(run, plan(run)));
         print!("{}", report::curve_table(&outcome));
         print!("{}", report::theory_summary(&outcome.theory));
         print!("{}", report::outcome_line(&outcome));
     }
-    if outcome.status == Status::Diverged {
+    if outcome.status() == Status::Diverged {
         bail!("the run diverged at iteration {}", outcome.diverged_at.unwrap_or(0));
     }
     Ok(ExitCode::SUCCESS)

@@ -67,6 +67,24 @@ pub fn load(path: &Path) -> Result<Array2<f64>, DataError> {
     parse(path, &read_bytes(path)?)
 }
 
+impl MatrixFile {
+    /// Loads the file, checking that its bytes still have the digest recorded when the config was
+    /// resolved (the digest is part of the run id; a changed file must not be cached under it).
+    pub fn load(&self) -> Result<Array2<f64>, DataError> {
+        let bytes = read_bytes(&self.path)?;
+        if let Some(expected) = &self.blake3 {
+            let found = canonical::hex(blake3::hash(&bytes).as_bytes());
+            if &found != expected {
+                return Err(format_error(
+                    &self.path,
+                    format!("the file changed since the configuration was read (blake3 {found}, expected {expected})"),
+                ));
+            }
+        }
+        parse(&self.path, &bytes)
+    }
+}
+
 fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
     std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })
 }

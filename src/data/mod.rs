@@ -30,8 +30,8 @@ impl Dataset {
             DataConfig::Paper(p) => synthetic::paper(p, &mut seeds.data.rng()),
             DataConfig::Spectrum(s) => synthetic::spectrum(s, &mut seeds.data.rng())?,
             DataConfig::File(f) => {
-                let x = files::load(&f.x.path)?;
-                let y = files::load(&f.y.path)?;
+                let x = f.x.load()?;
+                let y = f.y.load()?;
                 let mut data = Dataset { x: x.reversed_axes(), y: y.reversed_axes() };
                 if f.standardize {
                     standardize(&mut data.x);

@@ -16,6 +16,7 @@
 //! carry the file, line, column and field ([`SpecError`]).
 
 pub mod expand;
+pub mod filter;
 pub mod locate;
 
 use std::fmt;
@@ -25,6 +26,7 @@ use serde_norway::{Mapping, Value};
 use thiserror::Error;
 
 pub use expand::GridRun;
+pub use filter::{Filter, select};
 use locate::{Locations, Position};
 
 /// Top-level keys of an experiment file.
@@ -167,19 +169,15 @@ impl Spec {
     }
 
     fn error_at(&self, field: &str, location_path: &str, message: impl Into<String>) -> SpecError {
+        let field_name = (!field.is_empty()).then(|| field.to_string());
         let from_flag = self.overridden.iter().any(|o| field == o || field.starts_with(&format!("{o}.")));
         if from_flag {
-            return SpecError {
-                file: "--set".into(),
-                position: None,
-                field: Some(field.to_string()),
-                message: message.into(),
-            };
+            return SpecError { file: "--set".into(), position: None, field: field_name, message: message.into() };
         }
         SpecError {
             file: self.path.display().to_string(),
-            position: self.locations.find(location_path),
-            field: Some(field.to_string()),
+            position: field_name.as_ref().and_then(|_| self.locations.find(location_path)),
+            field: field_name,
             message: message.into(),
         }
     }

@@ -1,0 +1,164 @@
+//! `linres run`: execute a grid through the cache, in parallel, and rewrite its tables.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use linres::export::tables::write_tables;
+use linres::runner::{RunEvent, RunOptions, RunSummary, run_grid};
+use linres::spec::GridRun;
+use linres::store::RecordStatus;
+
+use super::grid::GridArgs;
+
+#[derive(Args)]
+#[command(about = "Run an experiment grid: every missing run, in parallel, cached by content hash")]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub grid: GridArgs,
+    /// Runs executed at once (default: all cores). With more than one, OpenBLAS uses one thread per run.
+    #[arg(long, short = 'j', value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Recompute the selected runs even when their results are cached.
+    #[arg(long)]
+    pub force: bool,
+    /// OpenBLAS threads per run when --jobs is 1 (default 1, so records do not depend on the
+    /// thread count: more BLAS threads can change the last digits of a result).
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub blas_threads: usize,
+    /// Print nothing but errors.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+/// Progress display: a bar on a terminal, periodic lines otherwise, nothing with `--quiet`.
+struct Progress {
+    bar: Option<ProgressBar>,
+    plain: bool,
+    name: String,
+    total: usize,
+    seen: AtomicUsize,
+    cached: AtomicUsize,
+    failed: AtomicUsize,
+    last_line: Mutex<Instant>,
+    start: Instant,
+}
+
+impl Progress {
+    fn new(name: &str, total: usize, quiet: bool) -> Progress {
+        let terminal = std::io::stderr().is_terminal();
+        let bar = (!quiet && terminal).then(|| {
+            let bar = ProgressBar::new(total as u64);
+            bar.set_style(
+                ProgressStyle::with_template(
+                    "{prefix} {bar:30.cyan/blue} {pos}/{len} {msg}  [{elapsed_precise}, ETA {eta}]",
+                )
+                .expect("a valid template"),
+            );
+            bar.set_prefix(name.to_string());
+            bar
+        });
+        Progress {
+            bar,
+            plain: !quiet && !terminal,
+            name: name.to_string(),
+            total,
+            seen: AtomicUsize::new(0),
+            cached: AtomicUsize::new(0),
+            failed: AtomicUsize::new(0),
+            last_line: Mutex::new(Instant::now()),
+            start: Instant::now(),
+        }
+    }
+
+    fn event(&self, event: RunEvent) {
+        let seen = self.seen.fetch_add(1, Ordering::Relaxed) + 1;
+        match event {
+            RunEvent::Cached => {
+                self.cached.fetch_add(1, Ordering::Relaxed);
+            }
+            RunEvent::Computed(RecordStatus::Failed) => {
+                self.failed.fetch_add(1, Ordering::Relaxed);
+            }
+            _ => {}
+        }
+        let (cached, failed) = (self.cached.load(Ordering::Relaxed), self.failed.load(Ordering::Relaxed));
+        let msg = format!("done {} · cached {cached} · failed {failed}", seen - cached - failed);
+        if let Some(bar) = &self.bar {
+            bar.set_message(msg);
+            bar.inc(1);
+        } else if self.plain {
+            let mut last = self.last_line.lock().expect("progress lock");
+            if last.elapsed() >= Duration::from_secs(10) || seen == self.total {
+                *last = Instant::now();
+                eprintln!(
+                    "{}: {seen}/{} runs ({msg}), {:.1} s",
+                    self.name,
+                    self.total,
+                    self.start.elapsed().as_secs_f64()
+                );
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
+    let grid = args.grid.load()?;
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let progress = Progress::new(&grid.spec.name, grid.selected.len(), args.quiet);
+    let start = Instant::now();
+    let summary = run_grid(
+        &grid.store,
+        &grid.selected,
+        &RunOptions { jobs, force: args.force, blas_threads: args.blas_threads },
+        &|_: &GridRun, e| progress.event(e),
+    );
+    progress.finish();
+    let counts = {
+        let _lock = grid.store.lock_exports().context("locking the exports")?;
+        write_tables(&grid.store, &grid.all, &grid.axes).context("writing runs.csv and summary.csv")?
+    };
+    if !args.quiet {
+        eprintln!("{}", summary_line(&grid.spec.name, &summary, start.elapsed().as_secs_f64(), jobs));
+        eprintln!(
+            "{}: {} runs in {}/runs.csv ({} points) and summary.csv",
+            grid.spec.name,
+            counts.runs,
+            grid.store.root().display(),
+            counts.points
+        );
+    }
+    if summary.failed > 0 {
+        eprintln!("error: {} run(s) failed; `linres status {}` shows why", summary.failed, args.grid.spec.display());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary_line(name: &str, s: &RunSummary, seconds: f64, jobs: usize) -> String {
+    let mut line = format!(
+        "{name}: {} runs: {} computed ({} done, {} diverged, {} failed), {} cached",
+        s.total,
+        s.done + s.diverged + s.failed,
+        s.done,
+        s.diverged,
+        s.failed,
+        s.cached
+    );
+    if s.busy > 0 {
+        line.push_str(&format!(", {} being computed by another process", s.busy));
+    }
+    line.push_str(&format!(" in {seconds:.1} s with {jobs} job(s)"));
+    line
+}

@@ -1,0 +1,25 @@
+//! Exports for plotting and for other tools: the grid's tables as CSV, one run's inputs as `.npy`.
+
+pub mod inputs;
+pub mod tables;
+
+/// A float as text: shortest round-trip form, in exponent notation outside [1e-4, 1e15).
+pub fn float_text(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 || (1e-4..1e15).contains(&a) || !v.is_finite() { format!("{v}") } else { format!("{v:e}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_round_trip_in_a_readable_form() {
+        for (v, text) in
+            [(0.0, "0"), (0.5, "0.5"), (1234.5, "1234.5"), (1e-10, "1e-10"), (3.25e20, "3.25e20"), (-2e-7, "-2e-7")]
+        {
+            assert_eq!(float_text(v), text);
+            assert_eq!(float_text(v).parse::<f64>().unwrap(), v);
+        }
+    }
+}

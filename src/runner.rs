@@ -1,0 +1,171 @@
+//! Executes the runs of a grid: consult the cache, claim each missing run, train it on a rayon
+//! worker (a panic or error becomes a `failed` record, the others go on), and write its record
+//! atomically the moment it finishes.
+
+use std::cell::RefCell;
+use std::panic::{self, AssertUnwindSafe};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use crate::blas;
+use crate::provenance::Provenance;
+use crate::spec::GridRun;
+use crate::store::{Lookup, Record, RecordStatus, Store};
+use crate::train::train;
+
+/// How to execute a grid.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Runs executed at once (rayon workers).
+    pub jobs: usize,
+    /// Recompute runs even when a result is cached.
+    pub force: bool,
+    /// OpenBLAS threads per run. 1 (the default) makes every record independent of `jobs`:
+    /// OpenBLAS splits some products differently with more threads, which changes the last digits.
+    pub blas_threads: usize,
+}
+
+impl RunOptions {
+    pub fn new(jobs: usize) -> RunOptions {
+        RunOptions { jobs, force: false, blas_threads: 1 }
+    }
+}
+
+/// What happened to one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunEvent {
+    /// A result was cached (nothing computed).
+    Cached,
+    /// The run was computed and its record written with this status.
+    Computed(RecordStatus),
+    /// Another process holds the run's claim; it will write the record.
+    Busy,
+}
+
+/// Counts of a finished `run`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    pub total: usize,
+    pub cached: usize,
+    pub done: usize,
+    pub diverged: usize,
+    pub failed: usize,
+    pub busy: usize,
+}
+
+impl RunSummary {
+    fn add(&mut self, e: RunEvent) {
+        match e {
+            RunEvent::Cached => self.cached += 1,
+            RunEvent::Computed(RecordStatus::Done) => self.done += 1,
+            RunEvent::Computed(RecordStatus::Diverged) => self.diverged += 1,
+            RunEvent::Computed(RecordStatus::Failed) => self.failed += 1,
+            RunEvent::Busy => self.busy += 1,
+        }
+    }
+}
+
+/// Whether the cache holds a result (done or diverged) for `id`; failed and unreadable records
+/// count as missing.
+pub fn is_cached(store: &Store, id: &str) -> bool {
+    matches!(store.read(id), Lookup::Found(r) if r.is_result())
+}
+
+/// Runs every run of `runs` that has no cached result (all of them with `force`), calling
+/// `on_event` once per run (from worker threads). OpenBLAS uses `blas_threads` threads per run;
+/// with more than one job it is pinned to one (two levels of threads would oversubscribe the cores).
+pub fn run_grid(
+    store: &Store,
+    runs: &[GridRun],
+    options: &RunOptions,
+    on_event: &(dyn Fn(&GridRun, RunEvent) + Sync),
+) -> RunSummary {
+    let jobs = options.jobs.max(1);
+    let mut summary = RunSummary { total: runs.len(), ..RunSummary::default() };
+    let mut todo = Vec::new();
+    for run in runs {
+        if !options.force && is_cached(store, &run.run.id()) {
+            summary.add(RunEvent::Cached);
+            on_event(run, RunEvent::Cached);
+        } else {
+            todo.push(run);
+        }
+    }
+    if todo.is_empty() {
+        return summary;
+    }
+    blas::set_threads(if jobs > 1 { 1 } else { options.blas_threads.max(1) });
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().expect("a rayon pool starts");
+    let previous_hook = panic::take_hook();
+    panic::set_hook(Box::new(|info| {
+        PANIC_MESSAGE.with(|m| *m.borrow_mut() = Some(info.to_string()));
+    }));
+    let events: Vec<RunEvent> = pool.install(|| {
+        todo.par_iter()
+            .map(|run| {
+                let event = execute(store, run, options.force, jobs);
+                on_event(run, event);
+                event
+            })
+            .collect()
+    });
+    panic::set_hook(previous_hook);
+    for e in events {
+        summary.add(e);
+    }
+    summary
+}
+
+thread_local! {
+    static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Claims, trains and records one run.
+fn execute(store: &Store, run: &GridRun, force: bool, workers: usize) -> RunEvent {
+    let id = run.run.id();
+    let claim = match store.claim(&id) {
+        Ok(Some(c)) => c,
+        Ok(None) => return RunEvent::Busy,
+        Err(e) => return write_failed(store, run, format!("cannot claim the run: {e}"), 0.0, workers),
+    };
+    // Another process may have finished the run between our cache check and the claim.
+    if !force && is_cached(store, &id) {
+        return RunEvent::Cached;
+    }
+    let start = Instant::now();
+    let result = panic::catch_unwind(AssertUnwindSafe(|| train(&run.run)));
+    let seconds = start.elapsed().as_secs_f64();
+    let event = match result {
+        Ok(Ok(outcome)) => {
+            let record = Record::finished(id, run.run.config().clone(), outcome, seconds, Provenance::now(workers));
+            let status = record.status;
+            match store.write(&record) {
+                Ok(()) => RunEvent::Computed(status),
+                Err(e) => return write_failed(store, run, format!("cannot write the record: {e}"), seconds, workers),
+            }
+        }
+        Ok(Err(e)) => write_failed(store, run, e.to_string(), seconds, workers),
+        Err(payload) => {
+            let message = PANIC_MESSAGE.with(|m| m.borrow_mut().take()).unwrap_or_else(|| panic_text(payload.as_ref()));
+            write_failed(store, run, format!("panic: {message}"), seconds, workers)
+        }
+    };
+    drop(claim);
+    event
+}
+
+fn write_failed(store: &Store, run: &GridRun, error: String, seconds: f64, workers: usize) -> RunEvent {
+    let record = Record::failed(run.run.id(), run.run.config().clone(), error, seconds, Provenance::now(workers));
+    // If even the failure cannot be written, the run stays missing and is retried next time.
+    let _ = store.write(&record);
+    RunEvent::Computed(RecordStatus::Failed)
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}

@@ -1,0 +1,143 @@
+//! The results directory of one experiment, `results/<name>/`:
+//!
+//! ```text
+//! runs/<id>.json     one record per run, written atomically when the run finishes
+//! runs/.<id>.lock    claim of a run being computed (an advisory lock, released at exit)
+//! runs.csv           every logged point of every run of the grid (rewritten after each `run`)
+//! summary.csv        one row per run
+//! .lock              serialises the rewriting of the exports between processes
+//! ```
+
+pub mod atomic;
+mod record;
+
+use std::fs::{self, File, TryLockError};
+use std::io;
+use std::path::{Path, PathBuf};
+
+pub use record::{FORMAT, Record, RecordStatus};
+
+/// What the cache holds for a run id.
+#[derive(Debug)]
+pub enum Lookup {
+    Missing,
+    Found(Box<Record>),
+    /// A file that is not a complete record of this id (treated as missing).
+    Unreadable(String),
+}
+
+/// The results directory of one experiment.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// A claim on a run: while held, other processes skip the run. Released on drop or process exit.
+pub struct Claim {
+    path: PathBuf,
+    _file: File,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        // Another process that opened this file before the removal re-checks the cache after it
+        // gets the lock, so removing it here cannot cause a run to be computed twice.
+        let _ = fs::remove_file(&self.path);
+    }
+}
+
+/// An exclusive lock on the experiment's exports.
+pub struct ExportLock {
+    _file: File,
+}
+
+impl Store {
+    /// The store of experiment `name` under `results`.
+    pub fn new(results: &Path, name: &str) -> Store {
+        Store { root: results.join(name) }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn runs_dir(&self) -> PathBuf {
+        self.root.join("runs")
+    }
+
+    pub fn record_path(&self, id: &str) -> PathBuf {
+        self.runs_dir().join(format!("{id}.json"))
+    }
+
+    /// Creates the directories (only when there is something to write).
+    pub fn create(&self) -> io::Result<()> {
+        fs::create_dir_all(self.runs_dir())
+    }
+
+    /// The record of run `id`, if a complete one exists.
+    pub fn read(&self, id: &str) -> Lookup {
+        let path = self.record_path(id);
+        let bytes = match fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Lookup::Missing,
+            Err(e) => return Lookup::Unreadable(format!("{}: {e}", path.display())),
+        };
+        match serde_json::from_slice::<Record>(&bytes) {
+            Ok(r) => match r.validate(id) {
+                Ok(()) => Lookup::Found(Box::new(r)),
+                Err(why) => Lookup::Unreadable(format!("{}: {why}", path.display())),
+            },
+            Err(e) => Lookup::Unreadable(format!("{}: not a record: {e}", path.display())),
+        }
+    }
+
+    /// Writes `record` atomically.
+    pub fn write(&self, record: &Record) -> io::Result<()> {
+        self.create()?;
+        let bytes = serde_json::to_vec_pretty(record).map_err(io::Error::other)?;
+        atomic::write(&self.record_path(&record.id), &bytes)
+    }
+
+    /// Deletes the record of `id` (if any).
+    pub fn remove(&self, id: &str) -> io::Result<()> {
+        match fs::remove_file(self.record_path(id)) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
+    }
+
+    /// Claims run `id` for this process: `None` when another process holds it.
+    pub fn claim(&self, id: &str) -> io::Result<Option<Claim>> {
+        self.create()?;
+        let path = self.runs_dir().join(format!(".{id}.lock"));
+        let file = File::options().create(true).truncate(false).write(true).open(&path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(Claim { path, _file: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    /// Waits for the exclusive lock on the exports.
+    pub fn lock_exports(&self) -> io::Result<ExportLock> {
+        fs::create_dir_all(&self.root)?;
+        let file = File::options().create(true).truncate(false).write(true).open(self.root.join(".lock"))?;
+        file.lock()?;
+        Ok(ExportLock { _file: file })
+    }
+
+    /// Temporary files left by interrupted writes.
+    pub fn stale_temporaries(&self) -> Vec<PathBuf> {
+        let mut out = Vec::new();
+        for dir in [self.root.clone(), self.runs_dir()] {
+            if let Ok(entries) = fs::read_dir(&dir) {
+                out.extend(
+                    entries
+                        .filter_map(|e| e.ok().map(|e| e.path()))
+                        .filter(|p| p.to_string_lossy().ends_with(atomic::TMP_SUFFIX)),
+                );
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,268 @@
+//! The grid commands driven through the binary: --jobs independence, crash safety under SIGKILL,
+//! concurrent processes on one results directory, bad experiment files, exports.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use linres::store::{Lookup, Store};
+use serde_json::Value;
+
+fn linres(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_linres")).current_dir(dir).args(args).output().expect("the binary runs")
+}
+
+/// Ten runs of about half a second each (dense engine, so they take measurable time).
+const SLOW: &str = "name: slow
+master_seed: 3
+seeds: 10
+data:  {kind: paper, d: 10, n: 1000}
+model: {arch: resnet, depth: 8, width: 64, transform: gaussian}
+optim: {method: gd, iters: 100, step: {rule: zou, scale: 1.0}}
+engine: dense
+log:   {points: 20}
+";
+
+fn write_spec(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Every record of `results/slow`, keyed by id, without the fields that legitimately differ
+/// between executions (timing, provenance).
+fn records(dir: &Path) -> Vec<(String, Value)> {
+    let runs = dir.join("results/slow/runs");
+    let mut out: Vec<(String, Value)> = std::fs::read_dir(&runs)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let mut v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.remove("seconds");
+            o.remove("provenance");
+            (p.file_stem().unwrap().to_string_lossy().into_owned(), v)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// The reference: an uninterrupted `--jobs 1` run of SLOW.
+fn reference() -> &'static (tempfile::TempDir, Vec<(String, Value)>) {
+    static REF: OnceLock<(tempfile::TempDir, Vec<(String, Value)>)> = OnceLock::new();
+    REF.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        write_spec(dir.path(), "slow.yaml", SLOW);
+        let o = linres(dir.path(), &["run", "slow.yaml", "--jobs", "1", "--quiet"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let recs = records(dir.path());
+        assert_eq!(recs.len(), 10);
+        (dir, recs)
+    })
+}
+
+/// Asserts equal record sets, naming the first differing field instead of printing both sets.
+fn assert_same_records(got: &[(String, Value)], want: &[(String, Value)]) {
+    assert_eq!(
+        got.iter().map(|r| &r.0).collect::<Vec<_>>(),
+        want.iter().map(|r| &r.0).collect::<Vec<_>>(),
+        "record ids differ"
+    );
+    for ((id, a), (_, b)) in got.iter().zip(want) {
+        if a != b {
+            let (fa, fb) = (flatten(a, String::new()), flatten(b, String::new()));
+            let diff = fa.iter().zip(&fb).find(|(x, y)| x != y);
+            panic!("record {id} differs: {diff:?} ({} vs {} fields)", fa.len(), fb.len());
+        }
+    }
+}
+
+fn flatten(v: &Value, path: String) -> Vec<(String, Value)> {
+    match v {
+        Value::Object(m) => m.iter().flat_map(|(k, x)| flatten(x, format!("{path}.{k}"))).collect(),
+        Value::Array(a) => a.iter().enumerate().flat_map(|(i, x)| flatten(x, format!("{path}[{i}]"))).collect(),
+        other => vec![(path, other.clone())],
+    }
+}
+
+fn computed_count(stderr: &str) -> usize {
+    let line = stderr.lines().find(|l| l.contains(" computed (")).unwrap_or_else(|| panic!("no summary in: {stderr}"));
+    line.split(" runs: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn records_are_identical_for_any_number_of_jobs() {
+    let (_, reference) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    write_spec(dir.path(), "slow.yaml", SLOW);
+    let o = linres(dir.path(), &["run", "slow.yaml", "--jobs", "2"]);
+    assert!(o.status.success());
+    assert_same_records(&records(dir.path()), reference);
+}
+
+#[test]
+fn sigkill_mid_run_leaves_only_complete_records_and_the_rerun_fills_the_gaps() {
+    let (_, reference) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    write_spec(dir.path(), "slow.yaml", SLOW);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_linres"))
+        .current_dir(dir.path())
+        .args(["run", "slow.yaml", "--jobs", "2", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let runs = dir.path().join("results/slow/runs");
+    let start = Instant::now();
+    let count = || {
+        std::fs::read_dir(&runs)
+            .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
+            .unwrap_or(0)
+    };
+    while count() < 3 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = count();
+    assert!((3..10).contains(&before), "killed after {before} records: the kill must land mid-grid");
+    // Whatever is on disk is either a complete record or nothing.
+    let store = Store::new(&dir.path().join("results"), "slow");
+    for (id, _) in records(dir.path()) {
+        assert!(matches!(store.read(&id), Lookup::Found(_)), "record {id} is incomplete");
+    }
+    let o = linres(dir.path(), &["run", "slow.yaml", "--jobs", "2"]);
+    assert!(o.status.success());
+    assert_eq!(computed_count(&String::from_utf8_lossy(&o.stderr)), 10 - before, "only the missing runs are computed");
+    assert_same_records(&records(dir.path()), reference);
+}
+
+#[test]
+fn two_processes_on_one_directory_compute_each_run_once_and_corrupt_nothing() {
+    let (_, reference) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    write_spec(dir.path(), "slow.yaml", SLOW);
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_linres"))
+            .current_dir(dir.path())
+            .args(["run", "slow.yaml", "--jobs", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success() && b.status.success());
+    let (ea, eb) = (String::from_utf8_lossy(&a.stderr), String::from_utf8_lossy(&b.stderr));
+    assert_eq!(computed_count(&ea) + computed_count(&eb), 10, "{ea}\n{eb}");
+    assert_same_records(&records(dir.path()), reference);
+    // The tables of the last process to finish hold every run.
+    let csv = std::fs::read_to_string(dir.path().join("results/slow/summary.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 11);
+}
+
+#[test]
+fn bad_experiment_files_exit_2_with_file_line_field_and_rule_and_write_nothing() {
+    let cases: &[(&str, &str)] = &[
+        ("name: x\nmodel: [1, 2\n", "bad.yaml:"),
+        ("name: x\nmaster_seed: 1\nfigure: 3\n", "bad.yaml:3:1: figure: unknown key `figure`"),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: 8, colour: red}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:3:43: model.colour: unknown field `colour`",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: two, width: 8}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:3:23: model.depth: invalid type: string \"two\"",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: []}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:3:33: model.width: empty list",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: [8, 5], transform: modified_identity}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:3:44: model.width: modified_identity needs m ≥ d + k = 6, got m = 5",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, width: 8}\noptim: {method: gd, step: {rule: zou}}\nzip:\n  - {model.depth: [1, 2], optim.iters: [3]}\n",
+            "bad.yaml:6:27: zip[0].optim.iters: has 1 values but the group's first entry has 2",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: [1, 2], width: 8}\noptim: {method: gd, iters: 3, step: {rule: zou}}\nzip:\n  - {model.depth: [1, 2]}\n",
+            "bad.yaml:6:6: model.depth: is listed both in a zip group and elsewhere in the grid",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9, noise: .inf}\nmodel: {arch: resnet, depth: 2, width: 8}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:2:33: data.noise: must be a finite number, got inf",
+        ),
+        ("name: x\nseeds: 0\n", "bad.yaml:2:1: seeds: a seed count must be an integer ≥ 1, got 0"),
+        ("name: ../x\n", "bad.yaml:1:1: name: `../x` must be a non-empty directory name"),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: [[8]]}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:3:41: model.width[0]: nested lists are not supported",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml: missing field `model`",
+        ),
+    ];
+    for (text, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        write_spec(dir.path(), "bad.yaml", text);
+        for cmd in ["run", "list", "theory"] {
+            let o = linres(dir.path(), &[cmd, "bad.yaml"]);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{cmd} on:\n{text}\n{err}");
+            assert!(err.contains(expected), "{cmd}: expected `{expected}` in: {err}");
+        }
+        assert!(!dir.path().join("results").exists(), "nothing may be written for:\n{text}");
+    }
+}
+
+#[test]
+fn list_status_theory_and_clean_report_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    write_spec(
+        dir.path(),
+        "g.yaml",
+        "name: g\nmaster_seed: 1\ndata: {kind: paper, d: 3, n: 20}\nmodel: {arch: resnet, depth: 2, width: [6, 8], transform: gaussian}\noptim: {method: gd, iters: 30, step: {rule: zou}}\n",
+    );
+    let out = |args: &[&str]| {
+        let o = linres(dir.path(), args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let list = out(&["list", "g.yaml"]);
+    assert_eq!(list.matches(" missing ").count(), 2, "{list}");
+    let resolved = out(&["list", "g.yaml", "--resolved", "--filter", "model.width=8"]);
+    for field in [
+        "sigma_a2: 0.125",
+        "noise: 0.1",
+        "schedule: geometric",
+        "points: 200",
+        "c_zou: 1.0",
+        "engine: auto",
+        "init_std: 0.0",
+    ] {
+        assert!(resolved.contains(field), "`{field}` missing from:\n{resolved}");
+    }
+    assert_eq!(resolved.matches("---").count(), 1);
+    let theory = out(&["theory", "g.yaml"]);
+    assert!(theory.contains("zou margin") && theory.lines().count() == 3, "{theory}");
+    let json: Value = serde_json::from_str(&out(&["theory", "g.yaml", "--json"])).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 2);
+    assert!(json[0]["theory"]["zou"]["eta_bracket"].as_f64().unwrap() > 0.0);
+    out(&["run", "g.yaml", "--quiet"]);
+    assert_eq!(out(&["list", "g.yaml"]).matches(" cached ").count(), 2);
+    assert!(out(&["status", "g.yaml"]).contains("g: 2 runs: 2 cached (0 diverged), 0 failed, 0 missing"));
+    assert!(out(&["status"]).contains("g: 2 done"));
+    assert!(out(&["clean", "g.yaml"]).contains("removed 2 record(s)"));
+    assert_eq!(out(&["list", "g.yaml"]).matches(" missing ").count(), 2);
+    assert!(!dir.path().join("results/g/summary.csv").exists());
+}
