@@ -268,3 +268,34 @@ impl TheoryReport {
         Some(factor.max(0.0).powf(t as f64) * self.excess0)
     }
 }
+
+/// Iterations the run's theorem guarantees for relative excess ε in the limit of infinite width,
+/// at the run's step rule: ln(1/ε)/(−ln(1 − s/(eκ))) for the Zou step ×s (as m → ∞,
+/// σ_min(A)/‖A‖ → 1, σ_min(B)/‖B‖ → 1 and √L(W0) ≪ ‖A‖‖B‖‖X‖, so ρ → s/(eκ)), and
+/// ln(1/ε)/(−ln(1 − s/(4κ))) for the Du & Hu step ×s (its rate 1 − ½ηLσ_r²/k at
+/// η = s·k/(2L‖X‖²), which does not depend on the width). `None` for a fixed step.
+pub fn wide_limit_iterations(step: &crate::config::StepRule, kappa: f64, target: f64) -> Option<f64> {
+    let rate = match *step {
+        crate::config::StepRule::Zou { scale } => scale / (std::f64::consts::E * kappa),
+        crate::config::StepRule::DuHu { scale } => scale / (4.0 * kappa),
+        crate::config::StepRule::Fixed { .. } => return None,
+    };
+    iters_for(1.0 - rate, target)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::StepRule;
+
+    #[test]
+    fn wide_limit_iterations_follow_the_two_rates() {
+        let z = wide_limit_iterations(&StepRule::Zou { scale: 1.0 }, 4.0, 1e-6).unwrap();
+        assert!((z - (1e6f64).ln() / -(1.0 - 1.0 / (std::f64::consts::E * 4.0)).ln()).abs() < 1e-9);
+        let h = wide_limit_iterations(&StepRule::DuHu { scale: 2.0 }, 4.0, 1e-6).unwrap();
+        assert!((h - (1e6f64).ln() / -(1.0f64 - 2.0 / 16.0).ln()).abs() < 1e-9);
+        assert!(wide_limit_iterations(&StepRule::Fixed { eta: 0.1 }, 4.0, 1e-6).is_none());
+        // A step too large for a contraction has no count.
+        assert!(wide_limit_iterations(&StepRule::DuHu { scale: 64.0 }, 4.0, 1e-6).is_none());
+    }
+}

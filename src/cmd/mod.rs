@@ -4,6 +4,7 @@ mod clean;
 mod export;
 mod grid;
 mod list;
+mod plot;
 mod report;
 mod run;
 mod status;
@@ -34,6 +35,7 @@ enum Command {
     Clean(clean::CleanArgs),
     Export(export::ExportArgs),
     Theory(theory::TheoryArgs),
+    Plot(plot::PlotArgs),
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
@@ -46,6 +48,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Clean(args) => clean::run(args),
         Command::Export(args) => export::run(args),
         Command::Theory(args) => theory::run(args),
+        Command::Plot(args) => plot::run(args),
     }
 }
 
@@ -55,6 +58,7 @@ pub fn exit_code_of(e: &anyhow::Error) -> u8 {
         c.downcast_ref::<SpecError>().is_some()
             || c.downcast_ref::<linres::error::ConfigError>().is_some()
             || c.downcast_ref::<linres::error::DataError>().is_some()
+            || matches!(c.downcast_ref::<linres::plot::PlotError>(), Some(linres::plot::PlotError::Spec(_)))
     });
     if input { EXIT_INPUT } else { 1 }
 }

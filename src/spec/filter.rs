@@ -44,7 +44,8 @@ impl Filter {
         self.key.split('.').try_fold(&config, |v, part| v.get(part)).cloned()
     }
 
-    fn matches(&self, run: &GridRun) -> bool {
+    /// Whether `run` has this field with one of the filter's values.
+    pub fn matches(&self, run: &GridRun) -> bool {
         let Some(field) = self.field_of(run) else { return false };
         self.values.iter().any(|want| same(&field, want))
     }

@@ -168,6 +168,16 @@ impl Spec {
         &self.base
     }
 
+    /// An error in the `figures` section at `path` (e.g. `figures[0].series`).
+    pub(crate) fn figure_error(&self, path: &str, message: impl Into<String>) -> SpecError {
+        SpecError {
+            file: self.path.display().to_string(),
+            position: self.locations.find(path),
+            field: Some(path.to_string()),
+            message: message.into(),
+        }
+    }
+
     fn error_at(&self, field: &str, location_path: &str, message: impl Into<String>) -> SpecError {
         let field_name = (!field.is_empty()).then(|| field.to_string());
         let from_flag = self.overridden.iter().any(|o| field == o || field.starts_with(&format!("{o}.")));

@@ -1,0 +1,42 @@
+//! `linres plot`: draw the figures an experiment file declares from its cached results.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use linres::experiment::Experiment;
+use linres::plot::plot_experiment;
+
+#[derive(Args)]
+#[command(about = "Draw the figures declared in an experiment file (figures/<name>/<figure>.svg, .png and .csv)")]
+pub struct PlotArgs {
+    /// The experiment file.
+    pub spec: PathBuf,
+    /// Directory holding the results.
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub results: PathBuf,
+    /// Directory the figures go to (`<DIR>/<name>/`).
+    #[arg(long, value_name = "DIR", default_value = "figures")]
+    pub out: PathBuf,
+}
+
+pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
+    let exp = Experiment::load(&args.spec, &args.results)?;
+    if exp.missing > 0 {
+        eprintln!(
+            "warning: {} of {} runs of {} have no result; the figures show the others (`linres run {}` computes them)",
+            exp.missing,
+            exp.missing + exp.rows.len(),
+            exp.spec.name,
+            args.spec.display()
+        );
+    }
+    let files = plot_experiment(&exp, &args.out, &args.results)?;
+    for f in &files {
+        println!("{}", f.display());
+    }
+    if files.is_empty() {
+        eprintln!("{} declares no figures", args.spec.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,48 @@
+//! An experiment file together with the cached results of its runs: the input of the plotting
+//! stage and of the paper checks.
+
+use std::path::Path;
+
+use crate::spec::{GridRun, Spec, SpecError};
+use crate::store::{Lookup, Record, Store};
+
+/// One run of the grid with its result record.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub run: GridRun,
+    pub record: Record,
+}
+
+/// A grid and the results found for it.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub spec: Spec,
+    /// Runs with a result (done or diverged), in grid order.
+    pub rows: Vec<Row>,
+    /// Runs of the grid without a result (missing or failed).
+    pub missing: usize,
+    /// The grid's axes.
+    pub axes: Vec<String>,
+}
+
+impl Experiment {
+    /// Loads the experiment file at `path` and its results under `results`.
+    pub fn load(path: &Path, results: &Path) -> Result<Experiment, SpecError> {
+        Experiment::of(Spec::load(path, &[])?, results)
+    }
+
+    /// The results of `spec` under `results`.
+    pub fn of(spec: Spec, results: &Path) -> Result<Experiment, SpecError> {
+        let store = Store::new(results, &spec.name);
+        let axes = spec.axis_names()?;
+        let mut rows = Vec::new();
+        let mut missing = 0;
+        for run in spec.expand()? {
+            match store.read(&run.run.id()) {
+                Lookup::Found(record) if record.is_result() => rows.push(Row { run, record: *record }),
+                _ => missing += 1,
+            }
+        }
+        Ok(Experiment { spec, rows, missing, axes })
+    }
+}
