@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 CARGO ?= cargo
 LINRES := target/release/linres
-EXPERIMENTS := $(wildcard experiments/*.yaml)
+EXPERIMENTS := $(sort $(wildcard experiments/*.yaml))
 
 .PHONY: help setup build test figures check bench lint clean-results
 
@@ -28,6 +28,20 @@ build: setup
 
 test: setup
 	$(CARGO) test
+
+# Every experiment through the cache (a second run trains nothing), then every figure.
+figures: build
+	@for spec in $(EXPERIMENTS); do \
+		$(LINRES) run $$spec || exit 1; \
+	done
+	@for spec in $(EXPERIMENTS); do \
+		$(LINRES) plot $$spec > /dev/null || exit 1; \
+	done
+	@echo "figures written under figures/"
+
+# The paper's claims against the results (results/CHECKS.md); non-zero exit on any FAIL.
+check: build
+	$(LINRES) check
 
 bench: setup
 	$(CARGO) bench

@@ -263,7 +263,7 @@ pub struct ModelConfig {
     pub init_std: Option<f64>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Arch {
     /// f(x) = B(I+W_L)…(I+W_1)Ax (Zou, Long & Gu).

@@ -34,6 +34,8 @@ pub struct Grid {
 impl GridArgs {
     pub fn load(&self) -> anyhow::Result<Grid> {
         let spec = Spec::load(&self.spec, &[])?;
+        // A broken figure declaration is reported before anything runs.
+        spec.figure_specs()?;
         let filters = self.filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?;
         let all = spec.expand()?;
         let selected = select(all.clone(), &filters)?;

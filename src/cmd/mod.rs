@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing and one module per command.
 
+mod check;
 mod clean;
 mod export;
 mod grid;
@@ -36,6 +37,7 @@ enum Command {
     Export(export::ExportArgs),
     Theory(theory::TheoryArgs),
     Plot(plot::PlotArgs),
+    Check(check::CheckArgs),
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
@@ -49,6 +51,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::run(args),
         Command::Theory(args) => theory::run(args),
         Command::Plot(args) => plot::run(args),
+        Command::Check(args) => check::run(args),
     }
 }
 

@@ -91,8 +91,16 @@ pub fn plan(run: &ResolvedRun) -> EngineKind {
     }
 }
 
-/// The cheaper kernel for `run` at hidden width w, by the cost model of the module documentation.
-fn cheaper_kernel(run: &ResolvedRun, w: usize) -> Kernel {
+/// Multiply-adds of one step of engine `kind` on `run`, by the cost model of the module
+/// documentation (the reduced width taken as min(m, d + k)).
+pub fn cost_per_step(run: &ResolvedRun, kind: EngineKind) -> f64 {
+    let Dims { d, k, .. } = run.dims();
+    let m = run.config().model.width;
+    let w = if kind.is_reduced() { m.min(d + k) } else { m };
+    kernel_cost(run, w, kind.kernel())
+}
+
+fn kernel_cost(run: &ResolvedRun, w: usize, kernel: Kernel) -> f64 {
     let c = run.config();
     let Dims { d, k, n } = run.dims();
     let layer_cost: f64 = match c.model.arch {
@@ -103,11 +111,16 @@ fn cheaper_kernel(run: &ResolvedRun, w: usize) -> Kernel {
         Method::Gd => n,
         Method::Sgd => c.optim.batch.unwrap_or(n),
     } as f64;
-    let minibatch_gram = match c.optim.method {
-        Method::Gd => 0.0,
-        Method::Sgd => cols * (d * (d + k)) as f64,
-    };
-    let dense = 3.0 * cols * layer_cost;
-    let gram = 3.0 * d as f64 * layer_cost + (k * d * d) as f64 + minibatch_gram;
-    if gram < dense { Kernel::Gram } else { Kernel::Dense }
+    match kernel {
+        Kernel::Dense => 3.0 * cols * layer_cost,
+        Kernel::Gram => {
+            let minibatch_gram = if c.optim.method == Method::Sgd { cols * (d * (d + k)) as f64 } else { 0.0 };
+            3.0 * d as f64 * layer_cost + (k * d * d) as f64 + minibatch_gram
+        }
+    }
+}
+
+/// The cheaper kernel for `run` at hidden width w, by the cost model of the module documentation.
+fn cheaper_kernel(run: &ResolvedRun, w: usize) -> Kernel {
+    if kernel_cost(run, w, Kernel::Gram) < kernel_cost(run, w, Kernel::Dense) { Kernel::Gram } else { Kernel::Dense }
 }

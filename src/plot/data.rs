@@ -100,11 +100,19 @@ pub struct CriticalData {
     pub widths: Vec<f64>,
 }
 
+/// One series of a bar chart: per category, (median, min, max) across seeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarSeries {
+    pub label: String,
+    pub colour: usize,
+    pub values: Vec<Option<(f64, f64, f64)>>,
+}
+
 /// Grouped bars: one group per x category, one bar per series.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BarData {
     pub categories: Vec<String>,
-    pub series: Vec<(String, usize, Vec<Option<(f64, f64, f64)>>)>,
+    pub series: Vec<BarSeries>,
     pub x_label: String,
     pub y_label: String,
     pub yscale: Scale,
@@ -391,7 +399,7 @@ pub fn critical_width(
     let bounds = fig
         .bounds
         .iter()
-        .map(|&kind| BoundData { kind, points: bound_points(exp, &rows, x_field, &xs, kind, margin) })
+        .map(|&kind| BoundData { kind, points: bound_points(&rows, x_field, &xs, kind, margin) })
         .collect();
     Ok(CriticalData { series, bounds, x_label: axis_label(x_field), widths })
 }
@@ -405,9 +413,9 @@ fn axis_label(field: &str) -> String {
     }
 }
 
-/// A bound's width at each x (median over the runs at that x).
+/// A bound's width at each x (median over the runs at that x). The `margin` bound uses the runs of
+/// the margin experiment on the same data (equal `data` configuration) as the runs at that x.
 fn bound_points(
-    exp: &Experiment,
     rows: &[&Row],
     x_field: &str,
     xs: &[f64],
@@ -418,30 +426,23 @@ fn bound_points(
     xs.iter()
         .filter_map(|&x| {
             let at_x: Vec<&&Row> = rows.iter().filter(|r| number(r, x_field) == Some(x)).collect();
-            let mut values: Vec<f64> = match kind {
-                WidthBound::Margin => {
-                    let m = margin?;
-                    // The margin does not depend on depth; match on x only when the margin grid varies it.
-                    let matching: Vec<&Row> = m
-                        .rows
-                        .iter()
-                        .filter(|r| !m.axes.iter().any(|a| a == x_field) || number(r, x_field) == Some(x))
-                        .collect();
-                    return margin_one_width(&matching).map(|w| (x, w));
-                }
-                _ => at_x
-                    .iter()
-                    .filter_map(|r| r.record.outcome.as_ref())
-                    .map(|o| match kind {
-                        WidthBound::Zou => o.theory.widths.zou,
-                        WidthBound::ZouStable => o.theory.widths.zou_stable,
-                        WidthBound::DuHu => o.theory.widths.du_hu,
-                        WidthBound::ModifiedIdentity => o.theory.widths.modified_identity as f64,
-                        WidthBound::Margin => unreachable!(),
-                    })
-                    .collect(),
-            };
-            let _ = exp;
+            if kind == WidthBound::Margin {
+                let data: Vec<serde_json::Value> =
+                    at_x.iter().map(|r| r.run.run.canonical_json()["data"].clone()).collect();
+                let same_data: Vec<&Row> =
+                    margin?.rows.iter().filter(|r| data.contains(&r.run.run.canonical_json()["data"])).collect();
+                return margin_one_width(&same_data).map(|w| (x, w));
+            }
+            let mut values: Vec<f64> = at_x
+                .iter()
+                .filter_map(|r| r.record.outcome.as_ref())
+                .map(|o| match kind {
+                    WidthBound::Zou => o.theory.widths.zou,
+                    WidthBound::ZouStable => o.theory.widths.zou_stable,
+                    WidthBound::DuHu => o.theory.widths.du_hu,
+                    WidthBound::ModifiedIdentity | WidthBound::Margin => o.theory.widths.modified_identity as f64,
+                })
+                .collect();
             (!values.is_empty()).then(|| (x, spread(&mut values).0))
         })
         .collect()
@@ -508,7 +509,7 @@ pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
                 .collect();
             per_cat.push((!values.is_empty()).then(|| spread(&mut values)));
         }
-        series.push((fig.label(value), colour, per_cat));
+        series.push(BarSeries { label: fig.label(value), colour, values: per_cat });
     }
     let y_label = match y_kind {
         "iters_to_target" => format!("iterations to relative excess {:e}", fig.target.unwrap_or(1e-6)),

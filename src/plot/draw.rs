@@ -246,6 +246,7 @@ pub fn critical<DB: DrawingBackend>(
     let mut keys: Vec<(Key, String)> =
         d.series.iter().map(|s| (Key::Point(colour(s.colour + 3)), s.label.clone())).collect();
     keys.extend(d.bounds.iter().map(|b| (Key::Line(bound_colour(b.kind), "dashed"), bound_text(b.kind).to_string())));
+    keys.push((Key::Line(GREY, "dotted"), "widest width run (▲: none of the widths sufficed)".to_string()));
     let body = frame(root, title, &keys)?;
     let mut xs: Vec<f64> = d.series.iter().flat_map(|s| s.points.iter().map(|p| p.x)).collect();
     xs.sort_by(f64::total_cmp);
@@ -316,12 +317,12 @@ pub fn critical<DB: DrawingBackend>(
 /// Draws grouped bars (log y), with min–max whiskers; a run that never reached the target
 /// (infinite value) is marked by a cross above its group.
 pub fn bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &BarData) -> DrawResult<(), DB> {
-    let keys: Vec<(Key, String)> = d.series.iter().map(|(label, c, _)| (Key::Bar(colour(*c)), label.clone())).collect();
+    let keys: Vec<(Key, String)> = d.series.iter().map(|s| (Key::Bar(colour(s.colour)), s.label.clone())).collect();
     let body = frame(root, title, &keys)?;
     let finite: Vec<f64> = d
         .series
         .iter()
-        .flat_map(|s| s.2.iter().flatten().flat_map(|&(m, lo, hi)| [m, lo, hi]))
+        .flat_map(|s| s.values.iter().flatten().flat_map(|&(m, lo, hi)| [m, lo, hi]))
         .filter(|v| v.is_finite() && *v > 0.0)
         .collect();
     let y_lo = finite.iter().copied().fold(f64::INFINITY, f64::min).min(1.0) / 1.5;
@@ -351,9 +352,9 @@ pub fn bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &
         .draw()?;
     let n = d.series.len().max(1) as f64;
     let width = 0.8 / n;
-    for (j, (_, c, values)) in d.series.iter().enumerate() {
-        let c = colour(*c);
-        for (i, v) in values.iter().enumerate() {
+    for (j, series) in d.series.iter().enumerate() {
+        let c = colour(series.colour);
+        for (i, v) in series.values.iter().enumerate() {
             let Some((median, lo, hi)) = *v else { continue };
             let left = i as f64 - 0.4 + j as f64 * width;
             let mid = left + width / 2.0;

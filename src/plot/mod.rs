@@ -117,10 +117,10 @@ impl FigureData {
             }
             FigureData::Bars(d) => {
                 row(&["category", "series", "median", "min", "max"].map(String::from));
-                for (label, _, values) in &d.series {
-                    for (cat, v) in d.categories.iter().zip(values) {
+                for s in &d.series {
+                    for (cat, v) in d.categories.iter().zip(&s.values) {
                         if let Some((m, lo, hi)) = v {
-                            row(&[cat.clone(), label.clone(), float_text(*m), float_text(*lo), float_text(*hi)]);
+                            row(&[cat.clone(), s.label.clone(), float_text(*m), float_text(*lo), float_text(*hi)]);
                         }
                     }
                 }
@@ -144,10 +144,13 @@ pub fn figure_data(exp: &Experiment, fig: &FigureSpec, margin: Option<&Experimen
 /// Margin experiments are loaded from the experiment file's directory.
 pub fn plot_experiment(exp: &Experiment, out_dir: &Path, results: &Path) -> Result<Vec<PathBuf>, PlotError> {
     draw::register_fonts();
+    let figures = exp.spec.figure_specs()?;
     let dir = out_dir.join(&exp.spec.name);
-    std::fs::create_dir_all(&dir).map_err(|source| PlotError::Io { path: dir.clone(), source })?;
+    if !figures.is_empty() {
+        std::fs::create_dir_all(&dir).map_err(|source| PlotError::Io { path: dir.clone(), source })?;
+    }
     let mut written = Vec::new();
-    for fig in exp.spec.figure_specs()? {
+    for fig in figures {
         let margin = match &fig.margin_experiment {
             Some(name) => Some(Experiment::load(&exp.spec.base().join(format!("{name}.yaml")), results)?),
             None => None,

@@ -198,10 +198,8 @@ impl FigureSpec {
                 one_of("y", &self.y, &BAR_Y, false)?;
             }
         }
-        if let Some(t) = self.target {
-            if !(t > 0.0 && t < 1.0) {
-                return Err(("target", format!("a relative excess in (0, 1), got {t}")));
-            }
+        if let Some(t) = self.target.filter(|t| !(*t > 0.0 && *t < 1.0)) {
+            return Err(("target", format!("a relative excess in (0, 1), got {t}")));
         }
         Ok(())
     }
