@@ -1,7 +1,7 @@
 //! The two networks at initialisation: the deep linear ResNet (fixed A, B; hidden W_l) and the
 //! standard deep linear network of Du & Hu.
 
-use ndarray::{Array2, s};
+use ndarray::{Array2, ArrayView2, s};
 
 use crate::config::{Arch, Dims, ResolvedRun, TransformConfig, TransformKind};
 use crate::data::files;
@@ -9,6 +9,7 @@ use crate::engine::EngineKind;
 use crate::engine::chain::Chain;
 use crate::engine::reduced::reduce;
 use crate::error::{ConfigError, RunError};
+use crate::linalg::gemm;
 use crate::rng::{RunSeeds, gaussian_matrix};
 
 /// The fixed input and output transformations of a ResNet: A (m×d) and B (k×m).
@@ -16,6 +17,39 @@ use crate::rng::{RunSeeds, gaussian_matrix};
 pub struct Transforms {
     pub a: Array2<f64>,
     pub b: Array2<f64>,
+}
+
+/// The Gram matrix of the fixed maps, G = [A, Bᵀ]ᵀ[A, Bᵀ] = [[AᵀA, AᵀBᵀ], [BA, BBᵀ]]
+/// ((d+k)×(d+k)): all that the theory (σ's of A and B) and the subspace reduction need of A and B.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TransformGram {
+    pub g: Array2<f64>,
+    /// Columns of A (the first block).
+    pub d: usize,
+}
+
+impl TransformGram {
+    /// G from A (m×d) and B (k×m): three GEMMs, O(m(d + k)²), no copy of A or B.
+    pub fn of(a: &Array2<f64>, b: &Array2<f64>) -> TransformGram {
+        let (d, k) = (a.ncols(), b.nrows());
+        let mut g = Array2::zeros((d + k, d + k));
+        gemm(1.0, &a.t(), &a.view(), 0.0, &mut g.slice_mut(s![..d, ..d]));
+        gemm(1.0, &a.t(), &b.t(), 0.0, &mut g.slice_mut(s![..d, d..]));
+        gemm(1.0, &b.view(), &b.t(), 0.0, &mut g.slice_mut(s![d.., d..]));
+        let upper = g.slice(s![..d, d..]).to_owned();
+        g.slice_mut(s![d.., ..d]).assign(&upper.t());
+        TransformGram { g, d }
+    }
+
+    /// AᵀA (d×d).
+    pub fn ata(&self) -> ArrayView2<'_, f64> {
+        self.g.slice(s![..self.d, ..self.d])
+    }
+
+    /// BBᵀ (k×k).
+    pub fn bbt(&self) -> ArrayView2<'_, f64> {
+        self.g.slice(s![self.d.., self.d..])
+    }
 }
 
 /// Hidden weights at initialisation.
@@ -30,8 +64,8 @@ pub enum Hidden {
 /// A network at initialisation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Network {
-    /// f(x) = B(I+W_L)…(I+W_1)Ax.
-    Resnet { transforms: Transforms, hidden: Hidden },
+    /// f(x) = B(I+W_L)…(I+W_1)Ax, with the Gram matrix of A and B.
+    Resnet { transforms: Transforms, gram: TransformGram, hidden: Hidden },
     /// f(x) = αW_L…W_1x with α = 1/√(m^{L−1}k).
     Linear { weights: Vec<Array2<f64>>, alpha: f64 },
 }
@@ -98,7 +132,8 @@ impl Network {
                 } else {
                     Hidden::Zero { depth, width: m }
                 };
-                Ok(Network::Resnet { transforms, hidden })
+                let gram = TransformGram::of(&transforms.a, &transforms.b);
+                Ok(Network::Resnet { transforms, gram, hidden })
             }
             Arch::Linear => {
                 let mut rng = seeds.init.expect("a linear network has an init stream").rng();
@@ -116,8 +151,8 @@ impl Network {
             return Ok(self.into_chain());
         }
         match self {
-            Network::Resnet { transforms, hidden: Hidden::Zero { depth, .. } } => {
-                let r = reduce(&transforms.a, &transforms.b)?;
+            Network::Resnet { gram, hidden: Hidden::Zero { depth, .. }, .. } => {
+                let r = reduce(&gram)?;
                 let p = r.dim();
                 Ok(Chain::resnet(r.a, r.b, vec![Array2::zeros((p, p)); depth]))
             }
@@ -128,7 +163,7 @@ impl Network {
     /// The trainable chain of this network (allocates the hidden m×m matrices of a ResNet).
     pub fn into_chain(self) -> Chain {
         match self {
-            Network::Resnet { transforms, hidden } => {
+            Network::Resnet { transforms, hidden, .. } => {
                 let layers = match hidden {
                     Hidden::Zero { depth, width } => vec![Array2::zeros((width, width)); depth],
                     Hidden::Weights(w) => w,

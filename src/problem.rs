@@ -27,8 +27,10 @@ pub struct Problem {
     pub singular_values: Array1<f64>,
     /// Numerical rank r of X.
     pub rank: usize,
-    /// Σ^{1/2} factor U_r S_r (d×r): Σ = (U_r S_r)(U_r S_r)ᵀ.
+    /// Σ^{1/2} factor F = U_r S_r (d×r): Σ = FFᵀ.
     sigma_half: Array2<f64>,
+    /// Fᵀ (r×d, rows contiguous) for the excess loss.
+    sigma_half_t: Array2<f64>,
 }
 
 impl Problem {
@@ -51,7 +53,8 @@ impl Problem {
         let w_star = cu.dot(&u_r.t());
         let y_fit = w_star.dot(&x);
         let l_star = half_sq_dist(&y_fit.view(), &y.view());
-        Ok(Problem { x, y, sigma, c, w_star, y_fit, l_star, singular_values, rank, sigma_half })
+        let sigma_half_t = sigma_half.t().as_standard_layout().into_owned();
+        Ok(Problem { x, y, sigma, c, w_star, y_fit, l_star, singular_values, rank, sigma_half, sigma_half_t })
     }
 
     /// The factor F = U_r S_r (d×r) with Σ = FFᵀ.
@@ -73,11 +76,17 @@ impl Problem {
     /// = ½ tr((P − W*) Σ (P − W*)ᵀ), never negative and free of the cancellation in L(P) − L*.
     /// O(k·d·r), no allocation (it runs at every Gram step).
     pub fn excess_of(&self, p: &ArrayView2<f64>) -> f64 {
-        let f = &self.sigma_half;
+        let d = self.d();
+        let ft = self.sigma_half_t.as_slice().expect("Fᵀ is contiguous");
+        let w = self.w_star.as_slice().expect("W* is contiguous");
         let mut total = 0.0;
-        for (p_row, w_row) in p.rows().into_iter().zip(self.w_star.rows()) {
-            for col in f.columns() {
-                let v: f64 = p_row.iter().zip(w_row.iter()).zip(col.iter()).map(|((p, w), f)| (p - w) * f).sum();
+        for (a, p_row) in p.rows().into_iter().enumerate() {
+            let w_row = &w[a * d..(a + 1) * d];
+            for f_row in ft.chunks_exact(d) {
+                let mut v = 0.0;
+                for ((pi, wi), fi) in p_row.iter().zip(w_row).zip(f_row) {
+                    v += (pi - wi) * fi;
+                }
                 total += v * v;
             }
         }

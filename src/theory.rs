@@ -6,12 +6,12 @@
 //! to a relative excess ε, and the linearised rate at W = 0. Linear network (Du & Hu): the step
 //! bound k/(2L‖X‖²), the rate 1 − ½ηLσ_r²/k and the width condition. Width bounds for both.
 
-use ndarray::{Array2, ArrayView2};
+use crate::model::TransformGram;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Arch, TheoryConstants};
 use crate::error::LinalgError;
-use crate::linalg::{gemm, spectral_norm, symmetric_eigenvalues};
+use crate::linalg::{spectral_norm, symmetric_eigenvalues};
 use crate::problem::Problem;
 
 /// Spectral facts about the training set.
@@ -144,19 +144,13 @@ impl DataTheory {
 }
 
 impl TransformSpectrum {
-    /// From the small Gram matrices AᵀA (d×d) and BBᵀ (k×k): σ² are their eigenvalues. Cost
-    /// O(m(d² + k²)), no copy of A or B. λ_r(XᵀAᵀAX) is the smallest eigenvalue of
-    /// FᵀAᵀAF (r×r), F = U_rS_r, which has the same nonzero spectrum.
-    pub fn of(a: &Array2<f64>, b: &Array2<f64>, problem: &Problem) -> Result<TransformSpectrum, LinalgError> {
-        let gram = |m: ArrayView2<f64>, rows: usize| {
-            let mut g = Array2::zeros((rows, rows));
-            gemm(1.0, &m, &m.t(), 0.0, &mut g.view_mut());
-            g
-        };
-        let ka = gram(a.t(), a.ncols());
-        let kb = gram(b.view(), b.nrows());
-        let la = symmetric_eigenvalues(&ka.view())?;
-        let lb = symmetric_eigenvalues(&kb.view())?;
+    /// From the blocks AᵀA (d×d) and BBᵀ (k×k) of the transforms' Gram matrix: σ² are their
+    /// eigenvalues. λ_r(XᵀAᵀAX) is the smallest eigenvalue of FᵀAᵀAF (r×r), F = U_rS_r, which
+    /// has the same nonzero spectrum. Cost O((d + k)³ + d²r).
+    pub fn of(gram: &TransformGram, problem: &Problem) -> Result<TransformSpectrum, LinalgError> {
+        let ka = gram.ata();
+        let la = symmetric_eigenvalues(&ka)?;
+        let lb = symmetric_eigenvalues(&gram.bbt())?;
         let f = problem.sigma_half();
         let fkf = f.t().dot(&ka).dot(f);
         let lfk = symmetric_eigenvalues(&fkf.view())?;

@@ -87,7 +87,7 @@ impl Setup {
         let network = Network::init(run, &seeds)?;
         let data_theory = DataTheory::of(&problem)?;
         let transform = match &network {
-            Network::Resnet { transforms, .. } => Some(TransformSpectrum::of(&transforms.a, &transforms.b, &problem)?),
+            Network::Resnet { gram, .. } => Some(TransformSpectrum::of(gram, &problem)?),
             Network::Linear { .. } => None,
         };
         Ok(Setup { seeds, problem, network, data_theory, transform })

@@ -129,7 +129,7 @@ fn transform_spectrum_matches_the_svd_of_a_and_b() {
     let a = gaussian_matrix(&mut rng, m, d, 0.3);
     let b = gaussian_matrix(&mut rng, k, m, 0.6);
     let p = Problem::new(Dataset { x: x.clone(), y: Array2::zeros((k, n)) }).unwrap();
-    let t = TransformSpectrum::of(&a, &b, &p).unwrap();
+    let t = TransformSpectrum::of(&linres::model::TransformGram::of(&a, &b), &p).unwrap();
     let sa = singular_values(&a.view()).unwrap();
     let sb = singular_values(&b.view()).unwrap();
     assert!(close(t.a_norm, sa[0], 1e-12, 0.0) && close(t.a_sigma_min, sa[d - 1], 1e-10, 0.0));

@@ -124,3 +124,55 @@ fn kernel_cost(run: &ResolvedRun, w: usize, kernel: Kernel) -> f64 {
 fn cheaper_kernel(run: &ResolvedRun, w: usize) -> Kernel {
     if kernel_cost(run, w, Kernel::Gram) < kernel_cost(run, w, Kernel::Dense) { Kernel::Gram } else { Kernel::Dense }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RunConfig;
+
+    fn run(model: &str, optim: &str, engine: &str, n: usize) -> ResolvedRun {
+        let yaml = format!(
+            "{{master_seed: 1, data: {{kind: paper, d: 10, n: {n}}}, model: {model}, optim: {optim}, engine: {engine}}}"
+        );
+        serde_norway::from_str::<RunConfig>(&yaml).unwrap().resolve(std::path::Path::new(".")).unwrap()
+    }
+
+    const GD: &str = "{method: gd, iters: 10, step: {rule: fixed, eta: 0.001}}";
+
+    #[test]
+    fn auto_picks_the_cheapest_exact_engine() {
+        let resnet = |m: usize| format!("{{arch: resnet, depth: 10, width: {m}, transform: gaussian}}");
+        // A wide zero-initialised full-batch ResNet: the reduced problem in Gram form (n > d).
+        assert_eq!(plan(&run(&resnet(1000), GD, "auto", 1000)), EngineKind::ReducedGram);
+        // Fewer samples than input dimensions: the reduced problem on the samples is cheaper.
+        assert_eq!(plan(&run(&resnet(1000), GD, "auto", 5)), EngineKind::ReducedDense);
+        // m ≤ d + k: nothing to reduce; Gram form when n > d.
+        assert_eq!(plan(&run(&resnet(20), GD, "auto", 1000)), EngineKind::Gram);
+        assert_eq!(plan(&run(&resnet(20), GD, "auto", 5)), EngineKind::Dense);
+        // A Gaussian hidden initialisation switches the reduction off.
+        let init = "{arch: resnet, depth: 10, width: 1000, transform: gaussian, init_std: 0.01}";
+        assert_eq!(plan(&run(init, GD, "auto", 1000)), EngineKind::Gram);
+        // The linear network has no reduction.
+        assert_eq!(plan(&run("{arch: linear, depth: 4, width: 50}", GD, "auto", 1000)), EngineKind::Gram);
+        assert_eq!(plan(&run("{arch: linear, depth: 4, width: 50}", GD, "auto", 5)), EngineKind::Dense);
+        // SGD: a batch of 2 is cheaper on the samples; a batch of 500 in Gram form.
+        let sgd = |b: usize| format!("{{method: sgd, batch: {b}, iters: 10, step: {{rule: fixed, eta: 0.001}}}}");
+        assert_eq!(plan(&run(&resnet(1000), &sgd(2), "auto", 1000)), EngineKind::ReducedDense);
+        assert_eq!(plan(&run(&resnet(1000), &sgd(500), "auto", 1000)), EngineKind::ReducedGram);
+        // `reduced` picks its inner kernel; explicit choices are kept.
+        assert_eq!(plan(&run(&resnet(1000), GD, "reduced", 1000)), EngineKind::ReducedGram);
+        assert_eq!(plan(&run(&resnet(1000), GD, "dense", 1000)), EngineKind::Dense);
+        assert_eq!(plan(&run(&resnet(1000), GD, "reduced_dense", 1000)), EngineKind::ReducedDense);
+    }
+
+    #[test]
+    fn the_cost_model_counts_the_three_sweeps() {
+        // ResNet, dense: 3·n·(L·m² + m·(d + k)) multiply-adds.
+        let r = run("{arch: resnet, depth: 10, width: 100, transform: gaussian}", GD, "dense", 1000);
+        assert_eq!(cost_per_step(&r, EngineKind::Dense), 3.0 * 1000.0 * (10.0 * 1e4 + 100.0 * 20.0));
+        // Gram: d columns instead of n, plus k·d² for PΣ − C.
+        assert_eq!(cost_per_step(&r, EngineKind::Gram), 3.0 * 10.0 * (10.0 * 1e4 + 100.0 * 20.0) + 1000.0);
+        // Reduced: width d + k.
+        assert_eq!(cost_per_step(&r, EngineKind::ReducedGram), 3.0 * 10.0 * (10.0 * 400.0 + 20.0 * 20.0) + 1000.0);
+    }
+}

@@ -38,7 +38,8 @@
 use ndarray::{Array2, Axis, s};
 
 use crate::error::RunError;
-use crate::linalg::{gemm, sq_norm, symmetric_eigen};
+use crate::linalg::{sq_norm, symmetric_eigen};
+use crate::model::TransformGram;
 
 /// The reduced input and output maps.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,18 +62,14 @@ const EIGEN_TOL: f64 = 1e-12;
 /// Largest fraction of ‖A‖²_F or ‖B‖²_F the basis may miss.
 const LOST_TOL: f64 = 1e-9;
 
-/// Computes A′ = QᵀA and B′ = BQ for A (m×d) and B (k×m); see the module documentation.
-pub fn reduce(a: &Array2<f64>, b: &Array2<f64>) -> Result<Reduction, RunError> {
-    let (d, k) = (a.ncols(), b.nrows());
-    let mut g = Array2::zeros((d + k, d + k));
-    gemm(1.0, &a.t(), &a.view(), 0.0, &mut g.slice_mut(s![..d, ..d]));
-    gemm(1.0, &a.t(), &b.t(), 0.0, &mut g.slice_mut(s![..d, d..]));
-    gemm(1.0, &b.view(), &b.view().t(), 0.0, &mut g.slice_mut(s![d.., d..]));
-    let upper = g.slice(s![..d, d..]).to_owned();
-    g.slice_mut(s![d.., ..d]).assign(&upper.t());
+/// Computes A′ = QᵀA and B′ = BQ from the Gram matrix of A (m×d) and B (k×m); see the module
+/// documentation. Cost O((d + k)³): the m-dimensional work is in [`TransformGram::of`].
+pub fn reduce(gram: &TransformGram) -> Result<Reduction, RunError> {
+    let (g, d) = (&gram.g, gram.d);
+    let k = g.nrows() - d;
 
     let scale = g.diag().mapv(|v| if v > 0.0 { 1.0 / v.sqrt() } else { 0.0 });
-    let dg = &g * &scale.view().insert_axis(Axis(1));
+    let dg = g * &scale.view().insert_axis(Axis(1));
     let g_scaled = &dg * &scale.view().insert_axis(Axis(0));
     let (lambda, vectors) = symmetric_eigen(&g_scaled.view())?;
     let top = lambda.iter().copied().fold(0.0, f64::max);

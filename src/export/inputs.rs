@@ -40,7 +40,7 @@ pub fn export_inputs(run: &ResolvedRun, dir: &Path) -> Result<Vec<String>, RunEr
     put("X.npy".into(), &setup.problem.x.t().to_owned())?;
     put("Y.npy".into(), &setup.problem.y.t().to_owned())?;
     let alpha = match &setup.network {
-        Network::Resnet { transforms, hidden } => {
+        Network::Resnet { transforms, hidden, .. } => {
             put("A.npy".into(), &transforms.a)?;
             put("B.npy".into(), &transforms.b)?;
             if let Hidden::Weights(ws) = hidden {

@@ -1,0 +1,197 @@
+//! Criterion benchmarks of linres: one training step of every engine at several sizes, the
+//! subspace basis, whole grids with one and two jobs, and a dgemm reference measured in the same
+//! run so each engine can be reported as a fraction of what the machine's BLAS reaches.
+//!
+//! Throughput is reported in elements per second where an element is one floating-point
+//! operation (2 per multiply-add of the cost model), so criterion's "elem/s" reads as flop/s.
+//! OpenBLAS runs one thread (linres's default, which keeps results independent of thread counts).
+
+use std::hint::black_box;
+use std::path::Path;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use linres::config::{ResolvedRun, RunConfig};
+use linres::engine::plan::cost_per_step;
+use linres::engine::reduced::reduce;
+use linres::engine::{Engine, EngineKind};
+use linres::linalg::gemm;
+use linres::model::TransformGram;
+use linres::optim::BatchSampler;
+use linres::rng::gaussian_matrix;
+use linres::runner::{RunOptions, run_grid};
+use linres::spec::Spec;
+use linres::train::Setup;
+use ndarray::Array2;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+fn resolved(yaml: &str) -> ResolvedRun {
+    serde_norway::from_str::<RunConfig>(yaml).unwrap().resolve(Path::new(".")).unwrap()
+}
+
+fn resnet(m: usize, n: usize, engine: &str, method: &str) -> ResolvedRun {
+    resolved(&format!(
+        "{{master_seed: 1, data: {{kind: paper, d: 10, n: {n}}}, model: {{arch: resnet, depth: 10, width: {m}, transform: gaussian}},
+          optim: {{{method}, iters: 1, step: {{rule: fixed, eta: 1.0e-12}}}}, engine: {engine}}}"
+    ))
+}
+
+fn linear(m: usize, engine: &str) -> ResolvedRun {
+    resolved(&format!(
+        "{{master_seed: 1, data: {{kind: paper, d: 10, n: 1000}}, model: {{arch: linear, depth: 10, width: {m}}},
+          optim: {{method: gd, iters: 1, step: {{rule: fixed, eta: 1.0e-12}}}}, engine: {engine}}}"
+    ))
+}
+
+/// Benchmarks one optimiser step of `run` with engine `kind` (set-up outside the timing).
+fn bench_step(c: &mut Criterion, group: &str, id: String, run: &ResolvedRun, kind: EngineKind, samples: usize) {
+    let setup = Setup::new(run).unwrap();
+    let chain = setup.network.into_chain_for(kind).unwrap();
+    let batch = run.config().optim.batch;
+    let mut engine = Engine::new(&setup.problem, chain, kind, batch);
+    let mut sampler = setup.seeds.batches.map(|s| BatchSampler::new(setup.problem.n(), batch.unwrap(), s.rng()));
+    let mut g = c.benchmark_group(group);
+    g.sample_size(samples).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(8));
+    g.throughput(Throughput::Elements((2.0 * cost_per_step(run, kind)) as u64));
+    g.bench_function(id, |b| b.iter(|| black_box(engine.step(sampler.as_mut().map(|s| s.next_batch()), 1e-12))));
+    g.finish();
+}
+
+/// dgemm at the shapes of the dense engine: W·H and Wᵀ·G (m×m by m×n), G·Hᵀ (m×n by n×m).
+fn dgemm(c: &mut Criterion) {
+    linres::blas::set_threads(1);
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut g = c.benchmark_group("dgemm");
+    g.sample_size(10).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(6));
+    for m in [64, 256, 1024] {
+        let n = 1000;
+        let w = gaussian_matrix(&mut rng, m, m, 1.0);
+        let h = gaussian_matrix(&mut rng, m, n, 1.0);
+        let mut out = Array2::zeros((m, n));
+        let mut grad = Array2::zeros((m, m));
+        g.throughput(Throughput::Elements((2 * m * m * n) as u64));
+        g.bench_function(BenchmarkId::new("W·H", m), |b| {
+            b.iter(|| gemm(1.0, &w.view(), &h.view(), 1.0, &mut out.view_mut()))
+        });
+        g.bench_function(BenchmarkId::new("Wᵀ·G", m), |b| {
+            b.iter(|| gemm(1.0, &w.t(), &h.view(), 1.0, &mut out.view_mut()))
+        });
+        g.bench_function(BenchmarkId::new("G·Hᵀ", m), |b| {
+            b.iter(|| gemm(-1e-12, &h.view(), &h.t(), 1.0, &mut grad.view_mut()))
+        });
+    }
+    g.finish();
+}
+
+fn steps(c: &mut Criterion) {
+    linres::blas::set_threads(1);
+    for m in [64, 256, 1024] {
+        bench_step(
+            c,
+            "step/resnet_dense",
+            format!("m={m}"),
+            &resnet(m, 1000, "dense", "method: gd"),
+            EngineKind::Dense,
+            10,
+        );
+    }
+    for n in [1_000, 100_000] {
+        for m in [64, 256, 1024] {
+            bench_step(
+                c,
+                "step/resnet_gram",
+                format!("n={n}/m={m}"),
+                &resnet(m, n, "gram", "method: gd"),
+                EngineKind::Gram,
+                10,
+            );
+        }
+    }
+    for m in [100, 10_000, 1_000_000] {
+        bench_step(
+            c,
+            "step/resnet_reduced",
+            format!("m={m}"),
+            &resnet(m, 1000, "reduced", "method: gd"),
+            EngineKind::ReducedGram,
+            20,
+        );
+    }
+    for (name, kind) in [("dense", EngineKind::Dense), ("gram", EngineKind::Gram)] {
+        bench_step(c, "step/linear", format!("{name}/m=256"), &linear(256, name), kind, 10);
+    }
+    for (name, kind, m) in [
+        ("dense", EngineKind::Dense, 256),
+        ("gram", EngineKind::Gram, 256),
+        ("reduced_dense", EngineKind::ReducedDense, 256),
+    ] {
+        bench_step(
+            c,
+            "step/resnet_sgd_b100",
+            format!("{name}/m={m}"),
+            &resnet(m, 1000, name, "method: sgd, batch: 100"),
+            kind,
+            10,
+        );
+    }
+}
+
+/// The orthonormal basis of col(A) + col(Bᵀ) (A′ = QᵀA, B′ = BQ) at m = 10⁶, d = k = 10.
+fn basis(c: &mut Criterion) {
+    linres::blas::set_threads(1);
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let m = 1_000_000;
+    let a = gaussian_matrix(&mut rng, m, 10, (1.0 / m as f64).sqrt());
+    let b = gaussian_matrix(&mut rng, 10, m, (0.1f64).sqrt());
+    let mut g = c.benchmark_group("setup");
+    g.sample_size(10);
+    g.bench_function("reduced_basis/m=1000000", |bch| {
+        bch.iter(|| black_box(reduce(&TransformGram::of(&a, &b)).unwrap()))
+    });
+    g.finish();
+}
+
+/// A grid of 8 equal runs (seeds 0..7 of a dense ResNet, m = 128, n = 1000, L = 10, 40 steps),
+/// recomputed (`force`) with one and with two jobs.
+fn grids(c: &mut Criterion) {
+    let text = "name: bench
+master_seed: 5
+seeds: 8
+data: {kind: paper, d: 10, n: 1000}
+model: {arch: resnet, depth: 10, width: 128, transform: gaussian}
+optim: {method: gd, iters: 40, step: {rule: zou, scale: 1}}
+engine: dense
+log: {points: 10}
+";
+    let spec = Spec::parse(text, Path::new("bench.yaml"), &[]).unwrap();
+    let runs = spec.expand().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = linres::store::Store::new(dir.path(), "bench");
+    let mut g = c.benchmark_group("grid_8_runs");
+    g.sample_size(10).measurement_time(Duration::from_secs(20));
+    for jobs in [1, 2] {
+        let options = RunOptions { force: true, ..RunOptions::new(jobs) };
+        g.bench_function(BenchmarkId::new("jobs", jobs), |b| b.iter(|| run_grid(&store, &runs, &options, &|_, _| {})));
+    }
+    g.finish();
+}
+
+/// Whole zero-initialised ResNet runs of 1000 GD steps (set-up included) at m = 10² and 10⁵: the
+/// reduced engine's cost does not depend on the width beyond drawing A and B.
+fn whole_runs(c: &mut Criterion) {
+    linres::blas::set_threads(1);
+    let mut g = c.benchmark_group("train_1000_steps");
+    g.sample_size(20);
+    for m in [100, 100_000] {
+        let run = resolved(&format!(
+            "{{master_seed: 1, data: {{kind: paper, d: 10, n: 1000}}, model: {{arch: resnet, depth: 10, width: {m}, transform: gaussian}},
+              optim: {{method: gd, iters: 1000, step: {{rule: zou, scale: 1}}}}, log: {{points: 2}}}}"
+        ));
+        g.bench_function(BenchmarkId::new("reduced", m), |b| b.iter(|| black_box(linres::train::train(&run).unwrap())));
+    }
+    g.finish();
+}
+
+criterion_group!(benches, dgemm, steps, basis, whole_runs, grids);
+criterion_main!(benches);
