@@ -158,15 +158,24 @@ pub fn zou_bound(experiments: &[&Experiment]) -> CheckOutcome {
     outcome(NAME, CLAIM, violations.is_empty(), measured, THRESHOLD)
 }
 
-/// Median iterations to the target per (width, depth) of one architecture; ∞ when the median
-/// run did not reach it.
-fn iterations_by_depth(exp: &Experiment, arch: Arch) -> BTreeMap<(usize, usize), f64> {
+/// Median iterations to the target of one architecture: width → [(depth, median)] in increasing
+/// depth; ∞ when the median run did not reach the target.
+fn iterations_by_depth(exp: &Experiment, arch: Arch) -> BTreeMap<usize, Vec<(usize, f64)>> {
     let mut groups: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
     for r in exp.rows.iter().filter(|r| r.record.config.model.arch == arch) {
         let it = r.record.outcome.as_ref().and_then(|o| o.iters_to_target).map_or(f64::INFINITY, |t| t as f64);
         groups.entry((r.record.config.model.width, r.record.config.model.depth)).or_default().push(it);
     }
-    groups.into_iter().map(|(k, mut v)| (k, spread(&mut v).0)).collect()
+    let mut out: BTreeMap<usize, Vec<(usize, f64)>> = BTreeMap::new();
+    for ((m, depth), mut v) in groups {
+        out.entry(m).or_default().push((depth, spread(&mut v).0));
+    }
+    out
+}
+
+/// A count or width, ∞ for one that was never reached.
+fn show_count(v: f64) -> String {
+    if v.is_finite() { format!("{v}") } else { "∞".into() }
 }
 
 /// Fig. 1(c)(d): the ResNet's iterations to ε change little with depth (within 2× at each width).
@@ -175,14 +184,12 @@ pub fn resnet_depth_flat(exp: &Experiment) -> CheckOutcome {
     const CLAIM: &str = "ResNet iterations to 1e-6 relative excess change little with depth (Fig. 1(c)(d))";
     const THRESHOLD: &str = "max/min of the median over depths ≤ 2 at every width, every depth reached";
     let by = iterations_by_depth(exp, Arch::Resnet);
-    let widths: Vec<usize> = by.keys().map(|k| k.0).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    if widths.is_empty() {
+    if by.is_empty() {
         return fail_missing(NAME, CLAIM, "no ResNet runs", THRESHOLD);
     }
     let mut pass = true;
     let mut parts = Vec::new();
-    for m in widths {
-        let its: Vec<(usize, f64)> = by.iter().filter(|(k, _)| k.0 == m).map(|(k, v)| (k.1, *v)).collect();
+    for (m, its) in by {
         if its.len() < 2 {
             return fail_missing(NAME, CLAIM, &format!("fewer than two depths at m = {m}"), THRESHOLD);
         }
@@ -190,13 +197,8 @@ pub fn resnet_depth_flat(exp: &Experiment) -> CheckOutcome {
         let hi = its.iter().map(|p| p.1).fold(0.0, f64::max);
         let ratio = hi / lo;
         pass &= ratio.is_finite() && ratio <= 2.0;
-        parts.push(format!(
-            "m={m}: {} (ratio {ratio:.2})",
-            its.iter()
-                .map(|(l, v)| format!("L{l}:{}", if v.is_finite() { format!("{v}") } else { "∞".into() }))
-                .collect::<Vec<_>>()
-                .join(" ")
-        ));
+        let list: Vec<String> = its.iter().map(|(l, v)| format!("L{l}:{}", show_count(*v))).collect();
+        parts.push(format!("m={m}: {} (ratio {ratio:.2})", list.join(" ")));
     }
     outcome(NAME, CLAIM, pass, parts.join("; "), THRESHOLD)
 }
@@ -207,21 +209,15 @@ pub fn linear_depth_grows(exp: &Experiment) -> CheckOutcome {
     const CLAIM: &str = "the linear network's iterations to 1e-6 relative excess grow with depth (Fig. 1(c)(d))";
     const THRESHOLD: &str = "median at the largest depth > median at the smallest, at every width";
     let by = iterations_by_depth(exp, Arch::Linear);
-    let widths: Vec<usize> = by.keys().map(|k| k.0).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
-    if widths.is_empty() {
+    if by.is_empty() {
         return fail_missing(NAME, CLAIM, "no linear-network runs", THRESHOLD);
     }
     let mut pass = true;
     let mut parts = Vec::new();
-    for m in widths {
-        let its: Vec<(usize, f64)> = by.iter().filter(|(k, _)| k.0 == m).map(|(k, v)| (k.1, *v)).collect();
-        let (first, last) = (its.first().expect("non-empty"), its.last().expect("non-empty"));
-        if its.len() < 2 || first.1.is_infinite() {
-            pass = false;
-        }
-        pass &= last.1 > first.1;
-        let show = |v: f64| if v.is_finite() { format!("{v}") } else { "∞".into() };
-        parts.push(format!("m={m}: L{} {} → L{} {}", first.0, show(first.1), last.0, show(last.1)));
+    for (m, its) in by {
+        let (first, last) = (its[0], its[its.len() - 1]);
+        pass &= its.len() >= 2 && first.1.is_finite() && last.1 > first.1;
+        parts.push(format!("m={m}: L{} {} → L{} {}", first.0, show_count(first.1), last.0, show_count(last.1)));
     }
     outcome(NAME, CLAIM, pass, parts.join("; "), THRESHOLD)
 }
@@ -273,10 +269,7 @@ pub fn critical_widths(exp: &Experiment, x_field_is_depth: bool) -> Result<Criti
 }
 
 fn show_widths(v: &[(f64, f64)]) -> String {
-    v.iter()
-        .map(|(x, w)| format!("{x}:{}", if w.is_finite() { format!("{w}") } else { "∞".into() }))
-        .collect::<Vec<_>>()
-        .join(" ")
+    v.iter().map(|(x, w)| format!("{x}:{}", show_count(*w))).collect::<Vec<_>>().join(" ")
 }
 
 /// The critical-width claims over depth: the linear network needs at least the ResNet's width at

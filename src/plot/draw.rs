@@ -4,8 +4,9 @@
 
 use std::sync::Once;
 
+use plotters::chart::MeshStyle;
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
+use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 
 use super::data::{BarData, CriticalData, CurveData};
@@ -109,6 +110,19 @@ fn frame<DB: DrawingBackend>(
     Ok(body)
 }
 
+/// The mesh style every figure shares: label fonts and light grid lines.
+fn house_style<'a, 'b, X, Y, DB>(mesh: &'b mut MeshStyle<'a, 'b, X, Y, DB>) -> &'b mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    mesh.axis_desc_style((FONT, 15))
+        .label_style((FONT, 14))
+        .light_line_style(RGBColor(235, 235, 235))
+        .bold_line_style(RGBColor(215, 215, 215))
+}
+
 fn line_style(kind: TheoryLine) -> &'static str {
     match kind {
         TheoryLine::Linearised => "dotted",
@@ -186,16 +200,11 @@ where
         .x_label_area_size(46)
         .y_label_area_size(74)
         .build_cartesian_2d(xr, yr)?;
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .x_desc(d.x_label.as_str())
         .y_desc(d.y_label.as_str())
-        .axis_desc_style((FONT, 15))
-        .label_style((FONT, 14))
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(215, 215, 215))
         .draw()?;
     let floor = d.y_floor;
     let top = d.y_max.unwrap_or(f64::INFINITY);
@@ -259,16 +268,11 @@ pub fn critical<DB: DrawingBackend>(
         (x_lo / 1.25..x_hi * 1.25).log_scale().with_key_points(xs.clone()),
         (y_lo..y_hi).log_scale(),
     )?;
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .x_desc(d.x_label.as_str())
         .y_desc("width m")
-        .axis_desc_style((FONT, 15))
-        .label_style((FONT, 14))
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(215, 215, 215))
         .draw()?;
     for b in &d.bounds {
         chart.draw_series(DashedLineSeries::new(
@@ -337,18 +341,13 @@ pub fn bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &
         let i = v.round();
         if (v - i).abs() < 1e-6 && i >= 0.0 { cats.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
     };
-    chart
-        .configure_mesh()
+    house_style(&mut chart.configure_mesh())
         .disable_x_mesh()
         .x_labels(cats.len())
         .x_desc(d.x_label.as_str())
         .y_desc(d.y_label.as_str())
-        .axis_desc_style((FONT, 15))
-        .label_style((FONT, 14))
         .x_label_formatter(&cat_label)
         .y_label_formatter(&|v| tick(*v))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(215, 215, 215))
         .draw()?;
     let n = d.series.len().max(1) as f64;
     let width = 0.8 / n;
