@@ -23,7 +23,7 @@ use crate::error::ConfigError;
 /// Version salt of the run ids. Change it exactly when a change to the engines, data generators or
 /// random streams changes the numbers an unchanged configuration produces: every cached result
 /// then becomes a miss.
-pub const ENGINE_SALT: &str = "linres-engines-v1";
+pub const ENGINE_SALT: &str = "linres-engines-v2";
 
 /// One run, as written by the user or as resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -497,6 +497,9 @@ pub struct TheoryConstants {
     /// C in the Zou condition σ_min²(A)σ_min²(B)/(‖A‖‖B‖) ≥ C‖X‖√(L(W0)−L*)/σ_r².
     #[serde(default = "one")]
     pub c_zou: f64,
+    /// C₁ in the Zou step bracket η ≤ C₁/(L‖A‖‖B‖‖X‖(√L(W0) + ‖A‖‖B‖‖X‖)).
+    #[serde(default = "one")]
+    pub c_step: f64,
     /// C in the width bounds m_Zou = C·k·r·κ² and m_DuHu = C·L·r·κ³·k.
     #[serde(default = "one")]
     pub c_width: f64,
@@ -529,7 +532,7 @@ impl Default for LogConfig {
 
 impl Default for TheoryConstants {
     fn default() -> Self {
-        TheoryConstants { c_zou: 1.0, c_width: 1.0, delta: default_delta(), target: default_target() }
+        TheoryConstants { c_zou: 1.0, c_step: 1.0, c_width: 1.0, delta: default_delta(), target: default_target() }
     }
 }
 
@@ -630,6 +633,7 @@ impl RunConfig {
         self.optim.resolve(&self.model, dims)?;
         self.log.resolve()?;
         self.theory.resolve()?;
+        check_memory(&self, dims)?;
         let zero_init = self.model.arch == Arch::Resnet && self.model.init_std == Some(0.0);
         if matches!(self.engine, EngineChoice::Reduced | EngineChoice::ReducedDense | EngineChoice::ReducedGram)
             && !zero_init
@@ -638,6 +642,50 @@ impl RunConfig {
         }
         Ok(ResolvedRun { config: self, dims })
     }
+}
+
+/// Refuses a run whose arrays cannot fit in this machine's memory, naming the dimension that
+/// dominates, instead of letting the allocation abort the process. The estimate is a lower bound:
+/// X, Y and the best fit (8·(d + 2k)·n bytes), A and B (8·m·(d + k)), and the hidden weights
+/// unless a zero-initialised ResNet may be reduced (8·L·m² for the ResNet; the linear network's
+/// W_1 … W_L).
+fn check_memory(c: &RunConfig, dims: Dims) -> Result<(), ConfigError> {
+    let Some(available) = physical_memory() else { return Ok(()) };
+    let Dims { d, k, n } = dims;
+    let (m, depth) = (c.model.width as f64, c.model.depth as f64);
+    let data = 8.0 * (d + 2 * k) as f64 * n as f64;
+    let may_reduce = c.model.arch == Arch::Resnet
+        && c.model.init_std.unwrap_or(0.0) == 0.0
+        && !matches!(c.engine, EngineChoice::Dense | EngineChoice::Gram);
+    let weights = match c.model.arch {
+        Arch::Resnet if may_reduce => 8.0 * m * (d + k) as f64,
+        Arch::Resnet => 8.0 * m * (d + k) as f64 + 8.0 * depth * m * m,
+        Arch::Linear => 8.0 * (m * (d + k) as f64 + (depth - 2.0).max(0.0) * m * m),
+    };
+    let needed = data + weights;
+    if needed <= available {
+        return Ok(());
+    }
+    let field = if data >= weights { "data.n" } else { "model.width" };
+    let gib = |b: f64| b / (1u64 << 30) as f64;
+    Err(rule(
+        field,
+        format!(
+            "the run needs at least {:.1} GiB of memory (data {:.1} GiB, weights and maps {:.1} GiB); this machine has {:.1} GiB",
+            gib(needed),
+            gib(data),
+            gib(weights),
+            gib(available)
+        ),
+    ))
+}
+
+/// Total physical memory in bytes (Linux), `None` where it cannot be read.
+fn physical_memory() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
 }
 
 impl DataConfig {
@@ -719,8 +767,12 @@ impl ModelConfig {
 impl TransformConfig {
     fn resolve(&mut self, m: usize, dims: Dims, base: &Path) -> Result<(), ConfigError> {
         let Dims { d, k, .. } = dims;
-        check_finite("model.transform.a_scale", self.a_scale)?;
-        check_finite("model.transform.b_scale", self.b_scale)?;
+        for (field, v) in [("model.transform.a_scale", self.a_scale), ("model.transform.b_scale", self.b_scale)] {
+            check_finite(field, v)?;
+            if v == 0.0 {
+                return Err(rule(field, "must be nonzero (a zero map makes the network constant)"));
+            }
+        }
         if self.kind != TransformKind::Gaussian {
             self.sigma_a2 = None;
             self.sigma_b2 = None;
@@ -817,6 +869,7 @@ impl LogConfig {
 impl TheoryConstants {
     fn resolve(&mut self) -> Result<(), ConfigError> {
         check_positive("theory.c_zou", self.c_zou)?;
+        check_positive("theory.c_step", self.c_step)?;
         check_positive("theory.c_width", self.c_width)?;
         check_positive("theory.delta", self.delta)?;
         if self.delta >= 1.0 {

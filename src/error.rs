@@ -26,6 +26,8 @@ impl ConfigError {
 pub enum DataError {
     #[error("{path}: cannot read the file: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: cannot write: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
     #[error("{path}: non-finite value {value} at row {row}, column {col}")]
@@ -57,4 +59,7 @@ pub enum RunError {
          (numerically ill-conditioned transformations): use engine dense or gram"
     )]
     InexactReduction { matrix: &'static str, lost: f64 },
+    /// The problem has no meaningful training run (all-zero inputs, a step that is not finite).
+    #[error("{0}")]
+    Degenerate(String),
 }

@@ -96,8 +96,7 @@ impl Transforms {
                 (a, b)
             }
             TransformKind::File => {
-                let file =
-                    |f: &Option<files::MatrixFile>| files::load(&f.as_ref().expect("resolved file transform").path);
+                let file = |f: &Option<files::MatrixFile>| f.as_ref().expect("resolved file transform").load();
                 (file(&t.a)?, file(&t.b)?)
             }
         };

@@ -54,11 +54,14 @@ impl BatchSampler {
     }
 }
 
-/// The iterations at which a run of `iters` steps is logged, ascending, always with 0 and `iters`.
+/// The iterations at which a run of `iters` steps is logged, ascending, always with 0 and `iters`
+/// (every iteration with schedule `all` or when `points` exceeds `iters`).
 /// Geometric: 0 and round(iters^(i/(points−2))) for i = 0…points−2; linear: round(i·iters/(points−1)).
 pub fn log_iterations(log: &LogConfig, iters: usize) -> Vec<usize> {
     let p = log.points.max(2);
     let mut its: Vec<usize> = match log.schedule {
+        // As many points as iterations (or more): every iteration.
+        _ if p > iters => (0..=iters).collect(),
         Schedule::All => (0..=iters).collect(),
         Schedule::Linear => (0..p).map(|i| ((i as f64) * iters as f64 / (p - 1) as f64).round() as usize).collect(),
         Schedule::Geometric => std::iter::once(0)

@@ -55,7 +55,8 @@ pub struct RunSummary {
 }
 
 impl RunSummary {
-    fn add(&mut self, e: RunEvent) {
+    /// Counts one event.
+    pub fn add(&mut self, e: RunEvent) {
         match e {
             RunEvent::Cached => self.cached += 1,
             RunEvent::Computed(RecordStatus::Done) => self.done += 1,

@@ -9,7 +9,7 @@
 use crate::model::TransformGram;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Arch, TheoryConstants};
+use crate::config::{Arch, Method, TheoryConstants};
 use crate::error::LinalgError;
 use crate::linalg::{spectral_norm, symmetric_eigenvalues};
 use crate::problem::Problem;
@@ -59,7 +59,7 @@ pub struct ZouTheory {
     /// [σ_min²(A)σ_min²(B)/(‖A‖‖B‖)] / [C‖X‖√(L(W0) − L*)/σ_r²]; the condition holds when ≥ 1
     /// (`None` when the start is already optimal).
     pub margin: Option<f64>,
-    /// 1/(L‖A‖‖B‖‖X‖(√L(W0) + ‖A‖‖B‖‖X‖)), the largest step of the theorem with C₁ = 1.
+    /// C₁/(L‖A‖‖B‖‖X‖(√L(W0) + ‖A‖‖B‖‖X‖)), the largest step of the theorem (C₁ = `theory.c_step`).
     pub eta_bracket: f64,
     /// ρ = ηLσ_min²(A)σ_min²(B)σ_r²/e; the bound is L(W_t) − L* ≤ (1 − ρ)^t (L(W0) − L*).
     pub rho: f64,
@@ -69,7 +69,7 @@ pub struct ZouTheory {
     pub lin_mu: f64,
     /// (1 − ηLμ)².
     pub lin_factor: f64,
-    /// margin ≥ 1 and η ≤ bracket: the run is covered by the theorem.
+    /// GD, margin ≥ 1 and η ≤ bracket: the run is covered by the GD theorem.
     pub covered: bool,
 }
 
@@ -184,6 +184,7 @@ fn iters_for(factor: f64, target: f64) -> Option<f64> {
 /// Everything [`TheoryReport::new`] needs about one run.
 pub struct RunFacts<'a> {
     pub arch: Arch,
+    pub method: Method,
     pub depth: usize,
     pub width: usize,
     pub data: DataTheory,
@@ -197,7 +198,7 @@ pub struct RunFacts<'a> {
 
 impl TheoryReport {
     pub fn new(f: RunFacts) -> TheoryReport {
-        let RunFacts { arch, depth, width, data, transform, loss0, excess0, eta, constants } = f;
+        let RunFacts { arch, method, depth, width, data, transform, loss0, excess0, eta, constants } = f;
         let l = depth as f64;
         let (r, k) = (data.rank as f64, data.k as f64);
         let widths = WidthBounds {
@@ -211,7 +212,7 @@ impl TheoryReport {
             let lhs = t.a_sigma_min.powi(2) * t.b_sigma_min.powi(2) / (t.a_norm * t.b_norm);
             let rhs = constants.c_zou * data.sigma_max * excess0.sqrt() / sr2;
             let margin = (rhs > 0.0).then(|| lhs / rhs);
-            let eta_bracket = zou_step(1.0, depth, &t, data.sigma_max, loss0);
+            let eta_bracket = zou_step(constants.c_step, depth, &t, data.sigma_max, loss0);
             let rho = eta * l * t.a_sigma_min.powi(2) * t.b_sigma_min.powi(2) * sr2 / std::f64::consts::E;
             let lin_mu = t.b_sigma_min.powi(2) * t.ax_lambda_r;
             ZouTheory {
@@ -222,7 +223,7 @@ impl TheoryReport {
                 iters_to_target: iters_for(1.0 - rho, constants.target),
                 lin_mu,
                 lin_factor: (1.0 - eta * l * lin_mu).powi(2),
-                covered: margin.is_none_or(|m| m >= 1.0) && eta <= eta_bracket * (1.0 + 1e-12),
+                covered: method == Method::Gd && margin.is_none_or(|m| m >= 1.0) && eta <= eta_bracket * (1.0 + 1e-12),
             }
         });
         let du_hu = (arch == Arch::Linear).then(|| {

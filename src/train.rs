@@ -50,8 +50,8 @@ pub struct RunOutcome {
     /// Iteration at which `optim.stop_below` ended the run early.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stopped_at: Option<usize>,
-    /// First iteration with relative excess ≤ `theory.target` (every iteration is checked under GD;
-    /// under SGD only the logged ones).
+    /// First iteration with relative excess ≤ `theory.target` (every iteration is checked under GD,
+    /// and under SGD with `optim.stop_below`; otherwise SGD checks the logged iterations).
     pub iters_to_target: Option<usize>,
     /// The engine that trained the run.
     pub engine: EngineKind,
@@ -84,6 +84,9 @@ impl Setup {
     pub fn new(run: &ResolvedRun) -> Result<Setup, RunError> {
         let seeds = RunSeeds::derive(run);
         let problem = Problem::new(Dataset::build(run, &seeds)?)?;
+        if problem.rank == 0 {
+            return Err(RunError::Degenerate("X has rank 0: every input is zero, so there is nothing to fit".into()));
+        }
         let network = Network::init(run, &seeds)?;
         let data_theory = DataTheory::of(&problem)?;
         let transform = match &network {
@@ -119,10 +122,23 @@ fn start<'p>(
     let reduced_dim = kind.is_reduced().then(|| chain.layers[0].nrows());
     let mut engine = Engine::new(problem, chain, kind, c.optim.batch);
     let eval0 = engine.evaluate();
+    if !eval0.loss.is_finite() {
+        return Err(RunError::Degenerate(format!(
+            "the loss at initialisation is not finite (L(W0) = {}): the inputs or transformations are too large",
+            eval0.loss
+        )));
+    }
     let (data, transform) = facts;
     let eta = step_size(&c.optim.step, c.model.depth, problem.k(), data.sigma_max, eval0.loss, transform.as_ref());
+    if !(eta.is_finite() && eta > 0.0) {
+        return Err(RunError::Degenerate(format!(
+            "the step size of rule {:?} is {eta} (‖X‖₂ = {}, L(W0) = {})",
+            c.optim.step, data.sigma_max, eval0.loss
+        )));
+    }
     let theory = TheoryReport::new(RunFacts {
         arch: c.model.arch,
+        method: c.optim.method,
         depth: c.model.depth,
         width: c.model.width,
         data: data.clone(),
@@ -167,17 +183,16 @@ pub fn train_with(run: &ResolvedRun, kind: EngineKind) -> Result<RunOutcome, Run
         theory,
         curve: Vec::with_capacity(schedule.len()),
     };
-    if !(eval0.loss.is_finite() && eta.is_finite()) {
-        outcome.diverged_at = Some(0);
-        return Ok(outcome);
-    }
     for t in 0..=iters {
         let logged = schedule.get(next_log) == Some(&t);
         if logged {
             next_log += 1;
         }
         let last = t == iters;
-        let mut eval = ((logged && sgd) || last).then(|| engine.evaluate());
+        // Under SGD the full loss costs an extra evaluation: at logged iterations, or at every
+        // iteration when the run must stop at a threshold.
+        let evaluate = last || (sgd && (logged || c.optim.stop_below.is_some()));
+        let mut eval = evaluate.then(|| engine.evaluate());
         let diagnostics = if logged && c.log.diagnostics { Some(engine.diagnostics()?) } else { None };
         let mut finite = eval.is_none_or(|e| e.loss.is_finite());
         if !last && finite {

@@ -180,3 +180,75 @@ fn a_run_whose_loss_overflows_reports_diverged_with_the_iteration() {
     assert!(out.curve.iter().all(|p| p.loss.is_finite() && p.iter < t));
     assert_eq!(out.curve.last().unwrap().iter, t - 1);
 }
+
+#[test]
+fn absurd_sizes_are_refused_before_anything_is_allocated() {
+    let e = spec_error(
+        "master_seed: 1\nseeds: 18446744073709551615\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: linear, depth: 2, width: 4}\noptim: {method: gd, iters: 2, step: {rule: du_hu}}",
+    );
+    assert_contains(&e, &["seeds", "a seed count must be an integer from 1 to 1000000"]);
+    let e = spec_error(
+        "master_seed: 1\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: linear, depth: 2, width: 100000000000}\noptim: {method: gd, iters: 2, step: {rule: du_hu}}",
+    );
+    assert_contains(&e, &["model.width", "the run needs at least", "GiB of memory", "this machine has"]);
+    let e = spec_error(
+        "master_seed: 1\ndata: {kind: paper, d: 3, n: 100000000000000}\nmodel: {arch: linear, depth: 2, width: 4}\noptim: {method: gd, iters: 2, step: {rule: du_hu}}",
+    );
+    assert_contains(&e, &["data.n", "the run needs at least"]);
+    // A wide zero-initialised ResNet is fine: the reduced engine never forms its m×m weights ...
+    let ok = dedent(
+        "master_seed: 1\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: 1000000}\noptim: {method: gd, iters: 2, step: {rule: zou}}",
+    );
+    assert_eq!(Spec::parse(&ok, Path::new("exp.yaml"), &[]).unwrap().expand().unwrap().len(), 1);
+    // ... unless the dense engine is asked for.
+    let e = spec_error(&format!("{}\nengine: dense", ok));
+    assert_contains(&e, &["model.width", "the run needs at least"]);
+    let e = spec_error(
+        "master_seed: 1\nseeds: 1000\ndata: {kind: paper, d: 3, n: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]}\nmodel: {arch: linear, depth: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], width: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}\noptim: {method: gd, iters: 2, step: {rule: du_hu}}",
+    );
+    assert_contains(&e, &["the grid has more than 1000000 runs"]);
+    let e = spec_error(&with_model("{arch: resnet, depth: 2, width: 8, transform: {kind: gaussian, b_scale: 0}}"));
+    assert_contains(&e, &["model.transform.b_scale", "must be nonzero"]);
+}
+
+#[test]
+fn more_log_points_than_iterations_log_every_iteration_once() {
+    let r = run("master_seed: 1
+         data: {kind: paper, d: 3, n: 20}
+         model: {arch: resnet, depth: 2, width: 8}
+         optim: {method: gd, iters: 5, step: {rule: zou}}
+         log: {points: 100000000000}");
+    let out = train(&r).unwrap();
+    assert_eq!(out.curve.iter().map(|p| p.iter).collect::<Vec<_>>(), vec![0, 1, 2, 3, 4, 5]);
+}
+
+#[test]
+fn degenerate_problems_fail_with_a_reason_and_leave_a_readable_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let x = write_npy(dir.path(), "x.npy", &Array2::zeros((10, 3)));
+    let y = write_npy(dir.path(), "y.npy", &Array2::from_elem((10, 2), 1.0));
+    let text = dedent(&format!(
+        "name: z
+         master_seed: 1
+         data: {{kind: file, x: {x}, y: {y}}}
+         model: {{arch: linear, depth: 2, width: 4}}
+         optim: {{method: gd, iters: 3, step: {{rule: du_hu}}}}"
+    ));
+    let spec = Spec::parse(&text, &dir.path().join("z.yaml"), &[]).unwrap();
+    let runs = spec.expand().unwrap();
+    let err = train(&runs[0].run).unwrap_err().to_string();
+    assert!(err.contains("X has rank 0"), "{err}");
+    let store = linres::store::Store::new(&dir.path().join("results"), "z");
+    let s = linres::runner::run_grid(&store, &runs, &linres::runner::RunOptions::new(1), &|_, _| {});
+    assert_eq!(s.failed, 1);
+    let linres::store::Lookup::Found(rec) = store.read(&runs[0].run.id()) else {
+        panic!("the failure is recorded readably")
+    };
+    assert!(rec.error.unwrap().contains("X has rank 0"));
+    // Inputs so large that the first loss overflows.
+    let big = write_npy(dir.path(), "big.npy", &Array2::from_elem((10, 3), 1e200));
+    let text = text.replace(&x, &big);
+    let runs = Spec::parse(&text, &dir.path().join("z.yaml"), &[]).unwrap().expand().unwrap();
+    let err = train(&runs[0].run).unwrap_err().to_string();
+    assert!(err.contains("not finite"), "{err}");
+}

@@ -104,3 +104,28 @@ fn a_diverging_run_is_reported_with_its_iteration() {
     assert!(out.contains("diverged at iteration"), "{out}");
     assert!(err.contains("the run diverged at iteration"), "{err}");
 }
+
+#[test]
+fn export_to_an_unwritable_place_exits_2_and_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("e.yaml");
+    std::fs::write(&spec, "master_seed: 1\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: 8}\noptim: {method: gd, iters: 2, step: {rule: zou}}\n").unwrap();
+    let blocker = dir.path().join("file");
+    std::fs::write(&blocker, "x").unwrap();
+    let target = blocker.join("sub");
+    let o = linres(&["export", spec.to_str().unwrap(), "--run", "", "--npy", target.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cannot write") && err.contains("file/sub"), "{err}");
+}
+
+#[test]
+fn a_non_string_top_level_key_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("k.yaml");
+    std::fs::write(&spec, "1: 2\n").unwrap();
+    let o = linres(&["list", spec.to_str().unwrap()]);
+    let (_, err) = text(&o);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(err.contains(": 1: unknown key `1`"), "{err}");
+}

@@ -7,7 +7,7 @@ mod common;
 
 use common::{close, run};
 use linres::engine::EngineKind;
-use linres::train::{RunOutcome, Status, train_with};
+use linres::train::{RunOutcome, Status, train, train_with};
 
 fn curves_agree(a: &RunOutcome, b: &RunOutcome) {
     assert_eq!(a.curve.len(), b.curve.len());
@@ -140,4 +140,20 @@ fn sgd_with_the_full_batch_is_exactly_gd() {
             assert!(close(p.loss, q.loss, 1e-13, 0.0), "{kind:?} at {}: {} vs {}", p.iter, p.loss, q.loss);
         }
     }
+}
+
+#[test]
+fn sgd_stops_at_the_first_iteration_below_the_threshold_whatever_the_log() {
+    let base = "master_seed: 7
+         data: {kind: paper, d: 4, n: 50, noise: 0}
+         model: {arch: resnet, depth: 3, width: 20, transform: gaussian}
+         optim: {method: sgd, batch: 10, iters: 400, step: {rule: zou, scale: 2}}";
+    let every = train(&run(&format!("{base}\nlog: {{schedule: all}}"))).unwrap();
+    let threshold = 1e-3;
+    let first =
+        every.curve.iter().find(|p| p.excess <= threshold * every.theory.excess0).expect("reaches the threshold").iter;
+    let sparse = base.replace("iters: 400,", &format!("iters: 400, stop_below: {threshold},"));
+    let stopped = train(&run(&format!("{sparse}\nlog: {{points: 3}}"))).unwrap();
+    assert_eq!(stopped.stopped_at, Some(first), "stop at the first iteration below the threshold, not at a logged one");
+    assert_eq!(stopped.curve.last().unwrap().iter, first);
 }

@@ -134,3 +134,59 @@ fn update_step_subtracts_eta_times_the_gradient() {
         assert!(diff < 1e-14, "layer {}: {diff}", l + 1);
     }
 }
+
+/// One SGD step on the minibatch S of every engine moves the end-to-end matrix P by
+/// −η·(n/b)·∇L_S: the gradient of the minibatch loss L_S = ½‖f(X_S) − Y_S‖², computed here by
+/// central differences of the naive loss, scaled by n/b (the unbiased estimate of the full gradient).
+#[test]
+fn an_sgd_step_uses_the_minibatch_gradient_scaled_by_n_over_b() {
+    use linres::engine::{Engine, EngineKind};
+    use linres::model::{Hidden, Network};
+    let yaml = "{master_seed: 9, data: {kind: paper, d: 2, n: 8}, model: {arch: resnet, depth: 2, width: 6, transform: gaussian},
+                 optim: {method: sgd, batch: 3, iters: 1, step: {rule: fixed, eta: 0.01}}}";
+    let run =
+        serde_norway::from_str::<linres::config::RunConfig>(yaml).unwrap().resolve(std::path::Path::new(".")).unwrap();
+    let setup = linres::train::Setup::new(&run).unwrap();
+    let Network::Resnet { transforms, hidden: Hidden::Zero { depth, width }, .. } = &setup.network else { panic!() };
+    let batch = [1usize, 4, 6];
+    let (eta, scale) = (0.01, 8.0 / 3.0);
+    let xs = setup.problem.x.select(ndarray::Axis(1), &batch);
+    let ys = setup.problem.y.select(ndarray::Axis(1), &batch);
+    // The expected step from W = 0, by finite differences of the minibatch loss.
+    let mut chain =
+        Chain::resnet(transforms.a.clone(), transforms.b.clone(), vec![Array2::zeros((*width, *width)); *depth]);
+    let h = 1e-6;
+    let mut step = Vec::new();
+    for l in 0..*depth {
+        let mut g = Array2::zeros((*width, *width));
+        for i in 0..*width {
+            for j in 0..*width {
+                chain.layers[l][[i, j]] = h;
+                let up = naive_loss(&chain, &xs, &ys);
+                chain.layers[l][[i, j]] = -h;
+                let down = naive_loss(&chain, &xs, &ys);
+                chain.layers[l][[i, j]] = 0.0;
+                g[[i, j]] = (up - down) / (2.0 * h);
+            }
+        }
+        step.push(g * (-eta * scale));
+    }
+    let p_of = |layers: &[Array2<f64>]| {
+        let mut p = transforms.a.clone();
+        for w in layers {
+            p = &p + &w.dot(&p);
+        }
+        transforms.b.dot(&p)
+    };
+    let p0 = p_of(&vec![Array2::zeros((*width, *width)); *depth]);
+    let expected = p_of(&step) - &p0;
+    for kind in EngineKind::ALL {
+        let chain = setup.network.clone().into_chain_for(kind).unwrap();
+        let mut engine = Engine::new(&setup.problem, chain, kind, Some(3));
+        engine.step(Some(&batch), eta);
+        let moved = engine.end_to_end() - &p0;
+        let err = (&moved - &expected).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
+        let size = expected.mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
+        assert!(err <= 1e-6 * size, "{kind:?}: |ΔP − expected| = {err}, |expected| = {size}");
+    }
+}

@@ -98,6 +98,14 @@ fn inapplicable_axes_collapse_into_one_run() {
          optim: {method: gd, iters: 5, step: {rule: du_hu}}",
     );
     assert_eq!(runs.len(), 4 + 2);
+    // The linear runs keep no transformation among their parameters, so a filter on it skips them.
+    for r in runs.iter().filter(|r| r.run.config().model.arch == linres::config::Arch::Linear) {
+        assert!(r.params.iter().all(|(k, _)| k != "model.transform"), "{:?}", r.params);
+    }
+    let f = Filter::parse("model.transform=modified_identity").unwrap();
+    let picked = select(runs, &[f]).unwrap();
+    assert_eq!(picked.len(), 2);
+    assert!(picked.iter().all(|r| r.run.config().model.arch == linres::config::Arch::Resnet));
 }
 
 #[test]

@@ -201,7 +201,7 @@ fn bad_experiment_files_exit_2_with_file_line_field_and_rule_and_write_nothing()
             "name: x\ndata: {kind: paper, d: 3, n: 9, noise: .inf}\nmodel: {arch: resnet, depth: 2, width: 8}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
             "bad.yaml:2:33: data.noise: must be a finite number, got inf",
         ),
-        ("name: x\nseeds: 0\n", "bad.yaml:2:1: seeds: a seed count must be an integer ≥ 1, got 0"),
+        ("name: x\nseeds: 0\n", "bad.yaml:2:1: seeds: a seed count must be an integer from 1 to 1000000, got 0"),
         ("name: ../x\n", "bad.yaml:1:1: name: `../x` must be a non-empty directory name"),
         (
             "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: [[8]]}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",

@@ -53,6 +53,7 @@ fn diagonal_spectrum_gives_its_kappa_rank_and_width_bounds() {
     let constants = TheoryConstants { c_width: 2.0, ..TheoryConstants::default() };
     let report = TheoryReport::new(RunFacts {
         arch: linres::config::Arch::Linear,
+        method: linres::config::Method::Gd,
         depth: 5,
         width: 100,
         data: t,
@@ -160,4 +161,20 @@ fn zou_quantities_match_the_formulas_for_scaled_modified_identity() {
     let rho = th.eta * 4.0 * 4.0 * 0.25 * s * s / std::f64::consts::E;
     assert!(close(z.rho, rho, 1e-12, 0.0));
     assert!(close(z.iters_to_target.unwrap(), (1e-6f64).ln() / (1.0 - rho).ln(), 1e-12, 0.0));
+}
+
+#[test]
+fn the_gd_theorem_covers_gd_runs_only_and_its_bracket_scales_with_c_step() {
+    let base = "master_seed: 6
+         data: {kind: paper, d: 10, n: 1000}
+         model: {arch: resnet, depth: 10, width: 20000, transform: gaussian}
+         optim: {method: gd, iters: 1, step: {rule: zou, scale: 1}}";
+    let gd = linres::train::initial_theory(&run(base)).unwrap();
+    let z = gd.zou.as_ref().unwrap();
+    assert!(z.covered && z.margin.unwrap() >= 1.0);
+    let sgd = linres::train::initial_theory(&run(&base.replace("method: gd,", "method: sgd, batch: 100,"))).unwrap();
+    assert!(!sgd.zou.as_ref().unwrap().covered, "the GD theorem does not cover SGD");
+    let c2 = linres::train::initial_theory(&run(&format!("{base}\ntheory: {{c_step: 2}}"))).unwrap();
+    assert!(close(c2.zou.as_ref().unwrap().eta_bracket, 2.0 * z.eta_bracket, 1e-14, 0.0));
+    assert_eq!(c2.eta, gd.eta, "the step rule is not the bracket constant");
 }

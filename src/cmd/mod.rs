@@ -62,6 +62,10 @@ pub fn exit_code_of(e: &anyhow::Error) -> u8 {
             || c.downcast_ref::<linres::error::ConfigError>().is_some()
             || c.downcast_ref::<linres::error::DataError>().is_some()
             || matches!(c.downcast_ref::<linres::plot::PlotError>(), Some(linres::plot::PlotError::Spec(_)))
+            || matches!(
+                c.downcast_ref::<linres::error::RunError>(),
+                Some(linres::error::RunError::Config(_) | linres::error::RunError::Data(_))
+            )
     });
     if input { EXIT_INPUT } else { 1 }
 }

@@ -3,7 +3,6 @@
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -12,7 +11,6 @@ use indicatif::{ProgressBar, ProgressStyle};
 use linres::export::tables::write_tables;
 use linres::runner::{RunEvent, RunOptions, RunSummary, run_grid};
 use linres::spec::GridRun;
-use linres::store::RecordStatus;
 
 use super::grid::GridArgs;
 
@@ -42,9 +40,7 @@ struct Progress {
     plain: bool,
     name: String,
     total: usize,
-    seen: AtomicUsize,
-    cached: AtomicUsize,
-    failed: AtomicUsize,
+    counts: Mutex<RunSummary>,
     last_line: Mutex<Instant>,
     start: Instant,
 }
@@ -68,27 +64,19 @@ impl Progress {
             plain: !quiet && !terminal,
             name: name.to_string(),
             total,
-            seen: AtomicUsize::new(0),
-            cached: AtomicUsize::new(0),
-            failed: AtomicUsize::new(0),
+            counts: Mutex::new(RunSummary::default()),
             last_line: Mutex::new(Instant::now()),
             start: Instant::now(),
         }
     }
 
     fn event(&self, event: RunEvent) {
-        let seen = self.seen.fetch_add(1, Ordering::Relaxed) + 1;
-        match event {
-            RunEvent::Cached => {
-                self.cached.fetch_add(1, Ordering::Relaxed);
-            }
-            RunEvent::Computed(RecordStatus::Failed) => {
-                self.failed.fetch_add(1, Ordering::Relaxed);
-            }
-            _ => {}
-        }
-        let (cached, failed) = (self.cached.load(Ordering::Relaxed), self.failed.load(Ordering::Relaxed));
-        let msg = format!("done {} · cached {cached} · failed {failed}", seen - cached - failed);
+        let (seen, msg) = {
+            let mut counts = self.counts.lock().expect("progress lock");
+            counts.add(event);
+            let c = *counts;
+            (c.done + c.diverged + c.failed + c.cached + c.busy, counts_text(&c))
+        };
         if let Some(bar) = &self.bar {
             bar.set_message(msg);
             bar.inc(1);
@@ -116,6 +104,12 @@ impl Progress {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let grid = args.grid.load()?;
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    if jobs > 1 && args.blas_threads > 1 && !args.quiet {
+        eprintln!(
+            "warning: --blas-threads {} applies with --jobs 1 only; {jobs} parallel runs use one BLAS thread each",
+            args.blas_threads
+        );
+    }
     let progress = Progress::new(&grid.spec.name, grid.selected.len(), args.quiet);
     let start = Instant::now();
     let summary = run_grid(
@@ -144,6 +138,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// "done 3 · diverged 0 · cached 5 · failed 0" (and runs another process computes).
+fn counts_text(c: &RunSummary) -> String {
+    let mut text = format!("done {} · diverged {} · cached {} · failed {}", c.done, c.diverged, c.cached, c.failed);
+    if c.busy > 0 {
+        text.push_str(&format!(" · elsewhere {}", c.busy));
+    }
+    text
 }
 
 fn summary_line(name: &str, s: &RunSummary, seconds: f64, jobs: usize) -> String {

@@ -19,7 +19,7 @@ use crate::train::{Setup, initial_theory};
 
 fn write_matrix(dir: &Path, name: &str, m: &Array2<f64>) -> Result<(), RunError> {
     let path = dir.join(name);
-    let io = |e: std::io::Error| RunError::Data(DataError::Io { path: path.clone(), source: e });
+    let io = |e: std::io::Error| RunError::Data(DataError::Write { path: path.clone(), source: e });
     let file = fs::File::create(&path).map_err(io)?;
     m.as_standard_layout()
         .write_npy(std::io::BufWriter::new(file))
@@ -28,7 +28,7 @@ fn write_matrix(dir: &Path, name: &str, m: &Array2<f64>) -> Result<(), RunError>
 
 /// Writes the inputs of `run` into `dir` (created if needed); returns the file names written.
 pub fn export_inputs(run: &ResolvedRun, dir: &Path) -> Result<Vec<String>, RunError> {
-    fs::create_dir_all(dir).map_err(|source| DataError::Io { path: dir.to_path_buf(), source })?;
+    fs::create_dir_all(dir).map_err(|source| DataError::Write { path: dir.to_path_buf(), source })?;
     let theory = initial_theory(run)?;
     let setup = Setup::new(run)?;
     let mut written = Vec::new();
@@ -78,7 +78,7 @@ pub fn export_inputs(run: &ResolvedRun, dir: &Path) -> Result<Vec<String>, RunEr
     });
     let path = dir.join("meta.json");
     fs::write(&path, serde_json::to_vec_pretty(&meta).expect("meta serialises"))
-        .map_err(|source| DataError::Io { path, source })?;
+        .map_err(|source| DataError::Write { path, source })?;
     written.push("meta.json".into());
     Ok(written)
 }

@@ -152,9 +152,10 @@ impl FigureSpec {
             .collect()
     }
 
-    /// The series a run belongs to: the values of the series fields, joined by " · ".
+    /// The series a run belongs to: the values of the series fields it has, joined by " · "
+    /// (a linear network has no transformation, so it contributes no value for that field).
     pub fn series_of(&self, run: &GridRun) -> String {
-        self.series.iter().map(|f| param_value(run, f)).collect::<Vec<_>>().join(" · ")
+        self.series.iter().map(|f| param_value(run, f)).filter(|v| !v.is_empty()).collect::<Vec<_>>().join(" · ")
     }
 
     /// The legend text of a series value.

@@ -11,6 +11,9 @@ use super::{Spec, SpecError, kind_of, set_path};
 use crate::config::{ResolvedRun, RunConfig};
 use crate::error::ConfigError;
 
+/// Most runs one grid may expand to.
+const MAX_RUNS: usize = 1_000_000;
+
 /// One run of a grid, with the values it takes on the grid's axes.
 #[derive(Debug, Clone)]
 pub struct GridRun {
@@ -88,7 +91,14 @@ impl Spec {
     pub fn expand(&self) -> Result<Vec<GridRun>, SpecError> {
         let groups = self.axis_groups()?;
         let sizes: Vec<usize> = groups.iter().map(AxisGroup::len).chain([self.seeds.len()]).collect();
-        let total: usize = sizes.iter().product();
+        let total = sizes.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s)).filter(|&t| t <= MAX_RUNS).ok_or_else(
+            || SpecError {
+                file: self.path.display().to_string(),
+                position: None,
+                field: None,
+                message: format!("the grid has more than {MAX_RUNS} runs ({sizes:?} values per axis); split it"),
+            },
+        )?;
         let mut runs = Vec::with_capacity(total);
         let mut seen = HashSet::new();
         let mut index = vec![0usize; sizes.len()];
@@ -106,6 +116,11 @@ impl Spec {
             }
             params.push(("seed".to_string(), serde_json::Value::from(seed)));
             let run = self.resolve_point(body, seed, &groups, &index)?;
+            // A field that does not apply to this run (a transform of a linear network) was
+            // dropped by resolution: it is not one of the run's parameters either.
+            let canonical = run.canonical_json();
+            params
+                .retain(|(path, _)| path == "seed" || path.split('.').try_fold(&canonical, |v, p| v.get(p)).is_some());
             if seen.insert(run.id()) {
                 runs.push(GridRun { run, params });
             }

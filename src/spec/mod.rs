@@ -32,6 +32,9 @@ use locate::{Locations, Position};
 /// Top-level keys of an experiment file.
 const TOP_KEYS: [&str; 11] =
     ["name", "master_seed", "seeds", "data", "model", "optim", "engine", "log", "theory", "zip", "figures"];
+/// Most seeds (and, in `expand`, most runs) a grid may have.
+const MAX_SEEDS: u64 = 1_000_000;
+
 /// The keys that describe one run.
 pub const RUN_KEYS: [&str; 6] = ["data", "model", "optim", "engine", "log", "theory"];
 
@@ -120,10 +123,10 @@ impl Spec {
             apply_override(&mut doc, o)?;
         }
         for key in doc.keys() {
-            let name = key.as_str().unwrap_or_default();
-            if !TOP_KEYS.contains(&name) {
+            let name = key_text(key);
+            if !TOP_KEYS.contains(&name.as_str()) {
                 return Err(error(
-                    Some(name),
+                    Some(&name),
                     format!("unknown key `{}`; expected one of {}", key_text(key), TOP_KEYS.join(", ")),
                 ));
             }
@@ -218,8 +221,8 @@ fn parse_seeds(v: Option<&Value>) -> Result<Vec<u64>, (String, String)> {
     match v {
         None => Ok(vec![0]),
         Some(Value::Number(n)) => match n.as_u64() {
-            Some(count) if count >= 1 => Ok((0..count).collect()),
-            _ => Err(err(format!("a seed count must be an integer ≥ 1, got {n}"))),
+            Some(count) if (1..=MAX_SEEDS).contains(&count) => Ok((0..count).collect()),
+            _ => Err(err(format!("a seed count must be an integer from 1 to {MAX_SEEDS}, got {n}"))),
         },
         Some(Value::Sequence(items)) => {
             if items.is_empty() {

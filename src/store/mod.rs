@@ -82,19 +82,19 @@ impl Store {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Lookup::Missing,
             Err(e) => return Lookup::Unreadable(format!("{}: {e}", path.display())),
         };
-        match serde_json::from_slice::<Record>(&bytes) {
-            Ok(r) => match r.validate(id) {
-                Ok(()) => Lookup::Found(Box::new(r)),
-                Err(why) => Lookup::Unreadable(format!("{}: {why}", path.display())),
-            },
-            Err(e) => Lookup::Unreadable(format!("{}: not a record: {e}", path.display())),
+        match Record::from_json(&bytes, id) {
+            Ok(r) => Lookup::Found(Box::new(r)),
+            Err(why) => Lookup::Unreadable(format!("{}: {why}", path.display())),
         }
     }
 
-    /// Writes `record` atomically.
+    /// Writes `record` atomically, after checking that the bytes read back as the same record
+    /// (a record that could not be read would be recomputed forever).
     pub fn write(&self, record: &Record) -> io::Result<()> {
         self.create()?;
         let bytes = serde_json::to_vec_pretty(record).map_err(io::Error::other)?;
+        Record::from_json(&bytes, &record.id)
+            .map_err(|why| io::Error::other(format!("the record would not read back: {why}")))?;
         atomic::write(&self.record_path(&record.id), &bytes)
     }
 

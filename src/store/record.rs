@@ -70,6 +70,18 @@ impl Record {
         }
     }
 
+    /// Parses and validates the record of run `id`. A result whose outcome does not parse reports
+    /// why (serde's `flatten` into an `Option` would otherwise hide it).
+    pub fn from_json(bytes: &[u8], id: &str) -> Result<Record, String> {
+        let record: Record = serde_json::from_slice(bytes).map_err(|e| format!("not a record: {e}"))?;
+        if record.outcome.is_none() && record.status != RecordStatus::Failed {
+            let why = serde_json::from_slice::<RunOutcome>(bytes).err().map(|e| e.to_string()).unwrap_or_default();
+            return Err(format!("a {:?} record without a readable outcome: {why}", record.status));
+        }
+        record.validate(id)?;
+        Ok(record)
+    }
+
     /// Checks that this is a complete record of run `id`.
     pub fn validate(&self, id: &str) -> Result<(), String> {
         if self.format != FORMAT {
