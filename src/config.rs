@@ -449,7 +449,7 @@ impl From<StepRule> for StepInput {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EngineChoice {
-    /// The cheapest applicable engine by the cost model of [`crate::engine::plan`].
+    /// The cheapest applicable engine by the cost model of [`crate::engine::plan()`].
     #[default]
     Auto,
     /// Forward and backward over the samples.

@@ -29,11 +29,6 @@ pub fn spectral_norm(a: &ArrayView2<f64>) -> Result<f64, LinalgError> {
     Ok(singular_values(a)?.first().copied().unwrap_or(0.0))
 }
 
-/// Smallest singular value σ_min of a p×q matrix, the min(p, q)-th singular value.
-pub fn sigma_min(a: &ArrayView2<f64>) -> Result<f64, LinalgError> {
-    Ok(singular_values(a)?.last().copied().unwrap_or(0.0))
-}
-
 /// Numerical rank of a p×q matrix from its descending singular values `s`: the number of
 /// σ_i > max(p, q)·ε·σ_max (numpy's `matrix_rank` default).
 pub fn numerical_rank(s: &Array1<f64>, rows: usize, cols: usize) -> usize {
@@ -96,7 +91,6 @@ mod tests {
         let s = singular_values(&a.view()).unwrap();
         assert!((s[0] - 4.0).abs() < 1e-14 && (s[1] - 3.0).abs() < 1e-14);
         assert_eq!(numerical_rank(&s, 3, 2), 2);
-        assert!((sigma_min(&a.view()).unwrap() - 3.0).abs() < 1e-14);
     }
 
     #[test]

@@ -97,7 +97,7 @@ impl Setup {
     }
 }
 
-/// Trains `run` with the engine [`plan`] picks.
+/// Trains `run` with the engine [`plan()`] picks.
 pub fn train(run: &ResolvedRun) -> Result<RunOutcome, RunError> {
     train_with(run, plan(run))
 }

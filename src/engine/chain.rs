@@ -24,7 +24,7 @@ pub struct Chain {
     pub input: Option<Array2<f64>>,
     /// Out: B (k×m), or `None` for the identity (the last layer writes the output).
     pub output: Option<Array2<f64>>,
-    /// W_1 … W_L; W_l is dims[l]×dims[l−1].
+    /// W_1 … W_L; W_l is dims_l×dims_(l−1).
     pub layers: Vec<Array2<f64>>,
     /// c_1 … c_L.
     pub scales: Vec<f64>,
@@ -35,7 +35,7 @@ pub struct Chain {
 /// Buffers for one block of c input columns, allocated once and reused at every step.
 #[derive(Debug, Clone)]
 pub struct Workspace {
-    /// H_0 … H_L (dims[l]×c).
+    /// H_0 … H_L (dims_l×c).
     pub h: Vec<Array2<f64>>,
     /// F = Out·H_L (k×c) when the chain has an output map.
     out: Option<Array2<f64>>,
@@ -114,7 +114,7 @@ impl Chain {
         }
     }
 
-    /// H_l = T_l H_{l−1} for l = 1…L, then F = Out·H_L. Cost O(Σ_l dims[l]·dims[l−1]·c).
+    /// H_l = T_l H_{l−1} for l = 1…L, then F = Out·H_L. Cost O(Σ_l dims_l·dims_(l−1)·c).
     pub fn forward(&self, ws: &mut Workspace) {
         for (l, w) in self.layers.iter().enumerate() {
             let (prev, next) = ws.h.split_at_mut(l + 1);

@@ -2,7 +2,7 @@
 //!
 //! Cost model (multiply-adds per step, the three dgemm sweeps of [`super::chain`] over L layers of
 //! width w and c input columns): chain(w, c) = 3·c·(L·w² + w·(d + k)) for a ResNet and
-//! 3·c·Σ_l dims[l]·dims[l−1] for the linear network. The dense kernel feeds c = n columns (b for
+//! 3·c·Σ_l dims_l·dims_(l−1) for the linear network. The dense kernel feeds c = n columns (b for
 //! SGD); the Gram kernel feeds c = d columns and adds k·d² for M = PΣ − C, plus b·d·(d + k) for the
 //! minibatch Gram matrices of an SGD step. A zero-initialised ResNet with m > d + k is reduced to
 //! width p = d + k first (an upper bound of the exact p, which is only known once A and B exist).
