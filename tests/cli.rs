@@ -12,7 +12,11 @@ fn text(o: &Output) -> (String, String) {
 
 #[test]
 fn every_command_has_help() {
-    for cmd in [vec!["--help"], vec!["train", "--help"], vec!["help", "train"]] {
+    let mut cmds = vec![vec!["--help"], vec!["help", "train"]];
+    for sub in ["train", "run", "list", "status", "clean", "export", "theory", "plot", "check"] {
+        cmds.push(vec![sub, "--help"]);
+    }
+    for cmd in cmds {
         let o = linres(&cmd);
         let (out, _) = text(&o);
         assert!(o.status.success(), "{cmd:?}");
