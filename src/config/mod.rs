@@ -1,0 +1,332 @@
+//! The configuration of one run: what the user wrote (with defaults) and its resolved, validated form.
+//!
+//! A [`RunConfig`] is deserialised from YAML or JSON (unknown keys are errors), then
+//! [`RunConfig::resolve`] fills every default that depends on other fields, drops fields that do not
+//! apply to the chosen variant (a linear network has no `transform`), and checks every rule. Only a
+//! [`ResolvedRun`] reaches the trainer, so no kernel re-checks its input. The resolved config
+//! serialises to the canonical form that run ids are hashed from.
+//!
+//! Sections are flat where grids need to vary a variant together with shared fields (`model.arch`,
+//! `model.transform.kind`): a field that does not apply to the chosen variant is removed during
+//! resolution. Sections whose variants share nothing (`data.kind`, `optim.step.rule`) are strict
+//! tagged enums: a field of another variant is an unknown-key error.
+
+mod data;
+mod model;
+mod optim;
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use data::{DataConfig, DataInput, DataKind, DigitsData, FileData, PaperData, SpectrumData, Target};
+pub use model::{Arch, ModelConfig, TransformConfig, TransformKind};
+pub use optim::{Method, OptimConfig, StepInput, StepKind, StepRule};
+
+use crate::data::files::{FileDigest, MatrixFile};
+use crate::error::ConfigError;
+
+/// Version salt of the run ids. Change it exactly when a change to the engines, data generators or
+/// random streams changes the numbers an unchanged configuration produces: every cached result
+/// then becomes a miss.
+pub const ENGINE_SALT: &str = "linres-engines-v2";
+
+/// One run, as written by the user or as resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunConfig {
+    /// Master seed of the experiment; every random stream is derived from it.
+    pub master_seed: u64,
+    /// Seed index within the experiment (0, 1, …).
+    #[serde(default)]
+    pub seed: u64,
+    pub data: DataConfig,
+    pub model: ModelConfig,
+    pub optim: OptimConfig,
+    #[serde(default)]
+    pub engine: EngineChoice,
+    #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
+    pub theory: TheoryConstants,
+}
+
+/// Which exact engine trains the run (all give the same trajectory up to rounding).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EngineChoice {
+    /// The cheapest applicable engine by the cost model of [`crate::engine::plan()`].
+    #[default]
+    Auto,
+    /// Forward and backward over the samples.
+    Dense,
+    /// Full-batch steps from Σ = XXᵀ and C = YXᵀ (minibatch Gram matrices for SGD).
+    Gram,
+    /// Zero-initialised ResNet in the subspace col(A) + col(Bᵀ), inner kernel chosen by cost.
+    Reduced,
+    /// Reduced problem, dense inner kernel.
+    ReducedDense,
+    /// Reduced problem, Gram inner kernel.
+    ReducedGram,
+}
+
+/// Which iterations are logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogConfig {
+    #[serde(default)]
+    pub schedule: Schedule,
+    /// Number of logged iterations (0 and the last are always included).
+    #[serde(default = "default_points")]
+    pub points: usize,
+    /// Also log max_l ‖W_l‖₂, ‖∇L‖²_F and the PL ratio at each logged iteration.
+    #[serde(default)]
+    pub diagnostics: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// Iterations spaced geometrically between 1 and the last.
+    #[default]
+    Geometric,
+    /// Iterations spaced evenly.
+    Linear,
+    /// Every iteration.
+    All,
+}
+
+/// Constants of the theorems whose values the papers leave open (default 1) and the accuracy target.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TheoryConstants {
+    /// C in the Zou condition σ_min²(A)σ_min²(B)/(‖A‖‖B‖) ≥ C‖X‖√(L(W0)−L*)/σ_r².
+    #[serde(default = "one")]
+    pub c_zou: f64,
+    /// C₁ in the Zou step bracket η ≤ C₁/(L‖A‖‖B‖‖X‖(√L(W0) + ‖A‖‖B‖‖X‖)).
+    #[serde(default = "one")]
+    pub c_step: f64,
+    /// C in the width bounds m_Zou = C·k·r·κ² and m_DuHu = C·L·r·κ³·k.
+    #[serde(default = "one")]
+    pub c_width: f64,
+    /// δ of the Du & Hu theorem (failure probability) in its width condition.
+    #[serde(default = "default_delta")]
+    pub delta: f64,
+    /// Relative excess loss ε for "iterations to ε" (measured and predicted).
+    #[serde(default = "default_target")]
+    pub target: f64,
+}
+
+pub(crate) fn one() -> f64 {
+    1.0
+}
+fn default_points() -> usize {
+    200
+}
+fn default_delta() -> f64 {
+    0.01
+}
+fn default_target() -> f64 {
+    1e-6
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { schedule: Schedule::default(), points: default_points(), diagnostics: false }
+    }
+}
+
+impl Default for TheoryConstants {
+    fn default() -> Self {
+        TheoryConstants { c_zou: 1.0, c_step: 1.0, c_width: 1.0, delta: default_delta(), target: default_target() }
+    }
+}
+
+/// Dimensions of the data a config describes: input d, output k, samples n.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dims {
+    pub d: usize,
+    pub k: usize,
+    pub n: usize,
+}
+
+/// A config that passed [`RunConfig::resolve`]: every default filled, every rule checked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(transparent)]
+pub struct ResolvedRun {
+    config: RunConfig,
+    #[serde(skip)]
+    dims: Dims,
+}
+
+impl ResolvedRun {
+    pub fn config(&self) -> &RunConfig {
+        &self.config
+    }
+    /// d, k, n of the data.
+    pub fn dims(&self) -> Dims {
+        self.dims
+    }
+    /// The resolved transformation (ResNet only).
+    pub fn transform(&self) -> Option<&TransformConfig> {
+        self.config.model.transform.as_ref()
+    }
+    /// Standard deviation of the hidden initialisation (0 for the linear network's own init rule).
+    pub fn init_std(&self) -> f64 {
+        self.config.model.init_std.unwrap_or(0.0)
+    }
+    /// The run id: the first 16 hex digits of blake3(`ENGINE_SALT` ‖ canonical JSON). It depends on
+    /// the resolved configuration only, never on list or key order or on the rest of the grid.
+    pub fn id(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(ENGINE_SALT.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(crate::canonical::to_string(&self.canonical_json()).as_bytes());
+        crate::canonical::hex(&hasher.finalize().as_bytes()[..8])
+    }
+
+    /// Canonical JSON of the config with file paths removed (their content digests stay), the input
+    /// of the run id: two configs that compute the same thing have the same canonical form.
+    pub fn canonical_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(&self.config).expect("a resolved config serialises");
+        strip_paths(&mut value);
+        value
+    }
+}
+
+/// Removes every `path` entry of a [`MatrixFile`] so that ids do not depend on where a file lies.
+fn strip_paths(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.contains_key("blake3") {
+                map.remove("path");
+            }
+            map.values_mut().for_each(strip_paths);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(strip_paths),
+        _ => {}
+    }
+}
+
+pub(crate) fn rule(field: &str, rule: impl Into<String>) -> ConfigError {
+    ConfigError::new(field, rule)
+}
+
+pub(crate) fn check_finite(field: &str, v: f64) -> Result<f64, ConfigError> {
+    if v.is_finite() { Ok(v) } else { Err(rule(field, format!("must be a finite number, got {v}"))) }
+}
+
+pub(crate) fn check_positive(field: &str, v: f64) -> Result<f64, ConfigError> {
+    check_finite(field, v)?;
+    if v > 0.0 { Ok(v) } else { Err(rule(field, format!("must be > 0, got {v}"))) }
+}
+
+pub(crate) fn check_non_negative(field: &str, v: f64) -> Result<f64, ConfigError> {
+    check_finite(field, v)?;
+    if v >= 0.0 { Ok(v) } else { Err(rule(field, format!("must be ≥ 0, got {v}"))) }
+}
+
+pub(crate) fn check_at_least(field: &str, v: usize, min: usize) -> Result<usize, ConfigError> {
+    if v >= min { Ok(v) } else { Err(rule(field, format!("must be at least {min}, got {v}"))) }
+}
+
+impl RunConfig {
+    /// Fills the defaults, drops inapplicable fields and checks every rule. `base` is the directory
+    /// that relative file paths are taken from.
+    pub fn resolve(mut self, base: &Path) -> Result<ResolvedRun, ConfigError> {
+        let dims = self.data.resolve(base)?;
+        self.model.resolve(dims, base)?;
+        self.optim.resolve(&self.model, dims)?;
+        self.log.resolve()?;
+        self.theory.resolve()?;
+        check_memory(&self, dims)?;
+        let zero_init = self.model.arch == Arch::Resnet && self.model.init_std == Some(0.0);
+        if matches!(self.engine, EngineChoice::Reduced | EngineChoice::ReducedDense | EngineChoice::ReducedGram)
+            && !zero_init
+        {
+            return Err(rule("engine", "the reduced engines need a zero-initialised ResNet (arch resnet, init_std 0)"));
+        }
+        Ok(ResolvedRun { config: self, dims })
+    }
+}
+
+/// Refuses a run whose arrays cannot fit in this machine's memory, naming the dimension that
+/// dominates, instead of letting the allocation abort the process. The estimate is a lower bound:
+/// X, Y and the best fit (8·(d + 2k)·n bytes), A and B (8·m·(d + k)), and the hidden weights
+/// unless a zero-initialised ResNet may be reduced (8·L·m² for the ResNet; the linear network's
+/// W_1 … W_L).
+fn check_memory(c: &RunConfig, dims: Dims) -> Result<(), ConfigError> {
+    let Some(available) = physical_memory() else { return Ok(()) };
+    let Dims { d, k, n } = dims;
+    let (m, depth) = (c.model.width as f64, c.model.depth as f64);
+    let data = 8.0 * (d + 2 * k) as f64 * n as f64;
+    let may_reduce = c.model.arch == Arch::Resnet
+        && c.model.init_std.unwrap_or(0.0) == 0.0
+        && !matches!(c.engine, EngineChoice::Dense | EngineChoice::Gram);
+    let weights = match c.model.arch {
+        Arch::Resnet if may_reduce => 8.0 * m * (d + k) as f64,
+        Arch::Resnet => 8.0 * m * (d + k) as f64 + 8.0 * depth * m * m,
+        Arch::Linear => 8.0 * (m * (d + k) as f64 + (depth - 2.0).max(0.0) * m * m),
+    };
+    let needed = data + weights;
+    if needed <= available {
+        return Ok(());
+    }
+    let field = if data >= weights { "data.n" } else { "model.width" };
+    let gib = |b: f64| b / (1u64 << 30) as f64;
+    Err(rule(
+        field,
+        format!(
+            "the run needs at least {:.1} GiB of memory (data {:.1} GiB, weights and maps {:.1} GiB); this machine has {:.1} GiB",
+            gib(needed),
+            gib(data),
+            gib(weights),
+            gib(available)
+        ),
+    ))
+}
+
+/// Total physical memory in bytes (Linux), `None` where it cannot be read.
+fn physical_memory() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+impl LogConfig {
+    fn resolve(&mut self) -> Result<(), ConfigError> {
+        check_at_least("log.points", self.points, 2)?;
+        Ok(())
+    }
+}
+
+impl TheoryConstants {
+    fn resolve(&mut self) -> Result<(), ConfigError> {
+        check_positive("theory.c_zou", self.c_zou)?;
+        check_positive("theory.c_step", self.c_step)?;
+        check_positive("theory.c_width", self.c_width)?;
+        check_positive("theory.delta", self.delta)?;
+        if self.delta >= 1.0 {
+            return Err(rule("theory.delta", format!("a probability must be < 1, got {}", self.delta)));
+        }
+        check_positive("theory.target", self.target)?;
+        Ok(())
+    }
+}
+
+/// A path as written in a config, relative paths taken from the spec file's directory.
+pub fn join_base(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() { path.to_path_buf() } else { base.join(path) }
+}
+
+impl MatrixFile {
+    /// Reads the file's shape and content digest; `field` names it in errors.
+    pub(crate) fn resolve(&mut self, field: &str, base: &Path) -> Result<(usize, usize), ConfigError> {
+        let FileDigest { rows, cols, blake3 } =
+            crate::data::files::digest(&join_base(base, &self.path)).map_err(|e| rule(field, e.to_string()))?;
+        self.path = join_base(base, &self.path);
+        self.blake3 = Some(blake3);
+        Ok((rows, cols))
+    }
+}

@@ -1,0 +1,208 @@
+//! The `model` section: the network and, for the ResNet, its fixed transformations.
+
+use std::fmt;
+use std::path::Path;
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::{Dims, check_at_least, check_finite, check_non_negative, check_positive, one, rule};
+use crate::data::files::MatrixFile;
+use crate::error::ConfigError;
+
+/// The network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelConfig {
+    pub arch: Arch,
+    /// ResNet: number of residual blocks L. Linear network: number of weight matrices L.
+    pub depth: usize,
+    /// Hidden width m.
+    pub width: usize,
+    /// ResNet only: the fixed input/output transformations A, B (default `gaussian`).
+    #[serde(default, deserialize_with = "deserialize_transform", skip_serializing_if = "Option::is_none")]
+    pub transform: Option<TransformConfig>,
+    /// ResNet only: standard deviation of the hidden weights at initialisation (default 0: the
+    /// paper's zero initialisation).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init_std: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    /// f(x) = B(I+W_L)…(I+W_1)Ax (Zou, Long & Gu).
+    Resnet,
+    /// f(x) = αW_L…W_1x, α = 1/√(m^{L−1}k) (Du & Hu).
+    Linear,
+}
+
+/// The ResNet's input and output transformations. Written either as a bare kind (`gaussian`) or as
+/// a map (`{kind: gaussian, sigma_a2: 0.5}`); fields that do not apply to the kind are dropped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TransformConfig {
+    pub kind: TransformKind,
+    /// Factor applied to A after it is built.
+    #[serde(default = "one")]
+    pub a_scale: f64,
+    /// Factor applied to B after it is built.
+    #[serde(default = "one")]
+    pub b_scale: f64,
+    /// `gaussian`: variance of A's entries; default 1/m.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma_a2: Option<f64>,
+    /// `gaussian`: variance of B's entries; default 1/k.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sigma_b2: Option<f64>,
+    /// `file`: A (m×d) as `.npy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a: Option<MatrixFile>,
+    /// `file`: B (k×m) as `.npy`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b: Option<MatrixFile>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TransformKind {
+    /// A = [I_d; 0], B = [I_k, 0]: overlapping coordinates, BA = I.
+    Identity,
+    /// A = [I_d; 0], B = [0, I_k]: disjoint coordinates, needs m ≥ d + k.
+    ModifiedIdentity,
+    /// A_ij ~ N(0, σ_A²), B_ij ~ N(0, σ_B²).
+    Gaussian,
+    /// A and B loaded from `.npy` files.
+    File,
+}
+
+impl TransformKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            TransformKind::Identity => "identity",
+            TransformKind::ModifiedIdentity => "modified_identity",
+            TransformKind::Gaussian => "gaussian",
+            TransformKind::File => "file",
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for TransformConfigInput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(TransformVisitor)
+    }
+}
+
+/// Either a bare kind name or a full map; see [`TransformConfig`].
+struct TransformConfigInput(TransformConfig);
+
+struct TransformVisitor;
+
+impl<'de> serde::de::Visitor<'de> for TransformVisitor {
+    type Value = TransformConfigInput;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a transformation kind (identity, modified_identity, gaussian, file) or a map with `kind`")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        let kind = TransformKind::deserialize(serde::de::value::StrDeserializer::<E>::new(v))?;
+        Ok(TransformConfigInput(TransformConfig::of_kind(kind)))
+    }
+
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
+        TransformConfig::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map(TransformConfigInput)
+    }
+}
+
+fn deserialize_transform<'de, D: Deserializer<'de>>(d: D) -> Result<Option<TransformConfig>, D::Error> {
+    Option::<TransformConfigInput>::deserialize(d).map(|t| t.map(|t| t.0))
+}
+
+impl TransformConfig {
+    /// The transformation of `kind` with every parameter at its default.
+    pub fn of_kind(kind: TransformKind) -> Self {
+        TransformConfig { kind, a_scale: 1.0, b_scale: 1.0, sigma_a2: None, sigma_b2: None, a: None, b: None }
+    }
+}
+
+impl ModelConfig {
+    pub(super) fn resolve(&mut self, dims: Dims, base: &Path) -> Result<(), ConfigError> {
+        check_at_least("model.depth", self.depth, 1)?;
+        check_at_least("model.width", self.width, 1)?;
+        match self.arch {
+            Arch::Linear => {
+                self.transform = None;
+                self.init_std = None;
+            }
+            Arch::Resnet => {
+                let init_std = *self.init_std.get_or_insert(0.0);
+                check_non_negative("model.init_std", init_std)?;
+                let t = self.transform.get_or_insert_with(|| TransformConfig::of_kind(TransformKind::Gaussian));
+                t.resolve(self.width, dims, base)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl TransformConfig {
+    fn resolve(&mut self, m: usize, dims: Dims, base: &Path) -> Result<(), ConfigError> {
+        let Dims { d, k, .. } = dims;
+        for (field, v) in [("model.transform.a_scale", self.a_scale), ("model.transform.b_scale", self.b_scale)] {
+            check_finite(field, v)?;
+            if v == 0.0 {
+                return Err(rule(field, "must be nonzero (a zero map makes the network constant)"));
+            }
+        }
+        if self.kind != TransformKind::Gaussian {
+            self.sigma_a2 = None;
+            self.sigma_b2 = None;
+        }
+        if self.kind != TransformKind::File {
+            self.a = None;
+            self.b = None;
+        }
+        match self.kind {
+            TransformKind::Identity | TransformKind::Gaussian if m < d.max(k) => Err(rule(
+                "model.width",
+                format!("{} transformations need m ≥ max(d, k) = {}, got m = {m}", self.kind.name(), d.max(k)),
+            )),
+            TransformKind::ModifiedIdentity if m < d + k => {
+                Err(rule("model.width", format!("modified_identity needs m ≥ d + k = {}, got m = {m}", d + k)))
+            }
+            TransformKind::Gaussian => {
+                let va = *self.sigma_a2.get_or_insert(1.0 / m as f64);
+                let vb = *self.sigma_b2.get_or_insert(1.0 / k as f64);
+                check_positive("model.transform.sigma_a2", va)?;
+                check_positive("model.transform.sigma_b2", vb)?;
+                Ok(())
+            }
+            TransformKind::File => {
+                let a = self
+                    .a
+                    .as_mut()
+                    .ok_or_else(|| rule("model.transform.a", "transform kind file needs `a` (an m×d .npy file)"))?;
+                let shape = a.resolve("model.transform.a", base)?;
+                if shape != (m, d) {
+                    return Err(rule(
+                        "model.transform.a",
+                        format!("A must be m×d = {m}×{d}, the file holds {}×{}", shape.0, shape.1),
+                    ));
+                }
+                let b = self
+                    .b
+                    .as_mut()
+                    .ok_or_else(|| rule("model.transform.b", "transform kind file needs `b` (a k×m .npy file)"))?;
+                let shape = b.resolve("model.transform.b", base)?;
+                if shape != (k, m) {
+                    return Err(rule(
+                        "model.transform.b",
+                        format!("B must be k×m = {k}×{m}, the file holds {}×{}", shape.0, shape.1),
+                    ));
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
