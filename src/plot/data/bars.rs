@@ -1,0 +1,82 @@
+//! Bar figures: a per-run number, median and min–max across seeds, grouped by a grid field.
+
+use super::{axis_label, check_replicates, distinct, error, selected, spread, values_of};
+use crate::experiment::{Experiment, Row};
+use crate::export::tables::param_value;
+use crate::plot::spec::{FigureSpec, Scale};
+use crate::spec::SpecError;
+
+/// One series of a bar chart: per category, (median, min, max) across seeds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarSeries {
+    pub label: String,
+    pub colour: usize,
+    pub values: Vec<Option<(f64, f64, f64)>>,
+}
+
+/// Grouped bars: one group per x category, one bar per series.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BarData {
+    pub categories: Vec<String>,
+    pub series: Vec<BarSeries>,
+    pub x_label: String,
+    pub y_label: String,
+    pub yscale: Scale,
+}
+
+/// The bars of a `bars` figure.
+pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
+    let rows = selected(exp, fig);
+    if rows.is_empty() {
+        return Err(error(exp, fig, "no results match the figure's filter (run the experiment first)"));
+    }
+    let x_field = fig.x.as_deref().expect("checked: bars have x");
+    let y_kind = fig.y.as_deref().expect("checked: bars have y");
+    let categories = values_of(&rows, Some(x_field));
+    let series_values = distinct(&rows, |r| fig.series_of(&r.run));
+    let mut series = Vec::new();
+    for (colour, value) in series_values.iter().enumerate() {
+        let mut per_cat = Vec::new();
+        for cat in &categories {
+            let group: Vec<&Row> = rows
+                .iter()
+                .copied()
+                .filter(|r| param_value(&r.run, x_field) == *cat)
+                .filter(|r| fig.series_of(&r.run) == *value)
+                .collect();
+            let grouping: Vec<&str> = std::iter::once(x_field).chain(fig.series.iter().map(String::as_str)).collect();
+            check_replicates(exp, fig, &group, &grouping)?;
+            let mut values: Vec<f64> = group
+                .iter()
+                .map(|r| {
+                    let o = r.record.outcome.as_ref();
+                    match y_kind {
+                        "iters_to_target" => o.and_then(|o| o.iters_to_target).map_or(f64::INFINITY, |t| t as f64),
+                        "final_rel_excess" => o
+                            .and_then(|o| {
+                                o.curve
+                                    .last()
+                                    .map(|p| if o.theory.excess0 > 0.0 { p.excess / o.theory.excess0 } else { 0.0 })
+                            })
+                            .unwrap_or(f64::NAN),
+                        _ => r.record.seconds,
+                    }
+                })
+                .collect();
+            per_cat.push((!values.is_empty()).then(|| spread(&mut values)));
+        }
+        series.push(BarSeries { label: fig.label(value), colour, values: per_cat });
+    }
+    let y_label = match y_kind {
+        "iters_to_target" => format!("iterations to relative excess {:e}", fig.target.unwrap_or(1e-6)),
+        "final_rel_excess" => "final relative excess loss".into(),
+        _ => "seconds".into(),
+    };
+    Ok(BarData {
+        categories: categories.iter().map(|c| fig.label(c)).collect(),
+        series,
+        x_label: axis_label(x_field),
+        y_label,
+        yscale: fig.yscale.unwrap_or(Scale::Log),
+    })
+}

@@ -1,0 +1,91 @@
+//! From records to the numbers a figure draws: grouping into panels and series, aggregation
+//! across seeds, theory lines, critical widths. Rendering is elsewhere; every number drawn is also
+//! written to the figure's CSV.
+
+mod bars;
+mod critical;
+mod curves;
+
+pub use bars::{BarData, BarSeries, bars};
+pub use critical::{
+    BoundData, CritPoint, CritSeries, CriticalData, critical, critical_width, margin_one_width, succeeds,
+};
+pub use curves::{Band, BandPoint, CurveData, LineData, Panel, curves};
+
+use super::spec::FigureSpec;
+use crate::experiment::{Experiment, Row};
+use crate::export::tables::param_value;
+use crate::spec::SpecError;
+
+/// Median, minimum and maximum of a non-empty sample.
+pub fn spread(values: &mut [f64]) -> (f64, f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    let median = if n % 2 == 1 { values[n / 2] } else { 0.5 * (values[n / 2 - 1] + values[n / 2]) };
+    (median, values[0], values[n - 1])
+}
+
+pub(super) fn error(exp: &Experiment, fig: &FigureSpec, message: impl Into<String>) -> SpecError {
+    SpecError {
+        file: exp.spec.path.display().to_string(),
+        position: None,
+        field: Some(format!("figures.{}", fig.name)),
+        message: message.into(),
+    }
+}
+
+/// The rows a figure draws (its filters applied).
+pub(super) fn selected<'a>(exp: &'a Experiment, fig: &FigureSpec) -> Vec<&'a Row> {
+    let filters = fig.filters();
+    exp.rows.iter().filter(|r| filters.iter().all(|f| f.matches(&r.run))).collect()
+}
+
+/// Distinct values of `value(row)` among `rows`, in grid order.
+pub(super) fn distinct(rows: &[&Row], value: impl Fn(&Row) -> String) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in rows {
+        let v = value(r);
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
+/// Distinct values of `field` among `rows`, in grid order (one empty value without a field).
+pub(super) fn values_of(rows: &[&Row], field: Option<&str>) -> Vec<String> {
+    distinct(rows, |r| field.map(|f| param_value(&r.run, f)).unwrap_or_default())
+}
+
+/// Checks that runs grouped together differ only in the seed (and the grouping fields).
+pub(super) fn check_replicates(
+    exp: &Experiment,
+    fig: &FigureSpec,
+    rows: &[&Row],
+    grouping: &[&str],
+) -> Result<(), SpecError> {
+    for axis in exp.axes.iter().filter(|a| *a != "seed" && !grouping.contains(&a.as_str())) {
+        let values = values_of(rows, Some(axis));
+        if values.len() > 1 {
+            return Err(error(
+                exp,
+                fig,
+                format!(
+                    "runs of one series differ in `{axis}` ({}); add it to the figure's filter, series or facets",
+                    values.join(", ")
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The axis label of a grid field.
+pub(super) fn axis_label(field: &str) -> String {
+    match field {
+        "model.depth" => "depth L".into(),
+        "data.kappa" => "condition number κ".into(),
+        "model.width" => "width m".into(),
+        other => other.into(),
+    }
+}
