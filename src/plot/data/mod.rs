@@ -25,7 +25,7 @@ pub fn spread(values: &mut [f64]) -> (f64, f64, f64) {
     (median, values[0], values[n - 1])
 }
 
-pub(super) fn error(exp: &Experiment, fig: &FigureSpec, message: impl Into<String>) -> SpecError {
+fn error(exp: &Experiment, fig: &FigureSpec, message: impl Into<String>) -> SpecError {
     SpecError {
         file: exp.spec.path.display().to_string(),
         position: None,
@@ -35,13 +35,13 @@ pub(super) fn error(exp: &Experiment, fig: &FigureSpec, message: impl Into<Strin
 }
 
 /// The rows a figure draws (its filters applied).
-pub(super) fn selected<'a>(exp: &'a Experiment, fig: &FigureSpec) -> Vec<&'a Row> {
+fn selected<'a>(exp: &'a Experiment, fig: &FigureSpec) -> Vec<&'a Row> {
     let filters = fig.filters();
     exp.rows.iter().filter(|r| filters.iter().all(|f| f.matches(&r.run))).collect()
 }
 
 /// Distinct values of `value(row)` among `rows`, in grid order.
-pub(super) fn distinct(rows: &[&Row], value: impl Fn(&Row) -> String) -> Vec<String> {
+fn distinct(rows: &[&Row], value: impl Fn(&Row) -> String) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for r in rows {
         let v = value(r);
@@ -53,17 +53,12 @@ pub(super) fn distinct(rows: &[&Row], value: impl Fn(&Row) -> String) -> Vec<Str
 }
 
 /// Distinct values of `field` among `rows`, in grid order (one empty value without a field).
-pub(super) fn values_of(rows: &[&Row], field: Option<&str>) -> Vec<String> {
+fn values_of(rows: &[&Row], field: Option<&str>) -> Vec<String> {
     distinct(rows, |r| field.map(|f| param_value(&r.run, f)).unwrap_or_default())
 }
 
 /// Checks that runs grouped together differ only in the seed (and the grouping fields).
-pub(super) fn check_replicates(
-    exp: &Experiment,
-    fig: &FigureSpec,
-    rows: &[&Row],
-    grouping: &[&str],
-) -> Result<(), SpecError> {
+fn check_replicates(exp: &Experiment, fig: &FigureSpec, rows: &[&Row], grouping: &[&str]) -> Result<(), SpecError> {
     for axis in exp.axes.iter().filter(|a| *a != "seed" && !grouping.contains(&a.as_str())) {
         let values = values_of(rows, Some(axis));
         if values.len() > 1 {
@@ -81,7 +76,7 @@ pub(super) fn check_replicates(
 }
 
 /// The axis label of a grid field.
-pub(super) fn axis_label(field: &str) -> String {
+fn axis_label(field: &str) -> String {
     match field {
         "model.depth" => "depth L".into(),
         "data.kappa" => "condition number κ".into(),
