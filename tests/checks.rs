@@ -4,6 +4,8 @@
 
 mod common;
 
+use std::path::Path;
+
 use common::dedent;
 use linres::check;
 use linres::experiment::Experiment;
@@ -267,4 +269,18 @@ fn engine_check_fails_on_a_corrupted_cache_and_with_nothing_to_compare() {
         row.record.outcome.as_mut().unwrap().iters_to_target = None;
     }
     assert!(!check::engines_agree(&[&b]).pass, "no plateau-free run: nothing compared is a failure");
+}
+
+#[test]
+fn without_experiments_or_results_every_check_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let outcomes = check::run_all(dir.path(), &dir.path().join("results"));
+    assert!(outcomes.len() >= 8);
+    assert!(outcomes.iter().all(|o| !o.pass), "{outcomes:?}");
+    // With the experiment files but no results, likewise.
+    let experiments = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let outcomes = check::run_all(&experiments, &dir.path().join("results"));
+    assert!(outcomes.iter().all(|o| !o.pass && o.measured.contains("nothing to measure")), "{outcomes:?}");
+    let table = check::markdown(&outcomes);
+    assert_eq!(table.lines().filter(|l| l.starts_with("| **FAIL**")).count(), outcomes.len());
 }
