@@ -262,7 +262,13 @@ fn list_status_theory_and_clean_report_the_grid() {
     assert_eq!(out(&["list", "g.yaml"]).matches(" cached ").count(), 2);
     assert!(out(&["status", "g.yaml"]).contains("g: 2 runs: 2 cached (0 diverged), 0 failed, 0 missing"));
     assert!(out(&["status"]).contains("g: 2 done"));
+    // Files a killed process leaves behind are reported, and removed by `clean`.
+    let runs = dir.path().join("results/g/runs");
+    std::fs::write(runs.join(".0123456789abcdef.lock"), b"").unwrap();
+    std::fs::write(runs.join(".x.json.99.0.tmp"), b"{").unwrap();
+    assert!(out(&["status", "g.yaml"]).contains("2 file(s) left by interrupted processes"));
     assert!(out(&["clean", "g.yaml"]).contains("removed 2 record(s)"));
+    assert_eq!(std::fs::read_dir(&runs).unwrap().count(), 0, "clean leaves nothing behind");
     assert_eq!(out(&["list", "g.yaml"]).matches(" missing ").count(), 2);
     assert!(!dir.path().join("results/g/summary.csv").exists());
 }

@@ -36,7 +36,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if !args.failed {
-        for tmp in store.stale_temporaries() {
+        for tmp in store.leftovers() {
             fs::remove_file(tmp)?;
         }
         for table in TABLE_FILES {

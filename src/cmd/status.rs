@@ -60,9 +60,9 @@ fn one(args: GridArgs) -> anyhow::Result<ExitCode> {
     if orphans > 0 {
         println!("  {orphans} record(s) of runs no longer in this grid (kept; `linres clean` removes them)");
     }
-    let stale = grid.store.stale_temporaries().len();
+    let stale = grid.store.leftovers().len();
     if stale > 0 {
-        println!("  {stale} temporary file(s) of interrupted writes (harmless; `linres clean` removes them)");
+        println!("  {stale} file(s) left by interrupted processes (harmless; `linres clean` removes them)");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -126,18 +126,25 @@ impl Store {
         Ok(ExportLock { _file: file })
     }
 
-    /// Temporary files left by interrupted writes.
-    pub fn stale_temporaries(&self) -> Vec<PathBuf> {
+    /// Files left by interrupted processes: temporaries of unfinished writes, and claim files that
+    /// no process holds any more (a claim held by a running process is not listed).
+    pub fn leftovers(&self) -> Vec<PathBuf> {
         let mut out = Vec::new();
         for dir in [self.root.clone(), self.runs_dir()] {
-            if let Ok(entries) = fs::read_dir(&dir) {
-                out.extend(
-                    entries
-                        .filter_map(|e| e.ok().map(|e| e.path()))
-                        .filter(|p| p.to_string_lossy().ends_with(atomic::TMP_SUFFIX)),
-                );
+            let Ok(entries) = fs::read_dir(&dir) else { continue };
+            for path in entries.filter_map(|e| e.ok().map(|e| e.path())) {
+                let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+                let temporary = name.ends_with(atomic::TMP_SUFFIX);
+                let unheld_claim = dir == self.runs_dir()
+                    && name.starts_with('.')
+                    && name.ends_with(".lock")
+                    && File::options().write(true).open(&path).is_ok_and(|f| f.try_lock().is_ok());
+                if temporary || unheld_claim {
+                    out.push(path);
+                }
             }
         }
+        out.sort();
         out
     }
 }
