@@ -1,6 +1,6 @@
 //! Bar figures: a per-run number, median and min–max across seeds, grouped by a grid field.
 
-use super::{axis_label, check_replicates, distinct, error, selected, spread, values_of};
+use super::{axis_label, check_replicates, distinct, selected, spread, values_of};
 use crate::experiment::{Experiment, Row};
 use crate::export::tables::param_value;
 use crate::plot::spec::{FigureSpec, Scale};
@@ -26,10 +26,7 @@ pub struct BarData {
 
 /// The bars of a `bars` figure.
 pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
-    let rows = selected(exp, fig);
-    if rows.is_empty() {
-        return Err(error(exp, fig, "no results match the figure's filter (run the experiment first)"));
-    }
+    let rows = selected(exp, fig)?;
     let x_field = fig.x.as_deref().expect("checked: bars have x");
     let y_kind = fig.y.as_deref().expect("checked: bars have y");
     let categories = values_of(&rows, Some(x_field));

@@ -72,10 +72,7 @@ pub fn critical_width(
     fig: &FigureSpec,
     margin: Option<&Experiment>,
 ) -> Result<CriticalData, SpecError> {
-    let rows = selected(exp, fig);
-    if rows.is_empty() {
-        return Err(error(exp, fig, "no results match the figure's filter (run the experiment first)"));
-    }
+    let rows = selected(exp, fig)?;
     let x_field = fig.x.as_deref().expect("checked: critical_width has x");
     let target = fig.target.unwrap_or(1e-6);
     let budget = fig.budget.expect("checked: critical_width has a budget");

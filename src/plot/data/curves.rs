@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{check_replicates, distinct, error, selected, spread, values_of};
+use super::{check_replicates, distinct, selected, spread, values_of};
 use crate::experiment::{Experiment, Row};
 use crate::export::tables::param_value;
 use crate::plot::spec::{FigureSpec, Scale, TheoryLine};
@@ -59,10 +59,7 @@ pub struct CurveData {
 
 /// The curves of a `curves` figure.
 pub fn curves(exp: &Experiment, fig: &FigureSpec) -> Result<CurveData, SpecError> {
-    let rows = selected(exp, fig);
-    if rows.is_empty() {
-        return Err(error(exp, fig, "no results match the figure's filter (run the experiment first)"));
-    }
+    let rows = selected(exp, fig)?;
     let x_kind = fig.x.as_deref().unwrap_or("iter");
     let y_kind = fig.y.as_deref().unwrap_or("rel_excess");
     let series_values = distinct(&rows, |r| fig.series_of(&r.run));

@@ -34,10 +34,14 @@ fn error(exp: &Experiment, fig: &FigureSpec, message: impl Into<String>) -> Spec
     }
 }
 
-/// The rows a figure draws (its filters applied).
-fn selected<'a>(exp: &'a Experiment, fig: &FigureSpec) -> Vec<&'a Row> {
+/// The rows a figure draws (its filters applied); an error when there are none.
+fn selected<'a>(exp: &'a Experiment, fig: &FigureSpec) -> Result<Vec<&'a Row>, SpecError> {
     let filters = fig.filters();
-    exp.rows.iter().filter(|r| filters.iter().all(|f| f.matches(&r.run))).collect()
+    let rows: Vec<&Row> = exp.rows.iter().filter(|r| filters.iter().all(|f| f.matches(&r.run))).collect();
+    if rows.is_empty() {
+        return Err(error(exp, fig, "no results match the figure's filter (run the experiment first)"));
+    }
+    Ok(rows)
 }
 
 /// Distinct values of `value(row)` among `rows`, in grid order.
