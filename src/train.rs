@@ -70,6 +70,7 @@ impl RunOutcome {
 }
 
 /// A run's data, network and the theory facts that need the full-width network.
+#[derive(Clone)]
 pub struct Setup {
     pub seeds: RunSeeds,
     pub problem: Problem,
@@ -153,9 +154,15 @@ fn start<'p>(
 
 /// The theory report of `run` at initialisation, without training.
 pub fn initial_theory(run: &ResolvedRun) -> Result<TheoryReport, RunError> {
-    let setup = Setup::new(run)?;
-    let s = start(run, &setup.problem, setup.network, (&setup.data_theory, setup.transform), plan(run))?;
-    Ok(s.theory)
+    Setup::new(run)?.initial_theory(run)
+}
+
+impl Setup {
+    /// The theory report of `run` at initialisation (consumes the network to build the engine).
+    pub fn initial_theory(self, run: &ResolvedRun) -> Result<TheoryReport, RunError> {
+        let s = start(run, &self.problem, self.network, (&self.data_theory, self.transform), plan(run))?;
+        Ok(s.theory)
+    }
 }
 
 /// Trains `run` with engine `kind` (which must apply to it).

@@ -178,31 +178,33 @@ impl TransformConfig {
                 Ok(())
             }
             TransformKind::File => {
-                let a = self
-                    .a
-                    .as_mut()
-                    .ok_or_else(|| rule("model.transform.a", "transform kind file needs `a` (an m×d .npy file)"))?;
-                let shape = a.resolve("model.transform.a", base)?;
-                if shape != (m, d) {
-                    return Err(rule(
-                        "model.transform.a",
-                        format!("A must be m×d = {m}×{d}, the file holds {}×{}", shape.0, shape.1),
-                    ));
-                }
-                let b = self
-                    .b
-                    .as_mut()
-                    .ok_or_else(|| rule("model.transform.b", "transform kind file needs `b` (a k×m .npy file)"))?;
-                let shape = b.resolve("model.transform.b", base)?;
-                if shape != (k, m) {
-                    return Err(rule(
-                        "model.transform.b",
-                        format!("B must be k×m = {k}×{m}, the file holds {}×{}", shape.0, shape.1),
-                    ));
-                }
-                Ok(())
+                resolve_matrix(&mut self.a, "model.transform.a", "A", (m, d), "m×d", base)?;
+                resolve_matrix(&mut self.b, "model.transform.b", "B", (k, m), "k×m", base)
             }
             _ => Ok(()),
         }
     }
+}
+
+/// Resolves a matrix file of a `file` transformation and checks its shape (`rows`×`cols`,
+/// described as `dims`, e.g. "m×d").
+fn resolve_matrix(
+    file: &mut Option<MatrixFile>,
+    field: &str,
+    name: &str,
+    (rows, cols): (usize, usize),
+    dims: &str,
+    base: &Path,
+) -> Result<(), ConfigError> {
+    let key = field.rsplit('.').next().unwrap_or(field);
+    let f =
+        file.as_mut().ok_or_else(|| rule(field, format!("transform kind file needs `{key}` (a {dims} .npy file)")))?;
+    let shape = f.resolve(field, base)?;
+    if shape != (rows, cols) {
+        return Err(rule(
+            field,
+            format!("{name} must be {dims} = {rows}×{cols}, the file holds {}×{}", shape.0, shape.1),
+        ));
+    }
+    Ok(())
 }

@@ -15,7 +15,7 @@ use serde_json::json;
 use crate::config::ResolvedRun;
 use crate::error::{DataError, RunError};
 use crate::model::{Hidden, Network};
-use crate::train::{Setup, initial_theory};
+use crate::train::Setup;
 
 fn write_matrix(dir: &Path, name: &str, m: &Array2<f64>) -> Result<(), RunError> {
     let path = dir.join(name);
@@ -29,8 +29,9 @@ fn write_matrix(dir: &Path, name: &str, m: &Array2<f64>) -> Result<(), RunError>
 /// Writes the inputs of `run` into `dir` (created if needed); returns the file names written.
 pub fn export_inputs(run: &ResolvedRun, dir: &Path) -> Result<Vec<String>, RunError> {
     fs::create_dir_all(dir).map_err(|source| DataError::Write { path: dir.to_path_buf(), source })?;
-    let theory = initial_theory(run)?;
+    // One set-up serves both the files and the step size (the theory consumes a copy).
     let setup = Setup::new(run)?;
+    let theory = setup.clone().initial_theory(run)?;
     let mut written = Vec::new();
     let mut put = |name: String, m: &Array2<f64>| -> Result<(), RunError> {
         write_matrix(dir, &name, m)?;
