@@ -6,9 +6,9 @@ mod export;
 mod grid;
 mod list;
 mod plot;
-mod report;
 mod run;
 mod status;
+mod text;
 mod theory;
 mod train;
 

@@ -9,7 +9,7 @@ use linres::train::initial_theory;
 
 use super::grid::GridArgs;
 use super::list::print_table;
-use super::report::num;
+use super::text::num;
 
 #[derive(Args)]
 #[command(

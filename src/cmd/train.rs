@@ -14,7 +14,7 @@ use linres::spec::{Spec, SpecError};
 use linres::store::Record;
 use linres::train::{Status, train};
 
-use super::report;
+use super::text;
 
 /// The configuration `train` starts from; a file and `--set` flags change it.
 pub const DEFAULT_RUN: &str = "\
@@ -78,10 +78,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         let record = Record::finished(run.id(), run.config().clone(), outcome.clone(), seconds, Provenance::now(1));
         println!("{}", serde_json::to_string_pretty(&record)?);
     } else {
-        print!("{}", report::run_header(run, plan(run)));
-        print!("{}", report::curve_table(&outcome));
-        print!("{}", report::theory_summary(&outcome.theory));
-        print!("{}", report::outcome_line(&outcome));
+        print!("{}", text::run_header(run, plan(run)));
+        print!("{}", text::curve_table(&outcome));
+        print!("{}", text::theory_summary(&outcome.theory));
+        print!("{}", text::outcome_line(&outcome));
     }
     if outcome.status() == Status::Diverged {
         bail!("the run diverged at iteration {}", outcome.diverged_at.unwrap_or(0));
