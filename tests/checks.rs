@@ -51,17 +51,17 @@ fn transforms_fails_when_identity_converges_or_another_kind_stalls() {
          optim: {method: gd, iters: 800, step: {rule: fixed, eta: 5.0e-5}}
          log: {points: 20}",
     );
-    assert!(check::transforms(&exp).pass, "{:?}", check::transforms(&exp));
+    assert!(check::transforms(&exp).passed(), "{:?}", check::transforms(&exp));
     let mut a = exp.clone();
     set_final_rel_excess(&mut a, |r| transform(r) == "identity" && r.record.config.model.width == 200, 1e-8);
-    assert!(!check::transforms(&a).pass);
+    assert!(!check::transforms(&a).passed());
     let mut b = exp.clone();
     set_final_rel_excess(&mut b, |r| transform(r) == "gaussian" && r.record.config.seed == 0, 1e-3);
-    assert!(!check::transforms(&b).pass);
+    assert!(!check::transforms(&b).passed());
     let mut c = exp.clone();
     c.rows.retain(|r| transform(r) != "identity");
     let v = check::transforms(&c);
-    assert!(!v.pass && v.measured.contains("nothing to measure"), "{v:?}");
+    assert!(!v.passed() && v.measured.contains("nothing to measure"), "{v:?}");
 }
 
 #[test]
@@ -74,17 +74,17 @@ fn modified_identity_check_fails_on_a_stalled_seed_or_without_runs_at_d_plus_k()
          model: {arch: resnet, depth: 3, width: [8, 12], transform: modified_identity}
          optim: {method: gd, iters: 300, step: {rule: zou, scale: 4}}",
     );
-    assert!(check::modified_identity_narrowest(&[&exp]).pass);
+    assert!(check::modified_identity_narrowest(&[&exp]).passed());
     let mut a = exp.clone();
     set_final_rel_excess(&mut a, |r| r.record.config.model.width == 8 && r.record.config.seed == 1, 1e-4);
-    assert!(!check::modified_identity_narrowest(&[&a]).pass);
+    assert!(!check::modified_identity_narrowest(&[&a]).passed());
     // Editing a run wider than d + k changes nothing.
     let mut b = exp.clone();
     set_final_rel_excess(&mut b, |r| r.record.config.model.width == 12, 1e-4);
-    assert!(check::modified_identity_narrowest(&[&b]).pass);
+    assert!(check::modified_identity_narrowest(&[&b]).passed());
     let mut c = exp.clone();
     c.rows.retain(|r| r.record.config.model.width != 8);
-    assert!(!check::modified_identity_narrowest(&[&c]).pass);
+    assert!(!check::modified_identity_narrowest(&[&c]).passed());
 }
 
 #[test]
@@ -98,7 +98,7 @@ fn zou_bound_fails_on_a_violation_and_on_zero_covered_runs() {
          log: {schedule: all}",
     );
     let v = check::zou_bound(&[&exp]);
-    assert!(v.pass && v.measured.starts_with("1 covered runs"), "{v:?}");
+    assert!(v.passed() && v.measured.starts_with("1 covered runs"), "{v:?}");
     assert!(!v.measured.contains("bound after t = 0 1.0"), "the bound is not tight after the start: {v:?}");
     let mut a = exp.clone();
     for row in a.rows.iter_mut().filter(|r| r.record.config.model.width == 5000) {
@@ -107,10 +107,10 @@ fn zou_bound_fails_on_a_violation_and_on_zero_covered_runs() {
         o.curve[5].excess = 1.01 * bound;
     }
     let v = check::zou_bound(&[&a]);
-    assert!(!v.pass && v.measured.contains("1 violations"), "{v:?}");
+    assert!(!v.passed() && v.measured.contains("1 violations"), "{v:?}");
     let mut b = exp.clone();
     b.rows.retain(|r| r.record.config.model.width == 40);
-    assert!(!check::zou_bound(&[&b]).pass, "zero covered runs is a failure");
+    assert!(!check::zou_bound(&[&b]).passed(), "zero covered runs is a failure");
 }
 
 const DEPTH: &str = "name: dep
@@ -135,20 +135,20 @@ fn depth_checks_fail_when_the_resnet_slows_or_the_linear_network_speeds_up_with_
     let mut a = exp.clone();
     set_iters(&mut a, "resnet", 2, Some(10));
     set_iters(&mut a, "resnet", 6, Some(25));
-    assert!(!check::resnet_depth_flat(&a).pass);
+    assert!(!check::resnet_depth_flat(&a).passed());
     set_iters(&mut a, "resnet", 6, Some(19));
-    assert!(check::resnet_depth_flat(&a).pass);
+    assert!(check::resnet_depth_flat(&a).passed());
     set_iters(&mut a, "resnet", 6, None);
-    assert!(!check::resnet_depth_flat(&a).pass, "a depth that never reaches the target fails");
+    assert!(!check::resnet_depth_flat(&a).passed(), "a depth that never reaches the target fails");
     let mut b = exp.clone();
     set_iters(&mut b, "linear", 2, Some(50));
     set_iters(&mut b, "linear", 6, Some(40));
-    assert!(!check::linear_depth_grows(&b).pass);
+    assert!(!check::linear_depth_grows(&b).passed());
     set_iters(&mut b, "linear", 6, None);
-    assert!(check::linear_depth_grows(&b).pass, "not reaching the target at depth 6 is growth");
+    assert!(check::linear_depth_grows(&b).passed(), "not reaching the target at depth 6 is growth");
     let mut c = exp.clone();
     c.rows.retain(|r| r.record.config.model.arch == linres::config::Arch::Resnet);
-    assert!(!check::linear_depth_grows(&c).pass);
+    assert!(!check::linear_depth_grows(&c).passed());
 }
 
 #[test]
@@ -172,7 +172,7 @@ fn critical_width_checks_follow_the_success_pattern() {
             row.record.outcome.as_mut().unwrap().iters_to_target = ok.then_some(1);
         }
     };
-    let verdicts = |exp: &Experiment| check::critical_width_depth(exp).iter().map(|o| o.pass).collect::<Vec<_>>();
+    let verdicts = |exp: &Experiment| check::critical_width_depth(exp).iter().map(|o| o.passed()).collect::<Vec<_>>();
     let mut a = exp.clone();
     // ResNet 6 at both depths; linear 6 then 24: every claim holds.
     pattern(&mut a, &|arch, depth| if arch == "linear" && depth != 2 { 24 } else { 6 });
@@ -217,7 +217,7 @@ fn kappa_check_fails_on_a_quadratic_growth_and_on_too_few_kappas() {
          optim: {method: gd, iters: 2000, step: {rule: zou, scale: 1}}",
     );
     let v = check::iterations_vs_kappa(&exp);
-    assert!(v.pass, "{v:?}");
+    assert!(v.passed(), "{v:?}");
     let mut a = exp.clone();
     for row in a.rows.iter_mut() {
         let linres::config::DataConfig::Spectrum(s) = &row.record.config.data else { panic!() };
@@ -225,10 +225,10 @@ fn kappa_check_fails_on_a_quadratic_growth_and_on_too_few_kappas() {
         row.record.outcome.as_mut().unwrap().iters_to_target = Some((10.0 * kappa * kappa) as usize);
     }
     let v = check::iterations_vs_kappa(&a);
-    assert!(!v.pass && v.measured.contains("slope 2.00"), "{v:?}");
+    assert!(!v.passed() && v.measured.contains("slope 2.00"), "{v:?}");
     let mut b = exp.clone();
     b.rows.truncate(2);
-    assert!(!check::iterations_vs_kappa(&b).pass);
+    assert!(!check::iterations_vs_kappa(&b).passed());
 }
 
 #[test]
@@ -241,10 +241,10 @@ fn sgd_check_fails_when_a_batch_size_stalls() {
          optim: {method: sgd, batch: [10, 100], iters: 1500, step: {rule: zou, scale: 1}}
          log: {points: 10}",
     );
-    assert!(check::sgd_converges(&exp).pass, "{:?}", check::sgd_converges(&exp));
+    assert!(check::sgd_converges(&exp).passed(), "{:?}", check::sgd_converges(&exp));
     let mut a = exp.clone();
     set_final_rel_excess(&mut a, |r| r.record.config.optim.batch == Some(10), 1e-3);
-    assert!(!check::sgd_converges(&a).pass);
+    assert!(!check::sgd_converges(&a).passed());
 }
 
 #[test]
@@ -259,16 +259,16 @@ fn engine_check_fails_on_a_corrupted_cache_and_with_nothing_to_compare() {
          zip: [{model.arch: [resnet, linear], optim.step: [{rule: zou, scale: 4}, {rule: du_hu, scale: 1}]}]",
     );
     let v = check::engines_agree(&[&exp]);
-    assert!(v.pass && v.measured.starts_with("4 re-runs compared"), "{v:?}");
+    assert!(v.passed() && v.measured.starts_with("4 re-runs compared"), "{v:?}");
     let mut a = exp.clone();
     let o = a.rows[0].record.outcome.as_mut().unwrap();
     o.curve[3].loss *= 1.0 + 1e-7;
-    assert!(!check::engines_agree(&[&a]).pass);
+    assert!(!check::engines_agree(&[&a]).passed());
     let mut b = exp.clone();
     for row in b.rows.iter_mut() {
         row.record.outcome.as_mut().unwrap().iters_to_target = None;
     }
-    assert!(!check::engines_agree(&[&b]).pass, "no plateau-free run: nothing compared is a failure");
+    assert!(!check::engines_agree(&[&b]).passed(), "no plateau-free run: nothing compared is a failure");
 }
 
 #[test]
@@ -276,11 +276,11 @@ fn without_experiments_or_results_every_check_fails() {
     let dir = tempfile::tempdir().unwrap();
     let outcomes = check::run_all(dir.path(), &dir.path().join("results"));
     assert!(outcomes.len() >= 8);
-    assert!(outcomes.iter().all(|o| !o.pass), "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| !o.passed()), "{outcomes:?}");
     // With the experiment files but no results, likewise.
     let experiments = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
     let outcomes = check::run_all(&experiments, &dir.path().join("results"));
-    assert!(outcomes.iter().all(|o| !o.pass && o.measured.contains("nothing to measure")), "{outcomes:?}");
+    assert!(outcomes.iter().all(|o| !o.passed() && o.measured.contains("nothing to measure")), "{outcomes:?}");
     let table = check::markdown(&outcomes);
     assert_eq!(table.lines().filter(|l| l.starts_with("| **FAIL**")).count(), outcomes.len());
 }

@@ -22,24 +22,69 @@ pub use width::{CriticalWidths, critical_width_depth, critical_widths, iteration
 use crate::config::TransformKind;
 use crate::experiment::{Experiment, Row};
 
+/// What a check concluded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckStatus {
+    /// The claim holds on the measurements.
+    Pass,
+    /// The claim does not hold, or there was nothing to measure.
+    Fail,
+    /// Runs the check needs have no result yet: the verdict would rest on part of the data.
+    Incomplete,
+    /// A measurement reported beside the claims (an extension, not a claim of the papers): shown
+    /// with its numbers, never gating.
+    Finding,
+}
+
+impl CheckStatus {
+    /// Whether this status lets `linres check` exit 0: PASS and findings do; FAIL and INCOMPLETE do not.
+    pub fn gates_ok(self) -> bool {
+        matches!(self, CheckStatus::Pass | CheckStatus::Finding)
+    }
+
+    /// Upper-case label: PASS, FAIL, INCOMPLETE, FINDING.
+    pub fn label(self) -> &'static str {
+        match self {
+            CheckStatus::Pass => "PASS",
+            CheckStatus::Fail => "FAIL",
+            CheckStatus::Incomplete => "INCOMPLETE",
+            CheckStatus::Finding => "FINDING",
+        }
+    }
+}
+
 /// The verdict of one check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckOutcome {
-    pub name: &'static str,
+    pub name: String,
     /// The claim, in words.
-    pub claim: &'static str,
-    pub pass: bool,
+    pub claim: String,
+    pub status: CheckStatus,
     /// What was measured.
     pub measured: String,
     /// The fixed threshold it was compared with.
     pub threshold: String,
 }
 
-fn outcome(name: &'static str, claim: &'static str, pass: bool, measured: String, threshold: &str) -> CheckOutcome {
-    CheckOutcome { name, claim, pass, measured, threshold: threshold.to_string() }
+impl CheckOutcome {
+    /// Whether the check passed (a finding is not a pass).
+    pub fn passed(&self) -> bool {
+        self.status == CheckStatus::Pass
+    }
 }
 
-fn fail_missing(name: &'static str, claim: &'static str, what: &str, threshold: &str) -> CheckOutcome {
+fn outcome(name: &str, claim: &str, pass: bool, measured: String, threshold: &str) -> CheckOutcome {
+    CheckOutcome {
+        name: name.to_string(),
+        claim: claim.to_string(),
+        status: if pass { CheckStatus::Pass } else { CheckStatus::Fail },
+        measured,
+        threshold: threshold.to_string(),
+    }
+}
+
+fn fail_missing(name: &str, claim: &str, what: &str, threshold: &str) -> CheckOutcome {
     outcome(name, claim, false, format!("nothing to measure: {what}"), threshold)
 }
 
@@ -133,9 +178,9 @@ pub fn markdown(outcomes: &[CheckOutcome]) -> String {
         let cell = |t: &str| t.replace('|', "\\|");
         s.push_str(&format!(
             "| {} | `{}` | {} | {} | {} |\n",
-            if o.pass { "PASS" } else { "**FAIL**" },
+            if o.status.gates_ok() { o.status.label().to_string() } else { format!("**{}**", o.status.label()) },
             o.name,
-            cell(o.claim),
+            cell(&o.claim),
             cell(&o.measured),
             cell(&o.threshold)
         ));

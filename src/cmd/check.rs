@@ -33,7 +33,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     for o in &outcomes {
         println!(
             "{} {}: {}\n     measured: {}\n     threshold: {}",
-            if o.pass { "PASS" } else { "FAIL" },
+            o.status.label(),
             o.name,
             o.claim,
             o.measured,
@@ -56,7 +56,8 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         let new = format!("{}{BEGIN}\n{table}{}", &old[..a], &old[b..]);
         atomic::write(readme, new.as_bytes()).with_context(|| format!("writing {}", readme.display()))?;
     }
-    let failed = outcomes.iter().filter(|o| !o.pass).count();
-    println!("\n{} of {} checks passed; table in {}", outcomes.len() - failed, outcomes.len(), out.display());
+    let failed = outcomes.iter().filter(|o| !o.status.gates_ok()).count();
+    let passed = outcomes.iter().filter(|o| o.passed()).count();
+    println!("\n{passed} of {} checks passed; table in {}", outcomes.len(), out.display());
     Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
