@@ -6,6 +6,10 @@
 //! SGD); the Gram kernel feeds c = d columns and adds k·d² for M = PΣ − C, plus b·d·(d + k) for the
 //! minibatch Gram matrices of an SGD step. A zero-initialised ResNet with m > d + k is reduced to
 //! width p = d + k first (an upper bound of the exact p, which is only known once A and B exist).
+//!
+//! Cost of a whole run ([`estimated_cost`]): iters · (cost of one step of the planned engine) plus the
+//! set-up, n·d·(d + k) for the data products XXᵀ and YXᵀ, and m·(d + k)² for the Gram matrix MᵀM of
+//! M = [A, Bᵀ] (ResNet) or Σ_l dims_l·dims_(l−1) for drawing the linear network's weights.
 
 use serde::{Deserialize, Serialize};
 
@@ -100,6 +104,20 @@ pub fn cost_per_step(run: &ResolvedRun, kind: EngineKind) -> f64 {
     kernel_cost(run, w, kind.kernel())
 }
 
+/// Multiply-adds of the whole run by the engine [`plan`] picks, set-up included (module
+/// documentation). Shard balancing and longest-first scheduling compare runs by it.
+pub fn estimated_cost(run: &ResolvedRun) -> f64 {
+    let c = run.config();
+    let Dims { d, k, n } = run.dims();
+    let m = c.model.width;
+    let data = (n * d * (d + k)) as f64;
+    let network: f64 = match c.model.arch {
+        Arch::Resnet => (m * (d + k) * (d + k)) as f64,
+        Arch::Linear => linear_shapes(run.dims(), c.model.depth, m).iter().map(|&(r, s)| (r * s) as f64).sum(),
+    };
+    c.optim.iters as f64 * cost_per_step(run, plan(run)) + data + network
+}
+
 fn kernel_cost(run: &ResolvedRun, w: usize, kernel: Kernel) -> f64 {
     let c = run.config();
     let Dims { d, k, n } = run.dims();
@@ -174,5 +192,22 @@ mod tests {
         assert_eq!(cost_per_step(&r, EngineKind::Gram), 3.0 * 10.0 * (10.0 * 1e4 + 100.0 * 20.0) + 1000.0);
         // Reduced: width d + k.
         assert_eq!(cost_per_step(&r, EngineKind::ReducedGram), 3.0 * 10.0 * (10.0 * 400.0 + 20.0 * 20.0) + 1000.0);
+    }
+
+    #[test]
+    fn the_run_cost_is_the_steps_of_the_planned_engine_plus_the_set_up() {
+        // Dense ResNet, m = 100, d = 10, k = 10, n = 1000, 10 steps: per step 3·n·(L·m² + m·(d + k)),
+        // set-up n·d·(d + k) for XXᵀ, YXᵀ and m·(d + k)² for MᵀM.
+        let r = run("{arch: resnet, depth: 10, width: 100, transform: gaussian}", GD, "dense", 1000);
+        let step = 3.0 * 1000.0 * (10.0 * 1e4 + 100.0 * 20.0);
+        assert_eq!(estimated_cost(&r), 10.0 * step + 1000.0 * 10.0 * 20.0 + 100.0 * 400.0);
+        // Linear network, widths 10 → 50 → 50 → 50 → 10, Gram kernel (n > d): per step
+        // 3·d·Σ dims_l·dims_(l−1) + k·d², set-up n·d·(d + k) + Σ dims_l·dims_(l−1).
+        let l = run("{arch: linear, depth: 4, width: 50}", GD, "auto", 1000);
+        let weights = 500.0 + 2500.0 + 2500.0 + 500.0;
+        assert_eq!(estimated_cost(&l), 10.0 * (3.0 * 10.0 * weights + 1000.0) + 200_000.0 + weights);
+        // More steps cost more; a wider dense network costs more.
+        let wide = run("{arch: resnet, depth: 10, width: 200, transform: gaussian}", GD, "dense", 1000);
+        assert!(estimated_cost(&wide) > estimated_cost(&r));
     }
 }
