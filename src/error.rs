@@ -62,4 +62,7 @@ pub enum RunError {
     /// The problem has no meaningful training run (all-zero inputs, a step that is not finite).
     #[error("{0}")]
     Degenerate(String),
+    /// Training was asked to stop (a signal) before the last iteration; nothing is recorded.
+    #[error("interrupted before the run finished")]
+    Interrupted,
 }

@@ -1,6 +1,8 @@
 //! Executes the runs of a grid: consult the cache, claim each missing run, train it on a rayon
 //! worker (a panic or error becomes a `failed` record, the others go on), and write its record
-//! atomically the moment it finishes.
+//! atomically the moment it finishes. A [`Halt`] (a signal, or a results directory that cannot take
+//! records) stops the grid: no new run starts, the runs in progress are interrupted without a
+//! record, and their claims are released.
 
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
@@ -9,10 +11,13 @@ use std::time::Instant;
 use rayon::prelude::*;
 
 use crate::blas;
+use crate::engine::plan;
+use crate::error::RunError;
+use crate::halt::{Halt, is_store_wide};
 use crate::provenance::Provenance;
 use crate::spec::GridRun;
 use crate::store::{Lookup, Record, RecordStatus, Store};
-use crate::train::train;
+use crate::train::train_until;
 
 /// How to execute a grid.
 #[derive(Debug, Clone)]
@@ -24,11 +29,13 @@ pub struct RunOptions {
     /// OpenBLAS threads per run. 1 (the default) makes every record independent of `jobs`:
     /// OpenBLAS splits some products differently with more threads, which changes the last digits.
     pub blas_threads: usize,
+    /// Set by a signal or by the first record that cannot be written: stop taking runs.
+    pub halt: Halt,
 }
 
 impl RunOptions {
     pub fn new(jobs: usize) -> RunOptions {
-        RunOptions { jobs, force: false, blas_threads: 1 }
+        RunOptions { jobs, force: false, blas_threads: 1, halt: Halt::new() }
     }
 }
 
@@ -41,6 +48,10 @@ pub enum RunEvent {
     Computed(RecordStatus),
     /// Another process holds the run's claim; it will write the record.
     Busy,
+    /// The grid was halted while the run trained: no record, claim released.
+    Interrupted,
+    /// The grid was halted before the run started.
+    NotStarted,
 }
 
 /// Counts of a finished `run`.
@@ -52,6 +63,9 @@ pub struct RunSummary {
     pub diverged: usize,
     pub failed: usize,
     pub busy: usize,
+    /// Runs stopped by a halt while training, and runs never started because of it.
+    pub interrupted: usize,
+    pub not_started: usize,
 }
 
 impl RunSummary {
@@ -63,6 +77,8 @@ impl RunSummary {
             RunEvent::Computed(RecordStatus::Diverged) => self.diverged += 1,
             RunEvent::Computed(RecordStatus::Failed) => self.failed += 1,
             RunEvent::Busy => self.busy += 1,
+            RunEvent::Interrupted => self.interrupted += 1,
+            RunEvent::NotStarted => self.not_started += 1,
         }
     }
 }
@@ -74,7 +90,8 @@ pub fn is_cached(store: &Store, id: &str) -> bool {
 }
 
 /// Runs every run of `runs` that has no cached result (all of them with `force`), calling
-/// `on_event` once per run (from worker threads). OpenBLAS uses `blas_threads` threads per run;
+/// `on_event` once per run that was looked at (from worker threads; runs a halt kept from starting
+/// are only counted in the summary). OpenBLAS uses `blas_threads` threads per run;
 /// with more than one job it is pinned to one (two levels of threads would oversubscribe the cores).
 pub fn run_grid(
     store: &Store,
@@ -105,7 +122,10 @@ pub fn run_grid(
     let events: Vec<RunEvent> = pool.install(|| {
         todo.par_iter()
             .map(|run| {
-                let event = execute(store, run, options.force, jobs);
+                if options.halt.is_set() {
+                    return RunEvent::NotStarted;
+                }
+                let event = execute(store, run, options, jobs);
                 on_event(run, event);
                 event
             })
@@ -123,19 +143,24 @@ thread_local! {
 }
 
 /// Claims, trains and records one run.
-fn execute(store: &Store, run: &GridRun, force: bool, workers: usize) -> RunEvent {
+fn execute(store: &Store, run: &GridRun, options: &RunOptions, workers: usize) -> RunEvent {
     let id = run.run.id();
+    let halt = &options.halt;
     let claim = match store.claim(&id) {
         Ok(Some(c)) => c,
         Ok(None) => return RunEvent::Busy,
-        Err(e) => return write_failed(store, run, format!("cannot claim the run: {e}"), 0.0, workers),
+        Err(e) if is_store_wide(&e) => {
+            halt.store_failed(format!("cannot claim run {id} in {}: {e}", store.runs_dir().display()));
+            return RunEvent::NotStarted;
+        }
+        Err(e) => return write_failed(store, run, format!("cannot claim the run: {e}"), 0.0, options, workers),
     };
     // Another process may have finished the run between our cache check and the claim.
-    if !force && is_cached(store, &id) {
+    if !options.force && is_cached(store, &id) {
         return RunEvent::Cached;
     }
     let start = Instant::now();
-    let result = panic::catch_unwind(AssertUnwindSafe(|| train(&run.run)));
+    let result = panic::catch_unwind(AssertUnwindSafe(|| train_until(&run.run, plan(&run.run), &|| halt.is_set())));
     let seconds = start.elapsed().as_secs_f64();
     let event = match result {
         Ok(Ok(outcome)) => {
@@ -143,24 +168,42 @@ fn execute(store: &Store, run: &GridRun, force: bool, workers: usize) -> RunEven
             let status = record.status;
             match store.write(&record) {
                 Ok(()) => RunEvent::Computed(status),
-                Err(e) => return write_failed(store, run, format!("cannot write the record: {e}"), seconds, workers),
+                Err(e) if is_store_wide(&e) => {
+                    halt.store_failed(format!("cannot write {}: {e}", store.record_path(&record.id).display()));
+                    RunEvent::Interrupted
+                }
+                Err(e) => write_failed(store, run, format!("cannot write the record: {e}"), seconds, options, workers),
             }
         }
-        Ok(Err(e)) => write_failed(store, run, e.to_string(), seconds, workers),
+        Ok(Err(RunError::Interrupted)) => RunEvent::Interrupted,
+        Ok(Err(e)) => write_failed(store, run, e.to_string(), seconds, options, workers),
         Err(payload) => {
             let message = PANIC_MESSAGE.with(|m| m.borrow_mut().take()).unwrap_or_else(|| panic_text(payload.as_ref()));
-            write_failed(store, run, format!("panic: {message}"), seconds, workers)
+            write_failed(store, run, format!("panic: {message}"), seconds, options, workers)
         }
     };
     drop(claim);
     event
 }
 
-fn write_failed(store: &Store, run: &GridRun, error: String, seconds: f64, workers: usize) -> RunEvent {
+/// Records a run that could not finish. If even that record cannot be written, the run stays
+/// missing (retried next time), and a store-wide error halts the grid.
+fn write_failed(
+    store: &Store,
+    run: &GridRun,
+    error: String,
+    seconds: f64,
+    options: &RunOptions,
+    workers: usize,
+) -> RunEvent {
     let record = Record::failed(run.run.id(), run.run.config().clone(), error, seconds, Provenance::now(workers));
-    // If even the failure cannot be written, the run stays missing and is retried next time.
-    let _ = store.write(&record);
-    RunEvent::Computed(RecordStatus::Failed)
+    match store.write(&record) {
+        Err(e) if is_store_wide(&e) => {
+            options.halt.store_failed(format!("cannot write {}: {e}", store.record_path(&record.id).display()));
+            RunEvent::Interrupted
+        }
+        _ => RunEvent::Computed(RecordStatus::Failed),
+    }
 }
 
 fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {

@@ -167,6 +167,12 @@ impl Setup {
 
 /// Trains `run` with engine `kind` (which must apply to it).
 pub fn train_with(run: &ResolvedRun, kind: EngineKind) -> Result<RunOutcome, RunError> {
+    train_until(run, kind, &|| false)
+}
+
+/// Trains `run` with engine `kind`, asking `stop` before every step whether to give up (an
+/// interrupted run returns [`RunError::Interrupted`] and leaves no partial result).
+pub fn train_until(run: &ResolvedRun, kind: EngineKind, stop: &dyn Fn() -> bool) -> Result<RunOutcome, RunError> {
     let c = run.config();
     let Setup { seeds, problem, network, data_theory, transform } = Setup::new(run)?;
     let Start { mut engine, eval0, theory, reduced_dim } =
@@ -191,6 +197,9 @@ pub fn train_with(run: &ResolvedRun, kind: EngineKind) -> Result<RunOutcome, Run
         curve: Vec::with_capacity(schedule.len()),
     };
     for t in 0..=iters {
+        if stop() {
+            return Err(RunError::Interrupted);
+        }
         let logged = schedule.get(next_log) == Some(&t);
         if logged {
             next_log += 1;

@@ -143,6 +143,64 @@ fn sigkill_mid_run_leaves_only_complete_records_and_the_rerun_fills_the_gaps() {
     assert_same_records(&records(dir.path()), reference);
 }
 
+/// SIGTERM (what a scheduler sends before SIGKILL) or SIGINT mid-grid: no new run starts, the runs
+/// in progress stop without a record, claims are released, the tables of what finished are
+/// written, and the process exits promptly with 128 + the signal number.
+#[test]
+fn sigterm_and_sigint_stop_the_grid_save_what_finished_and_exit_with_128_plus_signal() {
+    let (_, reference) = reference();
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let dir = tempfile::tempdir().unwrap();
+        write_spec(dir.path(), "slow.yaml", SLOW);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_linres"))
+            .current_dir(dir.path())
+            .args(["run", "slow.yaml", "--jobs", "2", "--quiet"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let runs = dir.path().join("results/slow/runs");
+        let count = || {
+            std::fs::read_dir(&runs)
+                .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
+                .unwrap_or(0)
+        };
+        let start = Instant::now();
+        while count() < 2 && start.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let sent = Instant::now();
+        let kill = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        let status = child.wait().unwrap();
+        let took = sent.elapsed();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(took < Duration::from_secs(5), "SIG{signal}: exit took {took:?}: the runs in progress must stop");
+        assert!(stderr.contains("stopped with"), "SIG{signal}: says what happened: {stderr}");
+        let before = count();
+        assert!((2..10).contains(&before), "SIG{signal} after {before} records: it must land mid-grid");
+        // Claims are released (no lock file left) and the tables list exactly the finished runs.
+        let locks: Vec<_> = std::fs::read_dir(&runs)
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".lock"))
+            .collect();
+        assert!(locks.is_empty(), "SIG{signal}: claim files left: {locks:?}");
+        let summary = std::fs::read_to_string(dir.path().join("results/slow/summary.csv")).unwrap();
+        assert_eq!(summary.lines().count(), 1 + before, "SIG{signal}: summary.csv holds the finished runs");
+        let store = Store::new(&dir.path().join("results"), "slow");
+        for (id, _) in records(dir.path()) {
+            assert!(matches!(store.read(&id), Lookup::Found(_)), "record {id} is incomplete");
+        }
+        let o = linres(dir.path(), &["run", "slow.yaml", "--jobs", "2"]);
+        assert!(o.status.success());
+        assert_eq!(computed_count(&String::from_utf8_lossy(&o.stderr)), 10 - before);
+        assert_same_records(&records(dir.path()), reference);
+    }
+}
+
 #[test]
 fn two_processes_on_one_directory_compute_each_run_once_and_corrupt_nothing() {
     let (_, reference) = reference();

@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use linres::export::tables::write_tables;
+use linres::halt::Halt;
 use linres::runner::{RunEvent, RunOptions, RunSummary, run_grid};
 use linres::spec::GridRun;
 
@@ -112,17 +113,31 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     }
     let progress = Progress::new(&grid.spec.name, grid.selected.len(), args.quiet);
     let start = Instant::now();
+    let halt = Halt::on_signals().context("installing the SIGINT/SIGTERM handlers")?;
     let summary = run_grid(
         &grid.store,
         &grid.selected,
-        &RunOptions { jobs, force: args.force, blas_threads: args.blas_threads },
+        &RunOptions { jobs, force: args.force, blas_threads: args.blas_threads, halt: halt.clone() },
         &|_: &GridRun, e| progress.event(e),
     );
     progress.finish();
-    let counts = {
-        let _lock = grid.store.lock_exports().context("locking the exports")?;
-        write_tables(&grid.store, &grid.all, &grid.axes).context("writing runs.csv and summary.csv")?
-    };
+    let tables = grid
+        .store
+        .lock_exports()
+        .and_then(|_lock| write_tables(&grid.store, &grid.all, &grid.axes))
+        .context("writing runs.csv and summary.csv");
+    if let Some(reason) = halt.reason() {
+        eprintln!(
+            "{}: {reason}: stopped with {} run(s) interrupted and {} not started (they stay missing; \
+             the next `linres run` computes them)",
+            grid.spec.name, summary.interrupted, summary.not_started
+        );
+        if let Err(e) = &tables {
+            eprintln!("error: {e:#}");
+        }
+        return Ok(ExitCode::from(reason.exit_code()));
+    }
+    let counts = tables?;
     if !args.quiet {
         eprintln!("{}", summary_line(&grid.spec.name, &summary, start.elapsed().as_secs_f64(), jobs));
         eprintln!(
