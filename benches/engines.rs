@@ -14,7 +14,7 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use linres::config::{ResolvedRun, RunConfig};
 use linres::engine::plan::cost_per_step;
 use linres::engine::reduced::reduce;
-use linres::engine::{Engine, EngineKind};
+use linres::engine::{Chain, Engine, EngineKind};
 use linres::linalg::gemm;
 use linres::model::TransformGram;
 use linres::optim::BatchSampler;
@@ -47,7 +47,7 @@ fn linear(m: usize, engine: &str) -> ResolvedRun {
 /// Benchmarks one optimiser step of `run` with engine `kind` (set-up outside the timing).
 fn bench_step(c: &mut Criterion, group: &str, id: String, run: &ResolvedRun, kind: EngineKind, samples: usize) {
     let setup = Setup::new(run).unwrap();
-    let chain = setup.network.into_chain_for(kind).unwrap();
+    let chain = Chain::for_engine(setup.network, kind).unwrap();
     let batch = run.config().optim.batch;
     let mut engine = Engine::new(&setup.problem, chain, kind, batch);
     let mut sampler = setup.seeds.batches.map(|s| BatchSampler::new(setup.problem.n(), batch.unwrap(), s.rng()));

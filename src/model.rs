@@ -5,10 +5,7 @@ use ndarray::{Array2, ArrayView2, s};
 
 use crate::config::{Arch, Dims, ResolvedRun, TransformConfig, TransformKind};
 use crate::data::files;
-use crate::engine::EngineKind;
-use crate::engine::chain::Chain;
-use crate::engine::reduced::reduce;
-use crate::error::{ConfigError, RunError};
+use crate::error::RunError;
 use crate::linalg::gemm;
 use crate::rng::{RunSeeds, gaussian_matrix};
 
@@ -139,41 +136,6 @@ impl Network {
                 let shapes = linear_shapes(dims, depth, m);
                 let weights = shapes.iter().map(|&(r, cols)| gaussian_matrix(&mut rng, r, cols, 1.0)).collect();
                 Ok(Network::Linear { weights, alpha: linear_alpha(dims.k, depth, m) })
-            }
-        }
-    }
-
-    /// The chain that engine `kind` trains: the full network, or for the reduced engines the
-    /// zero-initialised ResNet reduced to col(A) + col(Bᵀ) (no m×m matrix is allocated).
-    pub fn into_chain_for(self, kind: EngineKind) -> Result<Chain, RunError> {
-        if !kind.is_reduced() {
-            return Ok(self.into_chain());
-        }
-        match self {
-            Network::Resnet { gram, hidden: Hidden::Zero { depth, .. }, .. } => {
-                let r = reduce(&gram)?;
-                let p = r.dim();
-                Ok(Chain::resnet(r.a, r.b, vec![Array2::zeros((p, p)); depth]))
-            }
-            _ => Err(ConfigError::new("engine", format!("{} needs a zero-initialised ResNet", kind.name())).into()),
-        }
-    }
-
-    /// The trainable chain of this network (allocates the hidden m×m matrices of a ResNet).
-    pub fn into_chain(self) -> Chain {
-        match self {
-            Network::Resnet { transforms, hidden, .. } => {
-                let layers = match hidden {
-                    Hidden::Zero { depth, width } => vec![Array2::zeros((width, width)); depth],
-                    Hidden::Weights(w) => w,
-                };
-                Chain::resnet(transforms.a, transforms.b, layers)
-            }
-            Network::Linear { weights, .. } => {
-                let k = weights.last().expect("depth ≥ 1").nrows();
-                let m = weights[0].nrows();
-                let scales = linear_scales(k, m, weights.len());
-                Chain::linear(weights, scales)
             }
         }
     }

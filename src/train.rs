@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::config::{Method, ResolvedRun};
 use crate::data::Dataset;
-use crate::engine::{Engine, EngineKind, Eval, plan};
+use crate::engine::{Chain, Engine, EngineKind, Eval, plan};
 use crate::error::RunError;
 use crate::model::Network;
 use crate::optim::{BatchSampler, log_iterations, step_size};
@@ -119,7 +119,7 @@ fn start<'p>(
     kind: EngineKind,
 ) -> Result<Start<'p>, RunError> {
     let c = run.config();
-    let chain = network.into_chain_for(kind)?;
+    let chain = Chain::for_engine(network, kind)?;
     let reduced_dim = kind.is_reduced().then(|| chain.layers[0].nrows());
     let mut engine = Engine::new(problem, chain, kind, c.optim.batch);
     let eval0 = engine.evaluate();

@@ -181,7 +181,7 @@ fn an_sgd_step_uses_the_minibatch_gradient_scaled_by_n_over_b() {
     let p0 = p_of(&vec![Array2::zeros((*width, *width)); *depth]);
     let expected = p_of(&step) - &p0;
     for kind in EngineKind::ALL {
-        let chain = setup.network.clone().into_chain_for(kind).unwrap();
+        let chain = Chain::for_engine(setup.network.clone(), kind).unwrap();
         let mut engine = Engine::new(&setup.problem, chain, kind, Some(3));
         engine.step(Some(&batch), eta);
         let moved = engine.end_to_end() - &p0;

@@ -9,7 +9,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::run;
-use linres::engine::{Engine, EngineKind};
+use linres::engine::{Chain, Engine, EngineKind};
 use linres::optim::BatchSampler;
 use linres::train::Setup;
 
@@ -44,7 +44,7 @@ fn steps_of_every_engine_allocate_nothing() {
         ));
         for kind in EngineKind::ALL {
             let setup = Setup::new(&r).unwrap();
-            let chain = setup.network.into_chain_for(kind).unwrap();
+            let chain = Chain::for_engine(setup.network, kind).unwrap();
             let mut engine = Engine::new(&setup.problem, chain, kind, r.config().optim.batch);
             let mut sampler = setup.seeds.batches.map(|s| BatchSampler::new(64, 16, s.rng()));
             engine.step(sampler.as_mut().map(|s| s.next_batch()), 1e-3);
