@@ -16,6 +16,7 @@ pub mod engine;
 pub mod error;
 pub mod experiment;
 pub mod export;
+pub mod fileio;
 pub mod halt;
 pub mod linalg;
 pub mod model;

@@ -83,6 +83,8 @@ impl Setup {
     /// Derives the seeds and builds the data, the network at initialisation and the spectra of
     /// X, A and B.
     pub fn new(run: &ResolvedRun) -> Result<Setup, RunError> {
+        crate::engine::footprint::check_fits(run)?;
+        crate::engine::footprint::reserve(run)?;
         let seeds = RunSeeds::derive(run);
         let problem = Problem::new(Dataset::build(run, &seeds)?)?;
         if problem.rank == 0 {

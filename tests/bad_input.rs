@@ -190,7 +190,7 @@ fn absurd_sizes_are_refused_before_anything_is_allocated() {
     let e = spec_error(
         "master_seed: 1\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: linear, depth: 2, width: 100000000000}\noptim: {method: gd, iters: 2, step: {rule: du_hu}}",
     );
-    assert_contains(&e, &["model.width", "the run needs at least", "GiB of memory", "this machine has"]);
+    assert_contains(&e, &["model.width", "the run needs at least", "of memory", "this machine has"]);
     let e = spec_error(
         "master_seed: 1\ndata: {kind: paper, d: 3, n: 100000000000000}\nmodel: {arch: linear, depth: 2, width: 4}\noptim: {method: gd, iters: 2, step: {rule: du_hu}}",
     );
@@ -251,4 +251,20 @@ fn degenerate_problems_fail_with_a_reason_and_leave_a_readable_record() {
     let runs = Spec::parse(&text, &dir.path().join("z.yaml"), &[]).unwrap().expand().unwrap();
     let err = train(&runs[0].run).unwrap_err().to_string();
     assert!(err.contains("not finite"), "{err}");
+}
+
+#[test]
+fn a_byte_order_mark_is_accepted_and_yaml_tags_are_refused_where_they_stand() {
+    let body = "name: bom\ndata: {kind: paper, d: 4, n: 20}\nmodel: {arch: resnet, depth: 2, width: 8}\n\
+                optim: {method: gd, iters: 10, step: {rule: zou}}\n";
+    let with_bom = format!("\u{feff}{body}");
+    let plain = Spec::parse(body, Path::new("exp.yaml"), &[]).unwrap().expand().unwrap();
+    let bom = Spec::parse(&with_bom, Path::new("exp.yaml"), &[]).unwrap().expand().unwrap();
+    assert_eq!(plain[0].run.id(), bom[0].run.id(), "a BOM changes nothing");
+    let e = spec_error(&body.replace("depth: 2", "depth: !custom 2"));
+    assert_contains(&e, &["exp.yaml:3:", "model.depth", "YAML tags such as `!custom` are not supported"]);
+    let e = spec_error(&body.replace("data: {", "data: !paper {"));
+    assert_contains(&e, &["exp.yaml:2:", "data", "`!paper`"]);
+    let e = Spec::parse(body, Path::new("exp.yaml"), &["model.width=!big 9".into()]).unwrap_err().to_string();
+    assert_contains(&e, &["--set", "model.width", "`!big`"]);
 }

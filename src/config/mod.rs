@@ -237,9 +237,8 @@ impl RunConfig {
         let dims = self.data.resolve(base)?;
         self.model.resolve(dims, base)?;
         self.optim.resolve(&self.model, dims)?;
-        self.log.resolve()?;
+        self.log.resolve(self.optim.iters)?;
         self.theory.resolve()?;
-        check_memory(&self, dims)?;
         let zero_init = self.model.arch == Arch::Resnet && self.model.init_std == Some(0.0);
         if matches!(self.engine, EngineChoice::Reduced | EngineChoice::ReducedDense | EngineChoice::ReducedGram)
             && !zero_init
@@ -250,54 +249,36 @@ impl RunConfig {
     }
 }
 
-/// Refuses a run whose arrays cannot fit in this machine's memory, naming the dimension that
-/// dominates, instead of letting the allocation abort the process. The estimate is a lower bound:
-/// X, Y and the best fit (8·(d + 2k)·n bytes), A and B (8·m·(d + k)), and the hidden weights
-/// unless a zero-initialised ResNet may be reduced (8·L·m² for the ResNet; the linear network's
-/// W_1 … W_L).
-fn check_memory(c: &RunConfig, dims: Dims) -> Result<(), ConfigError> {
-    let Some(available) = physical_memory() else { return Ok(()) };
-    let Dims { d, k, n } = dims;
-    let (m, depth) = (c.model.width as f64, c.model.depth as f64);
-    let data = 8.0 * (d + 2 * k) as f64 * n as f64;
-    let may_reduce = c.model.arch == Arch::Resnet
-        && c.model.init_std.unwrap_or(0.0) == 0.0
-        && !matches!(c.engine, EngineChoice::Dense | EngineChoice::Gram);
-    let weights = match c.model.arch {
-        Arch::Resnet if may_reduce => 8.0 * m * (d + k) as f64,
-        Arch::Resnet => 8.0 * m * (d + k) as f64 + 8.0 * depth * m * m,
-        Arch::Linear => 8.0 * (m * (d + k) as f64 + (depth - 2.0).max(0.0) * m * m),
-    };
-    let needed = data + weights;
-    if needed <= available {
-        return Ok(());
-    }
-    let field = if data >= weights { "data.n" } else { "model.width" };
-    let gib = |b: f64| b / (1u64 << 30) as f64;
-    Err(rule(
-        field,
-        format!(
-            "the run needs at least {:.1} GiB of memory (data {:.1} GiB, weights and maps {:.1} GiB); this machine has {:.1} GiB",
-            gib(needed),
-            gib(data),
-            gib(weights),
-            gib(available)
-        ),
-    ))
-}
-
-/// Total physical memory in bytes (Linux), `None` where it cannot be read.
-fn physical_memory() -> Option<f64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024.0)
-}
+/// Most points one run may log (its record then holds about 150 MB of curve).
+pub const MAX_LOGGED_POINTS: usize = 1_000_000;
 
 impl LogConfig {
-    fn resolve(&mut self) -> Result<(), ConfigError> {
+    fn resolve(&mut self, iters: usize) -> Result<(), ConfigError> {
         check_at_least("log.points", self.points, 2)?;
+        let logged = self.points_for(iters);
+        if logged > MAX_LOGGED_POINTS {
+            let (field, why) = match self.schedule {
+                Schedule::All => ("log.schedule", "schedule all logs every iteration".to_string()),
+                _ => ("log.points", format!("{} points are asked for", self.points)),
+            };
+            return Err(rule(
+                field,
+                format!(
+                    "at most {MAX_LOGGED_POINTS} points can be logged per run, but {why}: {logged} of the {} \
+                     iterations (use schedule geometric or linear with fewer points)",
+                    iters.saturating_add(1)
+                ),
+            ));
+        }
         Ok(())
+    }
+
+    /// How many iterations a run of `iters` steps logs (at most; rounding may merge a few).
+    pub fn points_for(&self, iters: usize) -> usize {
+        match self.schedule {
+            Schedule::All => iters.saturating_add(1),
+            _ => self.points.min(iters.saturating_add(1)),
+        }
     }
 }
 

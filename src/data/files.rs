@@ -85,8 +85,15 @@ impl MatrixFile {
     }
 }
 
+/// Largest data file read: a quarter of the machine's memory (parsing holds the bytes and the
+/// matrix at once), or 4 GiB where the memory is unknown.
+fn file_limit() -> u64 {
+    crate::fileio::physical_memory().map_or(4 << 30, |m| m / 4)
+}
+
+/// The bytes of a data file: a regular file no larger than [`file_limit`].
 fn read_bytes(path: &Path) -> Result<Vec<u8>, DataError> {
-    std::fs::read(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })
+    crate::fileio::read_regular(path, file_limit()).map_err(|source| DataError::Io { path: path.to_path_buf(), source })
 }
 
 fn format_error(path: &Path, message: impl Into<String>) -> DataError {
@@ -112,6 +119,7 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
 }
 
 fn parse_npy(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
+    check_npy_size(path, bytes)?;
     match Array2::<f64>::read_npy(bytes) {
         Ok(m) => Ok(m),
         Err(ReadNpyError::WrongDescriptor(_)) => match Array2::<f32>::read_npy(bytes) {
@@ -132,6 +140,56 @@ fn npy_error(path: &Path, e: ReadNpyError, bytes: &[u8]) -> DataError {
         }
         other => format_error(path, format!("not a readable .npy file: {other}")),
     }
+}
+
+/// Checks that the data an `.npy` header declares (its shape times the item size) is exactly the
+/// payload the file holds, before any array is allocated from the header: a header may claim a
+/// 100000×100000 array on an 800-byte file.
+///
+/// Layout: `\x93NUMPY`, major and minor version, the header length (u16 LE in version 1, u32 LE in
+/// versions 2 and 3), then a Python dict literal `{'descr': '<f8', 'fortran_order': False,
+/// 'shape': (n, d), }` padded with spaces, then the data.
+fn check_npy_size(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
+    let bad = |why: &str| format_error(path, format!("not a readable .npy file: {why}"));
+    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+        return Err(bad("it does not start with the .npy magic string"));
+    }
+    let (len, start): (usize, usize) = match bytes[6] {
+        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
+        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
+        v => return Err(bad(&format!("format version {v} is not 1, 2 or 3"))),
+    };
+    let header = bytes.get(start..start.saturating_add(len)).ok_or_else(|| bad("the header is cut short"))?;
+    let header = String::from_utf8_lossy(header);
+    let descr = header.split("'descr':").nth(1).and_then(|r| r.split('\'').nth(1)).ok_or_else(|| bad("no dtype"))?;
+    let item: u64 = match descr.trim_start_matches(['<', '>', '=', '|']) {
+        "f8" => 8,
+        "f4" => 4,
+        // Other dtypes are refused with their name by the reader; their size does not matter here.
+        _ => return Ok(()),
+    };
+    let shape = header
+        .split("'shape':")
+        .nth(1)
+        .and_then(|r| r.split('(').nth(1))
+        .and_then(|r| r.split(')').next())
+        .ok_or_else(|| bad("no shape in the header"))?;
+    let dims: Vec<u64> = shape
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| t.trim_end_matches('L').parse::<u64>().map_err(|_| bad(&format!("shape entry `{t}` is not a count"))))
+        .collect::<Result<_, _>>()?;
+    let payload = (bytes.len() - start - len) as u64;
+    let declared = dims.iter().try_fold(item, |acc, &d| acc.checked_mul(d));
+    if declared != Some(payload) {
+        let shape_text = dims.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+        return Err(bad(&format!(
+            "the header declares shape ({shape_text}) of {item}-byte values, {}, but the file holds {payload} bytes of data",
+            declared.map_or_else(|| "more bytes than can be counted".to_string(), |b| format!("{b} bytes"))
+        )));
+    }
+    Ok(())
 }
 
 /// The `descr` entry of an .npy header, for error messages.
@@ -155,6 +213,17 @@ fn parse_csv(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
         let record = record.map_err(|e| format_error(path, format!("line {}: {e}", line + 1)))?;
         if record.iter().all(str::is_empty) {
             continue;
+        }
+        let at = record.position().map_or(line + 1, |p| p.line() as usize);
+        if record.iter().any(|f| f.contains('\n')) {
+            return Err(format_error(path, format!("line {at}: a quoted field is never closed (an unmatched `\"`)")));
+        }
+        if let Some(sep) = [';', '\t'].into_iter().find(|&c| record.iter().any(|f| f.contains(c))) {
+            let name = if sep == ';' { "`;`" } else { "tabs" };
+            return Err(format_error(
+                path,
+                format!("line {at}: values are separated by {name}; linres reads comma-separated values (`1.5,2,3`)"),
+            ));
         }
         let parsed: Result<Vec<f64>, _> = record.iter().map(str::parse::<f64>).collect();
         let row = match parsed {
@@ -247,12 +316,54 @@ mod tests {
     }
 
     #[test]
+    fn csv_with_an_open_quote_or_another_separator_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = load(&write(dir.path(), "q.csv", b"1,2\n\"3,4\n5,6\n")).unwrap_err().to_string();
+        assert!(e.contains("line 2: a quoted field is never closed"), "{e}");
+        let e = load(&write(dir.path(), "s.csv", b"1;2\n3;4\n")).unwrap_err().to_string();
+        assert!(e.contains("line 1: values are separated by `;`"), "{e}");
+        let e = load(&write(dir.path(), "t.csv", b"x\ty\n1\t2\n")).unwrap_err().to_string();
+        assert!(e.contains("separated by tabs"), "{e}");
+    }
+
+    #[test]
     fn missing_file_and_unknown_extension_are_named() {
         let dir = tempfile::tempdir().unwrap();
         let e = load(&dir.path().join("nope.npy")).unwrap_err().to_string();
         assert!(e.contains("nope.npy: cannot read the file"), "{e}");
         let e = load(&write(dir.path(), "a.txt", b"1")).unwrap_err().to_string();
         assert!(e.contains("extension must be .npy or .csv"), "{e}");
+    }
+
+    #[test]
+    fn an_npy_header_that_claims_more_data_than_the_file_holds_is_refused_before_allocating() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut bytes = npy(&array![[1.0, 2.0], [3.0, 4.0]]);
+        let header_end = bytes.iter().position(|&b| b == b'\n').unwrap();
+        let header = String::from_utf8_lossy(&bytes[10..header_end]).into_owned();
+        let huge = header.trim_end().replace("(2, 2)", "(100000, 100000)");
+        let padded = format!("{huge:<width$}", width = header.len());
+        assert_eq!(padded.len(), header.len(), "the test keeps the header length");
+        bytes.splice(10..header_end, padded.bytes());
+        let e = load(&write(dir.path(), "huge.npy", &bytes)).unwrap_err().to_string();
+        assert!(e.contains("declares shape (100000, 100000)") && e.contains("holds 32 bytes of data"), "{e}");
+        // A payload cut short is refused the same way.
+        let ok = npy(&array![[1.0, 2.0], [3.0, 4.0]]);
+        let e = load(&write(dir.path(), "cut.npy", &ok[..ok.len() - 8])).unwrap_err().to_string();
+        assert!(e.contains("holds 24 bytes of data"), "{e}");
+        let e = load(&write(dir.path(), "junk.npy", b"not numpy at all")).unwrap_err().to_string();
+        assert!(e.contains("magic string"), "{e}");
+    }
+
+    #[test]
+    fn a_fifo_or_a_device_as_data_is_an_error_not_a_hang() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("x.npy");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let e = load(&fifo).unwrap_err().to_string();
+        assert!(e.contains("x.npy") && e.contains("not a regular file (a FIFO)"), "{e}");
+        let e = digest(Path::new("/dev/zero")).unwrap_err().to_string();
+        assert!(e.contains("not a regular file (a device)"), "{e}");
     }
 
     #[test]

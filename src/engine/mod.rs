@@ -11,6 +11,7 @@
 
 pub mod build;
 pub mod chain;
+pub mod footprint;
 pub mod plan;
 pub mod reduced;
 

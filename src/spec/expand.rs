@@ -9,6 +9,7 @@ use serde_norway::{Mapping, Value};
 
 use super::{Spec, SpecError, kind_of, set_path};
 use crate::config::{ResolvedRun, RunConfig};
+use crate::engine::footprint::check_fits;
 use crate::error::ConfigError;
 
 /// Most runs one grid may expand to.
@@ -115,7 +116,15 @@ impl Spec {
                 }
             }
             params.push(("seed".to_string(), serde_json::Value::from(seed)));
-            let run = self.resolve_point(body, seed, &groups, &index)?;
+            let run = self.resolve_point(body, seed, &groups, &index).map_err(|mut e| {
+                // Name the run: the grid values that produced the bad point.
+                if params.len() > 1 || self.seeds.len() > 1 {
+                    let values: Vec<String> =
+                        params.iter().map(|(k, v)| format!("{k}={}", crate::canonical::to_string(v))).collect();
+                    e.message = format!("{} (run {})", e.message, values.join(", "));
+                }
+                e
+            })?;
             // A field that does not apply to this run (a transform of a linear network) was
             // dropped by resolution: it is not one of the run's parameters either.
             let canonical = run.canonical_json();
@@ -164,7 +173,8 @@ impl Spec {
             let (field, message) = refine_unknown_field(field, message);
             self.error_at(&field, &locate(&field), message)
         })?;
-        config.resolve(&self.base).map_err(|ConfigError { field, rule }| self.error_at(&field, &locate(&field), rule))
+        let run = config.resolve(&self.base).and_then(|run| check_fits(&run).map(|()| run));
+        run.map_err(|ConfigError { field, rule }| self.error_at(&field, &locate(&field), rule))
     }
 }
 

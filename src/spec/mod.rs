@@ -32,6 +32,8 @@ use locate::{Locations, Position};
 /// Top-level keys of an experiment file.
 const TOP_KEYS: [&str; 11] =
     ["name", "master_seed", "seeds", "data", "model", "optim", "engine", "log", "theory", "zip", "figures"];
+/// Largest experiment file read (a grid file is a few kilobytes).
+const MAX_SPEC_BYTES: u64 = 16 << 20;
 /// Most seeds (and, in `expand`, most runs) a grid may have.
 const MAX_SEEDS: u64 = 1_000_000;
 
@@ -91,17 +93,18 @@ pub struct Spec {
 impl Spec {
     /// Reads and parses an experiment file.
     pub fn load(path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SpecError {
-            file: path.display().to_string(),
-            position: None,
-            field: None,
-            message: format!("cannot read the experiment file: {e}"),
-        })?;
+        let error =
+            |message: String| SpecError { file: path.display().to_string(), position: None, field: None, message };
+        let bytes = crate::fileio::read_regular(path, MAX_SPEC_BYTES)
+            .map_err(|e| error(format!("cannot read the experiment file: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| error(format!("not UTF-8 text: {e}")))?;
         Spec::parse(&text, path, overrides)
     }
 
     /// Parses `text` (the contents of `path`), then applies `overrides` (`key.path=yaml value`).
     pub fn parse(text: &str, path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
+        // A byte-order mark (some Windows editors write one) is not part of the YAML.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let file = path.display().to_string();
         let locations = Locations::of(text);
         let error = |field: Option<&str>, message: String| SpecError {
@@ -116,6 +119,15 @@ impl Spec {
             field: None,
             message: format!("not valid YAML: {e}"),
         })?;
+        if let Some(tagged) = first_tag(&doc, "") {
+            return Err(error(
+                Some(&tagged.0),
+                format!(
+                    "YAML tags such as `{}` are not supported: write plain values (kinds are `kind:` fields)",
+                    tagged.1
+                ),
+            ));
+        }
         let Value::Mapping(mut doc) = doc else {
             return Err(error(None, "an experiment file is a YAML mapping (name, master_seed, data, model, …)".into()));
         };
@@ -215,6 +227,17 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
+/// The dotted path and tag of the first tagged value (`!custom x`) in a document.
+fn first_tag(v: &Value, path: &str) -> Option<(String, String)> {
+    let join = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    match v {
+        Value::Tagged(t) => Some((path.to_string(), t.tag.to_string())),
+        Value::Mapping(m) => m.iter().find_map(|(k, v)| first_tag(v, &join(&key_text(k)))),
+        Value::Sequence(items) => items.iter().enumerate().find_map(|(i, v)| first_tag(v, &format!("{path}[{i}]"))),
+        _ => None,
+    }
+}
+
 /// `seeds: N` (indices 0..N) or `seeds: [i, j, …]` (distinct); default 1.
 fn parse_seeds(v: Option<&Value>) -> Result<Vec<u64>, (String, String)> {
     let err = |m: String| ("seeds".to_string(), m);
@@ -307,6 +330,9 @@ fn apply_override(doc: &mut Mapping, text: &str) -> Result<(), SpecError> {
     };
     let value: Value =
         serde_norway::from_str(raw).map_err(|e| err(Some(path.into()), format!("`{raw}` is not a YAML value: {e}")))?;
+    if let Some((_, tag)) = first_tag(&value, "") {
+        return Err(err(Some(path.into()), format!("YAML tags such as `{tag}` are not supported: write plain values")));
+    }
     let parts: Vec<&str> = path.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
         return Err(err(Some(path.into()), "empty component in the field path".into()));

@@ -17,6 +17,9 @@ use std::path::{Path, PathBuf};
 
 pub use record::{FORMAT, Record, RecordStatus};
 
+/// Largest record read (a run may log 10⁶ points, about 150 MB of JSON).
+const MAX_RECORD_BYTES: u64 = 1 << 30;
+
 /// What the cache holds for a run id.
 #[derive(Debug)]
 pub enum Lookup {
@@ -77,7 +80,9 @@ impl Store {
     /// The record of run `id`, if a complete one exists.
     pub fn read(&self, id: &str) -> Lookup {
         let path = self.record_path(id);
-        let bytes = match fs::read(&path) {
+        // A record is a regular file of bounded size: a FIFO or device in its place is unreadable,
+        // never a hang.
+        let bytes = match crate::fileio::read_regular(&path, MAX_RECORD_BYTES) {
             Ok(b) => b,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Lookup::Missing,
             Err(e) => return Lookup::Unreadable(format!("{}: {e}", path.display())),
