@@ -139,15 +139,30 @@ pub fn check_fits(run: &ResolvedRun) -> Result<(), ConfigError> {
 /// where the process may not have that much (a `ulimit -v`, a container's limit, other runs), this
 /// is an error instead of an abort at the first large allocation.
 pub fn reserve(run: &ResolvedRun) -> Result<(), crate::error::RunError> {
+    use std::alloc::{GlobalAlloc, Layout, System};
     let c = run.config();
     let bytes = Footprint::of(run, c.log.points_for(c.optim.iters)).total();
-    let mut probe: Vec<u8> = Vec::new();
-    probe.try_reserve_exact(bytes as usize).map_err(|_| {
+    let refused = || {
         crate::error::RunError::Degenerate(format!(
             "cannot allocate the {} this run needs (the process's memory is limited below that)",
             bytes_text(bytes as u64)
         ))
-    })
+    };
+    let layout = Layout::from_size_align(bytes as usize, 8).map_err(|_| refused())?;
+    if layout.size() == 0 {
+        return Ok(());
+    }
+    // The probe asks the system allocator directly (it is released at once and never touched, so it
+    // costs address space only and is no allocation of the run's).
+    // SAFETY: the layout has a nonzero size; the block is freed with the same layout.
+    unsafe {
+        let block = System.alloc(layout);
+        if block.is_null() {
+            return Err(refused());
+        }
+        System.dealloc(block, layout);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
