@@ -8,6 +8,10 @@ fn output(cmd: &str, args: &[&str]) -> Option<String> {
 }
 
 fn main() {
+    // Bind LAPACK's error handler to linres's own (src/blas.rs), which keeps stdout clean: pull the
+    // symbol in and export it so the shared OpenBLAS resolves its `xerbla_` calls to it.
+    println!("cargo:rustc-link-arg=-Wl,--undefined=xerbla_");
+    println!("cargo:rustc-link-arg=-Wl,--export-dynamic-symbol=xerbla_");
     let rustc = std::env::var("RUSTC").unwrap_or_else(|_| "rustc".into());
     println!("cargo:rustc-env=LINRES_RUSTC={}", output(&rustc, &["--version"]).unwrap_or_else(|| "unknown".into()));
     let commit = output("git", &["rev-parse", "HEAD"]).unwrap_or_default();

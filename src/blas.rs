@@ -35,6 +35,17 @@ pub fn config() -> String {
     }
 }
 
+/// LAPACK's error handler, replacing OpenBLAS's, which prints "** On entry to DLASCL parameter
+/// number 4 had an illegal value" to standard output (where it would break `--json` output and
+/// ignore `-q`). LAPACK returns the same information as a negative `info`, which the callers turn
+/// into an error, so this handler prints nothing. The build script exports the symbol so that the
+/// shared OpenBLAS library binds its calls here.
+///
+/// # Safety
+/// Called by LAPACK with a routine name of `len` bytes and a pointer to the parameter number.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn xerbla_(_name: *const c_char, _info: *const c_int, _len: usize) {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

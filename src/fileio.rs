@@ -25,6 +25,28 @@ pub fn read_regular(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
     Ok(bytes)
 }
 
+/// The content of `path` up to `limit` bytes, for a file named on the command line: a regular file,
+/// or a stream such as a FIFO (`<(…)` in a shell), read to its end. Anything longer than the limit
+/// (`/dev/zero`) is an error, never an endless read.
+pub fn read_bounded(path: &Path, limit: u64) -> io::Result<Vec<u8>> {
+    let meta = std::fs::metadata(path)?;
+    if meta.is_dir() {
+        return Err(io::Error::new(io::ErrorKind::InvalidInput, "a directory, not a file"));
+    }
+    if meta.is_file() {
+        return read_regular(path, limit);
+    }
+    let mut bytes = Vec::new();
+    File::open(path)?.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("the stream holds more than {}, the most read here", bytes_text(limit)),
+        ));
+    }
+    Ok(bytes)
+}
+
 fn too_large(size: u64, limit: u64) -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidInput,

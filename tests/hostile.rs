@@ -107,9 +107,8 @@ fn a_fifo_or_a_device_as_data_is_an_error_not_a_hang() {
     )
     .unwrap();
     refused(dir.path(), &["list", "zero.yaml"], &["data.x", "not a regular file (a device)"]);
-    // An experiment file that is a FIFO is refused too.
-    assert!(Command::new("mkfifo").arg(dir.path().join("exp.yaml")).status().unwrap().success());
-    refused(dir.path(), &["run", "exp.yaml"], &["exp.yaml", "not a regular file (a FIFO)"]);
+    // An experiment file may be a stream (`linres list <(…)`), but an endless one is refused.
+    refused(dir.path(), &["run", "/dev/zero"], &["/dev/zero", "more than 16.0 MiB"]);
 }
 
 /// Under a memory limit below what a run needs (a `ulimit -v`, as containers and clusters set), the
@@ -159,4 +158,34 @@ fn a_fifo_in_place_of_a_record_does_not_hang_status_or_run() {
     // `run` recomputes the run and replaces the FIFO with a record.
     assert!(linres_within(dir.path(), &["run", "one.yaml", "-q"], Duration::from_secs(20)).status.success());
     assert!(std::fs::metadata(&record).unwrap().is_file());
+}
+
+/// Data scaled to 1e-300 would make LAPACK complain ("DLASCL illegal value") on stdout: it is refused
+/// before LAPACK, saying what is wrong, and `--json` output stays clean.
+#[test]
+fn data_whose_squares_underflow_is_refused_before_lapack() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut x = String::new();
+    for i in 0..30 {
+        x.push_str(&format!("{:e},{:e},{:e}\n", 1e-300 * (i as f64 + 1.0), -2e-300, 3e-300 * (i % 4) as f64));
+    }
+    std::fs::write(dir.path().join("X.csv"), x).unwrap();
+    std::fs::write(dir.path().join("Y.csv"), "1\n".repeat(30)).unwrap();
+    std::fs::write(
+        dir.path().join("tiny.yaml"),
+        "name: tiny\ndata: {kind: file, x: X.csv, y: Y.csv}\nmodel: {arch: resnet, depth: 2, width: 8}\n\
+         optim: {method: gd, iters: 10, step: {rule: zou}}\n",
+    )
+    .unwrap();
+    let o = linres_within(dir.path(), &["theory", "tiny.yaml", "--json"], Duration::from_secs(20));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty(), "stdout: {}", String::from_utf8_lossy(&o.stdout));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("data.x") && err.contains("outside [1e-100, 1e100]") && err.contains("rescale"), "{err}");
+    for set in ["model.transform.a_scale=1e-300", "model.transform.b_scale=1e200", "data.noise=1e300"] {
+        let o = linres_within(dir.path(), &["train", "--set", set, "--set", "optim.iters=3"], Duration::from_secs(20));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{set}: {err}");
+        assert!(err.contains(set.split('=').next().unwrap()) && err.contains("outside"), "{set}: {err}");
+    }
 }

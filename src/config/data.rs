@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Dims, check_at_least, check_finite, check_non_negative, check_positive, rule};
+use super::{Dims, MAGNITUDE, check_at_least, check_finite, check_magnitude, check_non_negative, rule};
 use crate::data::DIGITS_DIMS;
 use crate::data::files::MatrixFile;
 use crate::error::ConfigError;
@@ -216,6 +216,7 @@ impl DataConfig {
                 check_at_least("data.d", p.d, 1)?;
                 check_at_least("data.n", p.n, 1)?;
                 check_non_negative("data.noise", p.noise)?;
+                check_magnitude("data.noise", p.noise, MAGNITUDE, true)?;
                 Ok(Dims { d: p.d, k: p.d, n: p.n })
             }
             DataConfig::Spectrum(s) => {
@@ -235,8 +236,12 @@ impl DataConfig {
                     return Err(rule("data.kappa", "rank 1 data has κ = 1"));
                 }
                 let scale = *s.scale.get_or_insert((s.n as f64).sqrt());
-                check_positive("data.scale", scale)?;
+                check_magnitude("data.scale", scale, MAGNITUDE, false)?;
+                if scale < 0.0 {
+                    return Err(rule("data.scale", format!("must be > 0, got {scale}")));
+                }
                 check_non_negative("data.noise", s.noise)?;
+                check_magnitude("data.noise", s.noise, MAGNITUDE, true)?;
                 if s.target == Target::NegIdentity && s.k != s.d {
                     return Err(rule("data.target", format!("neg_identity needs k = d, got k = {}, d = {}", s.k, s.d)));
                 }

@@ -226,6 +226,26 @@ pub(crate) fn check_non_negative(field: &str, v: f64) -> Result<f64, ConfigError
     if v >= 0.0 { Ok(v) } else { Err(rule(field, format!("must be ≥ 0, got {v}"))) }
 }
 
+/// Magnitudes linres accepts for scales and data entries: outside [1e-100, 1e100], sums of squares
+/// (Gram matrices, norms) under- or overflow and the linear algebra fails or returns nonsense.
+pub const MAGNITUDE: (f64, f64) = (1e-100, 1e100);
+
+/// A nonzero finite value whose magnitude lies in `range` (zero too when `zero_ok`).
+pub(crate) fn check_magnitude(field: &str, v: f64, range: (f64, f64), zero_ok: bool) -> Result<f64, ConfigError> {
+    check_finite(field, v)?;
+    let a = v.abs();
+    if (zero_ok && v == 0.0) || (range.0..=range.1).contains(&a) {
+        return Ok(v);
+    }
+    Err(rule(
+        field,
+        format!(
+            "|{v:e}| is outside [{:e}, {:e}]: squares of such values under- or overflow; rescale it",
+            range.0, range.1
+        ),
+    ))
+}
+
 pub(crate) fn check_at_least(field: &str, v: usize, min: usize) -> Result<usize, ConfigError> {
     if v >= min { Ok(v) } else { Err(rule(field, format!("must be at least {min}, got {v}"))) }
 }

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{Dims, check_at_least, check_finite, check_non_negative, check_positive, one, rule};
+use super::{Dims, MAGNITUDE, check_at_least, check_magnitude, check_non_negative, check_positive, one, rule};
 use crate::data::files::MatrixFile;
 use crate::error::ConfigError;
 
@@ -137,6 +137,7 @@ impl ModelConfig {
             Arch::Resnet => {
                 let init_std = *self.init_std.get_or_insert(0.0);
                 check_non_negative("model.init_std", init_std)?;
+                check_magnitude("model.init_std", init_std, MAGNITUDE, true)?;
                 let t = self.transform.get_or_insert_with(|| TransformConfig::of_kind(TransformKind::Gaussian));
                 t.resolve(self.width, dims, base)?;
             }
@@ -149,10 +150,11 @@ impl TransformConfig {
     fn resolve(&mut self, m: usize, dims: Dims, base: &Path) -> Result<(), ConfigError> {
         let Dims { d, k, .. } = dims;
         for (field, v) in [("model.transform.a_scale", self.a_scale), ("model.transform.b_scale", self.b_scale)] {
-            check_finite(field, v)?;
             if v == 0.0 {
                 return Err(rule(field, "must be nonzero (a zero map makes the network constant)"));
             }
+            // Entries of A and B enter the Gram matrix squared, and products of the two to the fourth.
+            check_magnitude(field, v, (1e-50, 1e50), false)?;
         }
         if self.kind != TransformKind::Gaussian {
             self.sigma_a2 = None;
@@ -173,8 +175,10 @@ impl TransformConfig {
             TransformKind::Gaussian => {
                 let va = *self.sigma_a2.get_or_insert(1.0 / m as f64);
                 let vb = *self.sigma_b2.get_or_insert(1.0 / k as f64);
-                check_positive("model.transform.sigma_a2", va)?;
-                check_positive("model.transform.sigma_b2", vb)?;
+                for (field, v) in [("model.transform.sigma_a2", va), ("model.transform.sigma_b2", vb)] {
+                    check_positive(field, v)?;
+                    check_magnitude(field, v, MAGNITUDE, false)?;
+                }
                 Ok(())
             }
             TransformKind::File => {

@@ -115,6 +115,17 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
     if let Some(((row, col), &value)) = m.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(DataError::NonFinite { path: path.to_path_buf(), row, col, value });
     }
+    let (lo, hi) = crate::config::MAGNITUDE;
+    let largest = m.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
+    if largest != 0.0 && !(lo..=hi).contains(&largest) {
+        return Err(format_error(
+            path,
+            format!(
+                "the largest entry has magnitude {largest:e}, outside [{lo:e}, {hi:e}]: products of such \
+                 entries under- or overflow (X Xᵀ, the singular values); rescale the data"
+            ),
+        ));
+    }
     Ok(m)
 }
 

@@ -95,7 +95,7 @@ impl Spec {
     pub fn load(path: &Path, overrides: &[String]) -> Result<Spec, SpecError> {
         let error =
             |message: String| SpecError { file: path.display().to_string(), position: None, field: None, message };
-        let bytes = crate::fileio::read_regular(path, MAX_SPEC_BYTES)
+        let bytes = crate::fileio::read_bounded(path, MAX_SPEC_BYTES)
             .map_err(|e| error(format!("cannot read the experiment file: {e}")))?;
         let text = String::from_utf8(bytes).map_err(|e| error(format!("not UTF-8 text: {e}")))?;
         Spec::parse(&text, path, overrides)
