@@ -10,6 +10,7 @@ use blas_src as _;
 pub mod blas;
 pub mod canonical;
 pub mod check;
+pub mod cluster;
 pub mod config;
 pub mod data;
 pub mod engine;

@@ -32,25 +32,9 @@ fn write_spec(dir: &Path, name: &str, text: &str) -> PathBuf {
     p
 }
 
-/// Every record of `results/slow`, keyed by id, without the fields that legitimately differ
-/// between executions (timing, provenance).
+/// Every record of `results/slow`, keyed by id, without timing and provenance.
 fn records(dir: &Path) -> Vec<(String, Value)> {
-    let runs = dir.join("results/slow/runs");
-    let mut out: Vec<(String, Value)> = std::fs::read_dir(&runs)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
-        .map(|p| {
-            let mut v: Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
-            let o = v.as_object_mut().unwrap();
-            o.remove("seconds");
-            o.remove("provenance");
-            (p.file_stem().unwrap().to_string_lossy().into_owned(), v)
-        })
-        .collect();
-    out.sort_by(|a, b| a.0.cmp(&b.0));
-    out
+    common::records_in(&dir.join("results/slow/runs"))
 }
 
 /// The reference: an uninterrupted `--jobs 1` run of SLOW.
@@ -67,30 +51,6 @@ fn reference() -> &'static (tempfile::TempDir, Vec<(String, Value)>) {
     })
 }
 
-/// Asserts equal record sets, naming the first differing field instead of printing both sets.
-fn assert_same_records(got: &[(String, Value)], want: &[(String, Value)]) {
-    assert_eq!(
-        got.iter().map(|r| &r.0).collect::<Vec<_>>(),
-        want.iter().map(|r| &r.0).collect::<Vec<_>>(),
-        "record ids differ"
-    );
-    for ((id, a), (_, b)) in got.iter().zip(want) {
-        if a != b {
-            let (fa, fb) = (flatten(a, String::new()), flatten(b, String::new()));
-            let diff = fa.iter().zip(&fb).find(|(x, y)| x != y);
-            panic!("record {id} differs: {diff:?} ({} vs {} fields)", fa.len(), fb.len());
-        }
-    }
-}
-
-fn flatten(v: &Value, path: String) -> Vec<(String, Value)> {
-    match v {
-        Value::Object(m) => m.iter().flat_map(|(k, x)| flatten(x, format!("{path}.{k}"))).collect(),
-        Value::Array(a) => a.iter().enumerate().flat_map(|(i, x)| flatten(x, format!("{path}[{i}]"))).collect(),
-        other => vec![(path, other.clone())],
-    }
-}
-
 fn computed_count(stderr: &str) -> usize {
     let line = stderr.lines().find(|l| l.contains(" computed (")).unwrap_or_else(|| panic!("no summary in: {stderr}"));
     line.split(" runs: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap()
@@ -103,7 +63,7 @@ fn records_are_identical_for_any_number_of_jobs() {
     write_spec(dir.path(), "slow.yaml", SLOW);
     let o = linres(dir.path(), &["run", "slow.yaml", "--jobs", "2"]);
     assert!(o.status.success());
-    assert_same_records(&records(dir.path()), reference);
+    common::assert_same_records(&records(dir.path()), reference);
 }
 
 #[test]
@@ -140,7 +100,7 @@ fn sigkill_mid_run_leaves_only_complete_records_and_the_rerun_fills_the_gaps() {
     let o = linres(dir.path(), &["run", "slow.yaml", "--jobs", "2"]);
     assert!(o.status.success());
     assert_eq!(computed_count(&String::from_utf8_lossy(&o.stderr)), 10 - before, "only the missing runs are computed");
-    assert_same_records(&records(dir.path()), reference);
+    common::assert_same_records(&records(dir.path()), reference);
 }
 
 /// SIGTERM (what a scheduler sends before SIGKILL) or SIGINT mid-grid: no new run starts, the runs
@@ -220,7 +180,7 @@ fn two_processes_on_one_directory_compute_each_run_once_and_corrupt_nothing() {
     assert!(a.status.success() && b.status.success());
     let (ea, eb) = (String::from_utf8_lossy(&a.stderr), String::from_utf8_lossy(&b.stderr));
     assert_eq!(computed_count(&ea) + computed_count(&eb), 10, "{ea}\n{eb}");
-    assert_same_records(&records(dir.path()), reference);
+    common::assert_same_records(&records(dir.path()), reference);
     // The tables of the last process to finish hold every run.
     let csv = std::fs::read_to_string(dir.path().join("results/slow/summary.csv")).unwrap();
     assert_eq!(csv.lines().count(), 11);

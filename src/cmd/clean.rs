@@ -9,8 +9,6 @@ use linres::export::tables::TABLE_FILES;
 use linres::spec::Spec;
 use linres::store::{Lookup, RecordStatus, Store};
 
-use super::status::record_ids;
-
 #[derive(Args)]
 #[command(about = "Delete an experiment's records, tables and temporary files (or only failed records)")]
 pub struct CleanArgs {
@@ -28,7 +26,7 @@ pub fn run(args: CleanArgs) -> anyhow::Result<ExitCode> {
     let spec = Spec::load(&args.spec, &[])?;
     let store = Store::new(&args.results, &spec.name);
     let mut removed = 0;
-    for id in record_ids(&store) {
+    for id in store.record_ids() {
         let failed = matches!(store.read(&id), Lookup::Found(r) if r.status == RecordStatus::Failed);
         if !args.failed || failed {
             store.remove(&id)?;

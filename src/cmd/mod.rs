@@ -2,9 +2,11 @@
 
 mod check;
 mod clean;
+mod diff;
 mod export;
 mod grid;
 mod list;
+mod merge;
 mod plot;
 mod run;
 mod status;
@@ -38,6 +40,8 @@ enum Command {
     Theory(theory::TheoryArgs),
     Plot(plot::PlotArgs),
     Check(check::CheckArgs),
+    Merge(merge::MergeArgs),
+    Diff(diff::DiffArgs),
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
@@ -52,6 +56,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Theory(args) => theory::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Check(args) => check::run(args),
+        Command::Merge(args) => merge::run(args),
+        Command::Diff(args) => diff::run(args),
     }
 }
 

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use linres::export::tables::write_tables;
+use linres::cluster::shard::{self, Shard};
+use linres::export::tables::{TableCounts, write_tables};
 use linres::halt::Halt;
 use linres::runner::{RunEvent, RunOptions, RunSummary, run_grid};
 use linres::spec::GridRun;
@@ -30,6 +31,14 @@ pub struct RunArgs {
     /// thread count: more BLAS threads can change the last digits of a result).
     #[arg(long, value_name = "N", default_value_t = 1)]
     pub blas_threads: usize,
+    /// Run only part I (0-based) of N of the selected runs, balanced by estimated cost. The
+    /// partition depends only on the grid, so N processes anywhere with I = 0…N−1 (and the same
+    /// filters) cover every run once. Shards do not write the tables (`--tables-only` does).
+    #[arg(long, value_name = "I/N", conflicts_with = "tables_only")]
+    pub shard: Option<Shard>,
+    /// Compute nothing: only rewrite runs.csv and summary.csv from the cached records.
+    #[arg(long, conflicts_with = "force")]
+    pub tables_only: bool,
     /// Print nothing but errors.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -103,7 +112,18 @@ impl Progress {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let grid = args.grid.load()?;
+    let mut grid = args.grid.load()?;
+    if args.tables_only {
+        report_tables(&grid, grid_tables(&grid)?, args.quiet);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(part) = args.shard {
+        let selected = grid.selected.len();
+        grid.selected = shard::select(std::mem::take(&mut grid.selected), part);
+        if !args.quiet {
+            eprintln!("{}: shard {part}: {} of {selected} runs", grid.spec.name, grid.selected.len());
+        }
+    }
     let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
     if jobs > 1 && args.blas_threads > 1 && !args.quiet {
         eprintln!(
@@ -121,25 +141,46 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         &|_: &GridRun, e| progress.event(e),
     );
     progress.finish();
-    let tables = grid
-        .store
-        .lock_exports()
-        .and_then(|_lock| write_tables(&grid.store, &grid.all, &grid.axes))
-        .context("writing runs.csv and summary.csv");
+    // A shard sees only its part of the grid: the tables are left to `--tables-only`.
+    let tables = args.shard.is_none().then(|| grid_tables(&grid));
     if let Some(reason) = halt.reason() {
         eprintln!(
             "{}: {reason}: stopped with {} run(s) interrupted and {} not started (they stay missing; \
              the next `linres run` computes them)",
             grid.spec.name, summary.interrupted, summary.not_started
         );
-        if let Err(e) = &tables {
+        if let Some(Err(e)) = &tables {
             eprintln!("error: {e:#}");
         }
         return Ok(ExitCode::from(reason.exit_code()));
     }
-    let counts = tables?;
     if !args.quiet {
         eprintln!("{}", summary_line(&grid.spec.name, &summary, start.elapsed().as_secs_f64(), jobs));
+    }
+    match tables {
+        Some(counts) => report_tables(&grid, counts?, args.quiet),
+        None if !args.quiet => {
+            eprintln!("{}: a shard leaves the tables to `linres run SPEC --tables-only`", grid.spec.name)
+        }
+        None => {}
+    }
+    if summary.failed > 0 {
+        eprintln!("error: {} run(s) failed; `linres status {}` shows why", summary.failed, args.grid.spec.display());
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Rewrites runs.csv and summary.csv of the whole grid from its cached records.
+fn grid_tables(grid: &super::grid::Grid) -> anyhow::Result<TableCounts> {
+    grid.store
+        .lock_exports()
+        .and_then(|_lock| write_tables(&grid.store, &grid.all, &grid.axes))
+        .context("writing runs.csv and summary.csv")
+}
+
+fn report_tables(grid: &super::grid::Grid, counts: TableCounts, quiet: bool) {
+    if !quiet {
         eprintln!(
             "{}: {} runs in {}/runs.csv ({} points) and summary.csv",
             grid.spec.name,
@@ -148,11 +189,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
             counts.points
         );
     }
-    if summary.failed > 0 {
-        eprintln!("error: {} run(s) failed; `linres status {}` shows why", summary.failed, args.grid.spec.display());
-        return Ok(ExitCode::from(1));
-    }
-    Ok(ExitCode::SUCCESS)
 }
 
 /// "done 3 · diverged 0 · cached 5 · failed 0" (and runs another process computes).

@@ -56,7 +56,7 @@ fn one(args: GridArgs) -> anyhow::Result<ExitCode> {
         println!("  failed {id}: {why}");
     }
     let ids: Vec<String> = grid.all.iter().map(|r| r.run.id()).collect();
-    let orphans = record_ids(&grid.store).into_iter().filter(|id| !ids.contains(id)).count();
+    let orphans = grid.store.record_ids().into_iter().filter(|id| !ids.contains(id)).count();
     if orphans > 0 {
         println!("  {orphans} record(s) of runs no longer in this grid (kept; `linres clean` removes them)");
     }
@@ -65,18 +65,6 @@ fn one(args: GridArgs) -> anyhow::Result<ExitCode> {
         println!("  {stale} file(s) left by interrupted processes (harmless; `linres clean` removes them)");
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Ids of every record file in a store.
-pub fn record_ids(store: &Store) -> Vec<String> {
-    let Ok(entries) = fs::read_dir(store.runs_dir()) else { return Vec::new() };
-    let mut ids: Vec<String> = entries
-        .filter_map(|e| e.ok())
-        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".json")).map(String::from))
-        .filter(|n| !n.starts_with('.'))
-        .collect();
-    ids.sort();
-    ids
 }
 
 fn all(results: &std::path::Path) -> anyhow::Result<ExitCode> {
@@ -93,7 +81,7 @@ fn all(results: &std::path::Path) -> anyhow::Result<ExitCode> {
     for name in names {
         let store = Store::new(results, &name);
         let mut counts: BTreeMap<String, usize> = BTreeMap::new();
-        for id in record_ids(&store) {
+        for id in store.record_ids() {
             let key = match store.read(&id) {
                 Lookup::Found(r) => serde_json::to_value(r.status)?.as_str().unwrap_or("?").to_string(),
                 _ => "unreadable".to_string(),

@@ -103,6 +103,18 @@ impl Store {
         atomic::write(&self.record_path(&record.id), &bytes)
     }
 
+    /// Ids of every record file in the store (`runs/<id>.json`), sorted.
+    pub fn record_ids(&self) -> Vec<String> {
+        let Ok(entries) = fs::read_dir(self.runs_dir()) else { return Vec::new() };
+        let mut ids: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".json")).map(String::from))
+            .filter(|n| !n.starts_with('.'))
+            .collect();
+        ids.sort();
+        ids
+    }
+
     /// Deletes the record of `id` (if any).
     pub fn remove(&self, id: &str) -> io::Result<()> {
         match fs::remove_file(self.record_path(id)) {

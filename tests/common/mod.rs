@@ -30,3 +30,50 @@ pub fn resolve_error(yaml: &str) -> String {
 pub fn close(a: f64, b: f64, rel: f64, abs: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()) + abs
 }
+
+/// Every record in a `runs/` directory, keyed by id and sorted, without the fields that
+/// legitimately differ between executions (`seconds`, `provenance`).
+pub fn records_in(runs: &Path) -> Vec<(String, serde_json::Value)> {
+    let mut out: Vec<(String, serde_json::Value)> = std::fs::read_dir(runs)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .map(|p| {
+            let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
+            let o = v.as_object_mut().unwrap();
+            o.remove("seconds");
+            o.remove("provenance");
+            (p.file_stem().unwrap().to_string_lossy().into_owned(), v)
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// Asserts equal record sets (curves bit for bit), naming the first differing field instead of
+/// printing both sets.
+pub fn assert_same_records(got: &[(String, serde_json::Value)], want: &[(String, serde_json::Value)]) {
+    assert_eq!(
+        got.iter().map(|r| &r.0).collect::<Vec<_>>(),
+        want.iter().map(|r| &r.0).collect::<Vec<_>>(),
+        "record ids differ"
+    );
+    for ((id, a), (_, b)) in got.iter().zip(want) {
+        if a != b {
+            let (fa, fb) = (flatten(a, String::new()), flatten(b, String::new()));
+            let diff = fa.iter().zip(&fb).find(|(x, y)| x != y);
+            panic!("record {id} differs: {diff:?} ({} vs {} fields)", fa.len(), fb.len());
+        }
+    }
+}
+
+fn flatten(v: &serde_json::Value, path: String) -> Vec<(String, serde_json::Value)> {
+    match v {
+        serde_json::Value::Object(m) => m.iter().flat_map(|(k, x)| flatten(x, format!("{path}.{k}"))).collect(),
+        serde_json::Value::Array(a) => {
+            a.iter().enumerate().flat_map(|(i, x)| flatten(x, format!("{path}[{i}]"))).collect()
+        }
+        other => vec![(path, other.clone())],
+    }
+}

@@ -1,0 +1,66 @@
+//! `linres diff A B`: every difference between two results directories (or two experiments'
+//! results), within a relative tolerance; exit 1 on any.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Args;
+use linres::cluster::compare::DEFAULT_RTOL;
+use linres::cluster::diff::diff;
+
+use super::list::print_table;
+
+#[derive(Args)]
+#[command(
+    about = "Compare two results directories (or two experiments' results): runs, statuses, curves within a tolerance, iterations to target"
+)]
+pub struct DiffArgs {
+    /// A results directory (`results/`) or one experiment's (`results/<name>/`).
+    pub a: PathBuf,
+    /// The other one, of the same kind.
+    pub b: PathBuf,
+    /// Relative tolerance of the loss and excess at every logged point (below 1e-12 of a curve's
+    /// largest value, differences are rounding and measured against that floor).
+    #[arg(long, value_name = "RTOL", default_value_t = DEFAULT_RTOL, value_parser = parse_rtol)]
+    pub rtol: f64,
+}
+
+/// A tolerance: a finite number ≥ 0.
+pub fn parse_rtol(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("`{text}`: a relative tolerance is a finite number ≥ 0, e.g. 1e-9")),
+    }
+}
+
+pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let report = diff(&args.a, &args.b, args.rtol)?;
+    let (a, b) = (args.a.display(), args.b.display());
+    if report.kernels_differ() {
+        let list = |m: &std::collections::BTreeMap<String, usize>| {
+            m.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", ")
+        };
+        println!("note: the two sides were computed with different OpenBLAS kernels, which change the last digits");
+        println!("  A ({a}): {}", list(&report.kernels[0]));
+        println!("  B ({b}): {}", list(&report.kernels[1]));
+    }
+    if report.rows.is_empty() {
+        println!("{a} and {b} agree: {} runs compared (rtol {:e})", report.compared, args.rtol);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut rows = vec![["experiment", "run", "difference", "A", "B"].map(String::from).to_vec()];
+    rows.extend(
+        report.rows.iter().map(|r| vec![r.experiment.clone(), r.id.clone(), r.what.clone(), r.a.clone(), r.b.clone()]),
+    );
+    print_table(&rows);
+    let runs: std::collections::BTreeSet<(&str, &str)> =
+        report.rows.iter().map(|r| (r.experiment.as_str(), r.id.as_str())).collect();
+    println!(
+        "{} difference(s) in {} run(s) or experiment(s); {} runs on both sides (rtol {:e})",
+        report.rows.len(),
+        runs.len(),
+        report.compared,
+        args.rtol
+    );
+    Ok(ExitCode::from(1))
+}

@@ -1,0 +1,396 @@
+//! Grids beyond one process, driven through the binary: shards (`run --shard`), merges
+//! (`merge`), comparisons (`diff`) and `run --tables-only`. Every result is checked against an
+//! uninterrupted local `run` of the same grid, compared field by field (curves bit for bit).
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use common::{assert_same_records, records_in};
+use serde_json::Value;
+
+fn linres(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_linres")).current_dir(dir).args(args).output().expect("the binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// 24 cheap runs of unequal cost (widths, depths and iteration counts differ).
+const GRID: &str = "name: small
+master_seed: 11
+seeds: 2
+data:  {kind: paper, d: 4, n: 40}
+model: {arch: resnet, depth: [2, 6], width: [8, 16, 64], transform: gaussian}
+optim: {method: gd, iters: [20, 60], step: {rule: zou, scale: 2}}
+log:   {points: 12}
+";
+const RUNS: usize = 24;
+
+fn spec_in(dir: &Path) -> PathBuf {
+    let p = dir.join("small.yaml");
+    std::fs::write(&p, GRID).unwrap();
+    p
+}
+
+/// The reference: the grid run locally in one process.
+fn reference() -> &'static (tempfile::TempDir, Vec<(String, Value)>) {
+    static REF: OnceLock<(tempfile::TempDir, Vec<(String, Value)>)> = OnceLock::new();
+    REF.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        spec_in(dir.path());
+        let o = linres(dir.path(), &["run", "small.yaml", "--quiet"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let recs = records_in(&dir.path().join("results/small/runs"));
+        assert_eq!(recs.len(), RUNS);
+        (dir, recs)
+    })
+}
+
+fn record_count(runs: &Path) -> usize {
+    std::fs::read_dir(runs)
+        .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
+        .unwrap_or(0)
+}
+
+#[test]
+fn shards_cover_every_run_exactly_once_and_give_the_local_records() {
+    let (_, want) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    spec_in(dir.path());
+    let runs = dir.path().join("results/small/runs");
+    let mut seen = 0;
+    for i in 0..3 {
+        let shard = format!("{i}/3");
+        let o = linres(dir.path(), &["run", "small.yaml", "--shard", &shard, "--jobs", "1"]);
+        assert!(o.status.success(), "{}", text(&o));
+        let now = record_count(&runs);
+        // Each shard computes only runs no earlier shard computed (nothing was cached for it).
+        let computed = text(&o)
+            .lines()
+            .find_map(|l| l.split(" runs: ").nth(1).and_then(|r| r.split(' ').next()?.parse::<usize>().ok()))
+            .expect("a summary line");
+        assert_eq!(now - seen, computed, "shard {shard}: {}", text(&o));
+        assert!(text(&o).contains("0 cached"), "shard {shard} found cached runs: {}", text(&o));
+        assert!(computed > 0, "shard {shard} is empty");
+        seen = now;
+        // A shard leaves the tables alone.
+        assert!(!dir.path().join("results/small/summary.csv").exists());
+    }
+    assert_eq!(seen, RUNS);
+    assert_same_records(&records_in(&runs), want);
+}
+
+#[test]
+fn shards_and_a_local_run_on_one_directory_never_corrupt_or_duplicate_a_record() {
+    let (_, want) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    spec_in(dir.path());
+    let mut children: Vec<_> = ["0/2", "1/2", ""]
+        .iter()
+        .map(|shard| {
+            let mut args = vec!["run", "small.yaml", "--jobs", "1", "--quiet"];
+            if !shard.is_empty() {
+                args.extend(["--shard", shard]);
+            }
+            Command::new(env!("CARGO_BIN_EXE_linres"))
+                .current_dir(dir.path())
+                .args(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in &mut children {
+        assert!(c.wait().unwrap().success());
+    }
+    assert_same_records(&records_in(&dir.path().join("results/small/runs")), want);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("results/small/runs"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !n.ends_with(".json"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[test]
+fn bad_shards_exit_2_naming_the_flag_and_the_rule_and_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    spec_in(dir.path());
+    for (bad, rule) in
+        [("3/2", "I must be below N"), ("0/0", "N must be at least 1"), ("a/b", "expected I/N"), ("1", "expected I/N")]
+    {
+        let o = linres(dir.path(), &["run", "small.yaml", "--shard", bad]);
+        assert_eq!(o.status.code(), Some(2), "{bad}: {}", text(&o));
+        assert!(text(&o).contains("--shard") && text(&o).contains(rule), "{bad}: {}", text(&o));
+        assert!(!text(&o).contains("panicked"));
+    }
+    assert!(!dir.path().join("results").exists());
+}
+
+/// Runs shard `i` of `n` into its own results directory (a machine without a shared file system).
+fn shard_into(dir: &Path, i: usize, n: usize) -> PathBuf {
+    let results = dir.join(format!("machine{i}"));
+    let shard = format!("{i}/{n}");
+    let o = linres(dir, &["run", "small.yaml", "--shard", &shard, "--results", results.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    results
+}
+
+/// summary.csv without the `seconds` column (timings differ between executions).
+fn summary_without_seconds(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let seconds = headers.iter().position(|h| h == "seconds").unwrap();
+    let mut rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().enumerate().filter(|(i, _)| *i != seconds).map(|(_, v)| v.to_string()).collect())
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[test]
+fn merging_shards_from_separate_machines_gives_the_local_records_and_tables() {
+    let (ref_dir, want) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    spec_in(dir.path());
+    let sources: Vec<PathBuf> = (0..3).map(|i| shard_into(dir.path(), i, 3)).collect();
+    let mut args = vec!["merge"];
+    args.extend(sources.iter().map(|s| s.to_str().unwrap()));
+    args.extend(["--into", "merged", "--experiments", "."]);
+    let o = linres(dir.path(), &args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_same_records(&records_in(&dir.path().join("merged/small/runs")), want);
+    assert_eq!(
+        summary_without_seconds(&dir.path().join("merged/small/summary.csv")),
+        summary_without_seconds(&ref_dir.path().join("results/small/summary.csv"))
+    );
+    // A second merge of the same sources finds every record present and equal, and copies nothing.
+    let o = linres(dir.path(), &args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("copied 0 record(s)") && text(&o).contains(&format!("{RUNS} already present")),
+        "{}",
+        text(&o)
+    );
+}
+
+/// Rewrites one record file through `edit` (a JSON value).
+fn tamper(path: &Path, edit: impl FnOnce(&mut Value)) {
+    let mut v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    edit(&mut v);
+    std::fs::write(path, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
+/// (name, bytes) of every file below `dir`, sorted.
+fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().filter_map(|e| e.ok()) {
+            if e.path().is_dir() {
+                stack.push(e.path());
+            } else {
+                out.push((e.path(), std::fs::read(e.path()).unwrap()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A copy of the reference results under `dir/name`.
+fn copy_reference(dir: &Path, name: &str) -> PathBuf {
+    let (ref_dir, _) = reference();
+    let to = dir.join(name).join("small/runs");
+    std::fs::create_dir_all(&to).unwrap();
+    for e in std::fs::read_dir(ref_dir.path().join("results/small/runs")).unwrap().filter_map(|e| e.ok()) {
+        if e.path().extension().is_some_and(|x| x == "json") {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+    dir.join(name)
+}
+
+fn first_record(results: &Path) -> (String, PathBuf) {
+    let runs = results.join("small/runs");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&runs).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
+    files.sort();
+    let p = files.into_iter().find(|p| p.extension().is_some_and(|x| x == "json")).unwrap();
+    (p.file_stem().unwrap().to_string_lossy().into_owned(), p)
+}
+
+#[test]
+fn a_merge_with_a_conflicting_record_is_refused_with_a_table_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let dst = copy_reference(dir.path(), "dst");
+    let src = copy_reference(dir.path(), "src");
+    let (id, path) = first_record(&src);
+    tamper(&path, |v| {
+        let loss = v["curve"][2]["loss"].as_f64().unwrap();
+        v["curve"][2]["loss"] = Value::from(loss * (1.0 + 1e-6));
+    });
+    // A run only the source has: it must not be copied either, since the merge is refused whole.
+    let other = records_in(&dst.join("small/runs")).into_iter().map(|r| r.0).find(|i| *i != id).unwrap();
+    std::fs::remove_file(dst.join("small/runs").join(format!("{other}.json"))).unwrap();
+    let before = snapshot(&dst);
+    let o = linres(dir.path(), &["merge", "src", "--into", "dst"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = text(&o);
+    let row = out.lines().find(|l| l.contains(&id)).unwrap_or_else(|| panic!("no row for {id}: {out}"));
+    assert!(row.contains("curve.loss at t = "), "{row}");
+    assert!(out.contains("nothing was written") && out.contains("must agree"), "{out}");
+    assert_eq!(snapshot(&dst), before, "a refused merge changed the destination");
+    // Within a looser tolerance the records agree and the merge goes through.
+    let o = linres(dir.path(), &["merge", "src", "--into", "dst", "--rtol", "1e-5", "--experiments", "."]);
+    assert!(o.status.success(), "{}", text(&o));
+}
+
+#[test]
+fn a_result_replaces_a_failed_record_and_a_failure_never_replaces_a_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let dst = copy_reference(dir.path(), "dst");
+    let src = copy_reference(dir.path(), "src");
+    let (id, dst_path) = first_record(&dst);
+    let src_path = src.join("small/runs").join(format!("{id}.json"));
+    let fail = |v: &mut Value| {
+        let o = v.as_object_mut().unwrap();
+        for k in ["curve", "theory", "engine", "seeds", "iters_to_target", "reduced_dim"] {
+            o.remove(k);
+        }
+        o.insert("status".into(), Value::from("failed"));
+        o.insert("error".into(), Value::from("out of memory"));
+    };
+    tamper(&dst_path, fail);
+    let good = std::fs::read(&src_path).unwrap();
+    let o = linres(dir.path(), &["merge", "src", "--into", "dst"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("copied 1 record(s) (1 replacing failed ones)"), "{}", text(&o));
+    assert_eq!(std::fs::read(&dst_path).unwrap(), good, "the result is copied byte for byte");
+    // Now the source holds the failure: the destination's result stays.
+    tamper(&src_path, fail);
+    let o = linres(dir.path(), &["merge", "src", "--into", "dst"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("copied 0 record(s)") && text(&o).contains("1 failed record(s) not copied"),
+        "{}",
+        text(&o)
+    );
+    assert_eq!(std::fs::read(&dst_path).unwrap(), good);
+}
+
+#[test]
+fn bad_merge_arguments_exit_2_naming_the_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_reference(dir.path(), "src");
+    std::fs::write(dir.path().join("file"), "x").unwrap();
+    let single = dir.path().join("src/small");
+    for (args, names) in [
+        (vec!["merge", "nowhere", "--into", "dst"], "SRC `nowhere`"),
+        (vec!["merge", "src", "--into", "file"], "--into"),
+        (vec!["merge", "src", "--into", "src"], "--into"),
+        (vec!["merge", "src", single.to_str().unwrap(), "--into", "dst"], "of one kind"),
+        (vec!["merge", "src", "--into", "dst", "--rtol=-1"], "--rtol"),
+        (vec!["merge", "--into", "dst"], "SRC"),
+    ] {
+        let o = linres(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(names), "{args:?}: {}", text(&o));
+    }
+    assert!(!dir.path().join("dst").exists());
+}
+
+#[test]
+fn diff_finds_every_kind_of_difference_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = copy_reference(dir.path(), "a");
+    let b = copy_reference(dir.path(), "b");
+    let o = linres(dir.path(), &["diff", "a", "b"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains(&format!("{RUNS} runs compared")), "{}", text(&o));
+    // One experiment's directories compare the same way.
+    let o = linres(dir.path(), &["diff", "a/small", "b/small"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+
+    let mut ids: Vec<String> = records_in(&a.join("small/runs")).into_iter().map(|r| r.0).collect();
+    ids.sort();
+    let path = |root: &Path, id: &str| root.join("small/runs").join(format!("{id}.json"));
+    tamper(&path(&b, &ids[0]), |v| {
+        let e = v["curve"][5]["excess"].as_f64().unwrap();
+        v["curve"][5]["excess"] = Value::from(e * (1.0 + 1e-8));
+    });
+    tamper(&path(&b, &ids[1]), |v| v["iters_to_target"] = Value::from(3));
+    tamper(&path(&b, &ids[2]), |v| v["status"] = Value::from("diverged"));
+    std::fs::remove_file(path(&b, &ids[3])).unwrap();
+    std::fs::write(path(&b, &ids[4]), b"{ truncated").unwrap();
+    let o = linres(dir.path(), &["diff", "a", "b"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    let row =
+        |id: &str| out.lines().find(|l| l.contains(id)).unwrap_or_else(|| panic!("no row for {id}: {out}")).to_string();
+    assert!(row(&ids[0]).contains("curve.excess at t = "), "{out}");
+    assert!(row(&ids[1]).contains("iters_to_target"), "{out}");
+    assert!(row(&ids[2]).contains("record") && row(&ids[2]).contains("unreadable"), "{out}");
+    assert!(row(&ids[3]).contains("absent"), "{out}");
+    assert!(row(&ids[4]).contains("unreadable"), "{out}");
+    for id in &ids[5..] {
+        assert!(!out.contains(id.as_str()), "{id} agrees but is listed: {out}");
+    }
+    // The excess differs by 1e-8: within --rtol 1e-7 only the other four remain.
+    let o = linres(dir.path(), &["diff", "a", "b", "--rtol", "1e-7"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!text(&o).contains(ids[0].as_str()), "{}", text(&o));
+}
+
+#[test]
+fn diff_says_when_the_sides_ran_on_different_openblas_kernels() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_reference(dir.path(), "a");
+    let b = copy_reference(dir.path(), "b");
+    for (id, _) in records_in(&b.join("small/runs")) {
+        tamper(&b.join("small/runs").join(format!("{id}.json")), |v| {
+            v["provenance"]["openblas_config"] =
+                Value::from("OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Elbrus MAX_THREADS=64");
+        });
+    }
+    let o = linres(dir.path(), &["diff", "a", "b"]);
+    // The kernels are informative: the records still agree.
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("different OpenBLAS kernels"), "{}", text(&o));
+    assert!(text(&o).contains(&format!("Elbrus (OpenBLAS 0.3.21): {RUNS}")), "{}", text(&o));
+}
+
+#[test]
+fn bad_diff_arguments_exit_2_naming_the_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_reference(dir.path(), "a");
+    for (args, names) in [
+        (vec!["diff", "a", "nowhere"], "B: `nowhere` is not a directory"),
+        (vec!["diff", "nowhere", "a"], "A: `nowhere` is not a directory"),
+        (vec!["diff", "a", "a/small"], "same kind"),
+        (vec!["diff", "a", "a", "--rtol", "nan"], "--rtol"),
+    ] {
+        let o = linres(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(names), "{args:?}: {}", text(&o));
+    }
+}
+
+#[test]
+fn tables_only_writes_the_tables_of_what_is_cached_and_computes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    spec_in(dir.path());
+    shard_into(dir.path(), 0, 2);
+    let results = dir.path().join("machine0");
+    let cached = record_count(&results.join("small/runs"));
+    let o = linres(dir.path(), &["run", "small.yaml", "--results", "machine0", "--tables-only"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(record_count(&results.join("small/runs")), cached, "--tables-only computed runs");
+    assert_eq!(summary_without_seconds(&results.join("small/summary.csv")).len(), cached);
+}
