@@ -157,7 +157,7 @@ fn sigterm_and_sigint_stop_the_grid_save_what_finished_and_exit_with_128_plus_si
         let o = linres(dir.path(), &["run", "slow.yaml", "--jobs", "2"]);
         assert!(o.status.success());
         assert_eq!(computed_count(&String::from_utf8_lossy(&o.stderr)), 10 - before);
-        assert_same_records(&records(dir.path()), reference);
+        common::assert_same_records(&records(dir.path()), reference);
     }
 }
 
