@@ -1,7 +1,7 @@
 //! Dense linear-algebra helpers on top of ndarray (BLAS) and ndarray-linalg (LAPACK).
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, CowArray, Ix2};
 use ndarray_linalg::{EigValsh, Eigh, QR, SVD, UPLO};
 use rand_chacha::ChaCha8Rng;
 
@@ -15,12 +15,26 @@ pub fn gemm(alpha: f64, a: &ArrayView2<f64>, b: &ArrayView2<f64>, beta: f64, c: 
     general_mat_mul(alpha, a, b, beta, c);
 }
 
+/// `a` with strides LAPACK accepts. ndarray gives an axis of length 1 the stride 0 (a 1×1 block
+/// BBᵀ when k = 1), which ndarray-linalg refuses: such a matrix is copied into a fresh array.
+fn lapack_layout<'a>(a: &'a ArrayView2<f64>) -> CowArray<'a, f64, Ix2> {
+    if a.strides().contains(&0) {
+        let fresh =
+            Array2::from_shape_vec(a.raw_dim(), a.iter().copied().collect()).expect("the same number of entries");
+        CowArray::from(fresh)
+    } else {
+        CowArray::from(a.view())
+    }
+}
+
 /// Singular values of `a` in descending order (LAPACK dgesvd, no singular vectors).
 pub fn singular_values(a: &ArrayView2<f64>) -> Result<Array1<f64>, LinalgError> {
     if a.is_empty() {
         return Ok(Array1::zeros(0));
     }
-    let (_, s, _) = a.svd(false, false).map_err(|source| LinalgError { what: "singular values (dgesvd)", source })?;
+    let (_, s, _) = lapack_layout(a)
+        .svd(false, false)
+        .map_err(|source| LinalgError { what: "singular values (dgesvd)", source })?;
     Ok(s)
 }
 
@@ -39,19 +53,24 @@ pub fn numerical_rank(s: &Array1<f64>, rows: usize, cols: usize) -> usize {
 
 /// Eigenvalues (ascending) and orthonormal eigenvectors (columns) of a symmetric matrix (dsyevd).
 pub fn symmetric_eigen(a: &ArrayView2<f64>) -> Result<(Array1<f64>, Array2<f64>), LinalgError> {
-    a.eigh(UPLO::Lower).map_err(|source| LinalgError { what: "symmetric eigendecomposition (dsyev)", source })
+    lapack_layout(a)
+        .eigh(UPLO::Lower)
+        .map_err(|source| LinalgError { what: "symmetric eigendecomposition (dsyev)", source })
 }
 
 /// Eigenvalues (ascending) of a symmetric matrix.
 pub fn symmetric_eigenvalues(a: &ArrayView2<f64>) -> Result<Array1<f64>, LinalgError> {
-    a.eigvalsh(UPLO::Lower).map_err(|source| LinalgError { what: "symmetric eigenvalues (dsyev)", source })
+    lapack_layout(a)
+        .eigvalsh(UPLO::Lower)
+        .map_err(|source| LinalgError { what: "symmetric eigenvalues (dsyev)", source })
 }
 
 /// Left singular vectors U (p×p) and singular values (descending) of a p×q matrix, without the
 /// right singular vectors (so a d×n data matrix never costs an n×n allocation).
 pub fn left_singular(a: &ArrayView2<f64>) -> Result<(Array2<f64>, Array1<f64>), LinalgError> {
-    let (u, s, _) =
-        a.svd(true, false).map_err(|source| LinalgError { what: "singular value decomposition (dgesvd)", source })?;
+    let (u, s, _) = lapack_layout(a)
+        .svd(true, false)
+        .map_err(|source| LinalgError { what: "singular value decomposition (dgesvd)", source })?;
     Ok((u.expect("dgesvd returns U when asked"), s))
 }
 
@@ -111,6 +130,17 @@ mod tests {
                 assert!((g[[i, j]] - expect).abs() < 1e-13);
             }
         }
+    }
+
+    #[test]
+    fn a_one_by_one_block_has_its_eigenvalue_and_singular_value() {
+        // A 1×1 slice has strides [0, 0] in ndarray.
+        let g = ndarray::array![[2.0, 1.0], [1.0, -3.0]];
+        let block = g.slice(ndarray::s![1.., 1..]);
+        assert_eq!(symmetric_eigenvalues(&block).unwrap().to_vec(), vec![-3.0]);
+        assert_eq!(symmetric_eigen(&block).unwrap().0.to_vec(), vec![-3.0]);
+        assert_eq!(singular_values(&block).unwrap().to_vec(), vec![3.0]);
+        assert_eq!(left_singular(&block).unwrap().1.to_vec(), vec![3.0]);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use ndarray::Array2;
+use ndarray::{Array, Array2, Dimension, Ix1, Ix2};
 use ndarray_npy::{ReadNpyError, ReadNpyExt};
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -131,21 +131,29 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
 
 fn parse_npy(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
     check_npy_size(path, bytes)?;
-    match Array2::<f64>::read_npy(bytes) {
-        Ok(m) => Ok(m),
-        Err(ReadNpyError::WrongDescriptor(_)) => match Array2::<f32>::read_npy(bytes) {
-            Ok(m) => Ok(m.mapv(f64::from)),
-            Err(e) => Err(npy_error(path, e, bytes)),
-        },
-        Err(e) => Err(npy_error(path, e, bytes)),
+    match read_float::<Ix2>(bytes) {
+        // A 1-D array of n values is one column: n samples of one feature, or targets with k = 1.
+        Err(ReadNpyError::WrongNdim(_, 1)) => read_float::<Ix1>(bytes)
+            .map(|v| Array2::from_shape_vec((v.len(), 1), v.to_vec()).expect("n values make an n×1 matrix"))
+            .map_err(|e| npy_error(path, e, bytes)),
+        other => other.map_err(|e| npy_error(path, e, bytes)),
+    }
+}
+
+/// A float64 or float32 array of dimension `D`, as float64.
+fn read_float<D: Dimension>(bytes: &[u8]) -> Result<Array<f64, D>, ReadNpyError> {
+    match Array::<f64, D>::read_npy(bytes) {
+        Err(ReadNpyError::WrongDescriptor(_)) => Array::<f32, D>::read_npy(bytes).map(|m| m.mapv(f64::from)),
+        other => other,
     }
 }
 
 fn npy_error(path: &Path, e: ReadNpyError, bytes: &[u8]) -> DataError {
     match e {
-        ReadNpyError::WrongNdim(_, found) => {
-            format_error(path, format!("expected a 2-D array (rows are samples), found {found} dimensions"))
-        }
+        ReadNpyError::WrongNdim(_, found) => format_error(
+            path,
+            format!("expected a 2-D array (rows are samples) or a 1-D one, found {found} dimensions"),
+        ),
         ReadNpyError::WrongDescriptor(_) => {
             format_error(path, format!("expected dtype float64 or float32, found {}", npy_descr(bytes)))
         }
@@ -298,9 +306,28 @@ mod tests {
         let e = load(&write(dir.path(), "i.npy", &npy(&ints))).unwrap_err().to_string();
         assert!(e.contains("expected dtype float64 or float32, found <i8"), "{e}");
         let mut buf = Vec::new();
-        ndarray::Array1::from(vec![1.0, 2.0]).write_npy(&mut buf).unwrap();
+        ndarray::Array3::<f64>::zeros((2, 2, 2)).write_npy(&mut buf).unwrap();
         let e = load(&write(dir.path(), "v.npy", &buf)).unwrap_err().to_string();
-        assert!(e.contains("expected a 2-D array") && e.contains("found 1 dimensions"), "{e}");
+        assert!(e.contains("expected a 2-D array") && e.contains("found 3 dimensions"), "{e}");
+    }
+
+    #[test]
+    fn a_one_dimensional_npy_is_one_column() {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, bytes) in [
+            ("y64.npy", {
+                let mut b = Vec::new();
+                ndarray::arr1(&[1.0, 2.0, 3.5]).write_npy(&mut b).unwrap();
+                b
+            }),
+            ("y32.npy", {
+                let mut b = Vec::new();
+                ndarray::arr1(&[1.0f32, 2.0, 3.5]).write_npy(&mut b).unwrap();
+                b
+            }),
+        ] {
+            assert_eq!(load(&write(dir.path(), name, &bytes)).unwrap(), array![[1.0], [2.0], [3.5]], "{name}");
+        }
     }
 
     #[test]
