@@ -86,6 +86,18 @@ pub enum DataKind {
     Digits,
 }
 
+impl DataKind {
+    /// The fields a `data` mapping of this kind may have besides `kind`.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            DataKind::Paper => &["d", "k", "n", "noise"],
+            DataKind::Spectrum => &["d", "k", "n", "noise", "rank", "kappa", "scale", "target"],
+            DataKind::File => &["x", "y", "standardize"],
+            DataKind::Digits => &["standardize"],
+        }
+    }
+}
+
 /// The `data` mapping as written: a `kind` and the fields of that kind.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -135,12 +147,7 @@ impl TryFrom<DataInput> for DataConfig {
             ("y", i.y.is_some()),
             ("standardize", i.standardize.is_some()),
         ];
-        let allowed: &[&str] = match kind {
-            DataKind::Paper => &["d", "k", "n", "noise"],
-            DataKind::Spectrum => &["d", "k", "n", "noise", "rank", "kappa", "scale", "target"],
-            DataKind::File => &["x", "y", "standardize"],
-            DataKind::Digits => &["standardize"],
-        };
+        let allowed = kind.fields();
         if let Some((field, _)) = given.iter().find(|(f, set)| *set && !allowed.contains(f)) {
             return Err(format!("field `{field}` does not apply to kind {name} (its fields: {})", allowed.join(", ")));
         }

@@ -52,6 +52,16 @@ pub enum StepKind {
     DuHu,
 }
 
+impl StepKind {
+    /// The fields a `step` mapping of this rule may have besides `rule`.
+    pub fn fields(self) -> &'static [&'static str] {
+        match self {
+            StepKind::Fixed => &["eta"],
+            StepKind::Zou | StepKind::DuHu => &["scale"],
+        }
+    }
+}
+
 /// The `step` mapping as written.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

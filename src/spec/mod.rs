@@ -25,6 +25,8 @@ use std::path::{Path, PathBuf};
 use serde_norway::{Mapping, Value};
 use thiserror::Error;
 
+use crate::config::{DataKind, StepKind};
+
 pub use expand::GridRun;
 pub use filter::{Filter, select};
 use locate::{Locations, Position};
@@ -34,6 +36,8 @@ const TOP_KEYS: [&str; 11] =
     ["name", "master_seed", "seeds", "data", "model", "optim", "engine", "log", "theory", "zip", "figures"];
 /// Largest experiment file read (a grid file is a few kilobytes).
 const MAX_SPEC_BYTES: u64 = 16 << 20;
+/// Longest experiment name: it is a directory name, and file systems allow 255 bytes.
+const MAX_NAME_BYTES: usize = 255;
 /// Most seeds (and, in `expand`, most runs) a grid may have.
 const MAX_SEEDS: u64 = 1_000_000;
 
@@ -156,6 +160,12 @@ impl Spec {
             return Err(error(
                 Some("name"),
                 format!("`{name}` must be a non-empty directory name of letters, digits, `-`, `_` and `.`"),
+            ));
+        }
+        if name.len() > MAX_NAME_BYTES {
+            return Err(error(
+                Some("name"),
+                format!("is {} bytes long; a directory name has at most {MAX_NAME_BYTES} bytes", name.len()),
             ));
         }
         let master_seed = match doc.get("master_seed") {
@@ -337,7 +347,39 @@ fn apply_override(doc: &mut Mapping, text: &str) -> Result<(), SpecError> {
     if parts.iter().any(|p| p.is_empty()) {
         return Err(err(Some(path.into()), "empty component in the field path".into()));
     }
+    drop_inapplicable(doc, &parts, &value);
     set_path(doc, &parts, value).map_err(|m| err(Some(path.into()), m))
+}
+
+/// The sibling fields a selector's value takes (`None` for a value that is not a known kind).
+type FieldsOf = fn(&Value) -> Option<&'static [&'static str]>;
+
+/// The fields of a run whose value decides which of their sibling fields apply, with the siblings
+/// each value takes (e.g. `data.kind: file` takes `x`, `y`, `standardize`).
+const SELECTORS: [(&str, FieldsOf); 2] = [
+    ("data.kind", |v| serde_norway::from_value::<DataKind>(v.clone()).ok().map(DataKind::fields)),
+    ("optim.step.rule", |v| serde_norway::from_value::<StepKind>(v.clone()).ok().map(StepKind::fields)),
+];
+
+/// Before `--set` changes a selector (`data.kind`, `optim.step.rule`) to another value, removes
+/// the sibling fields the new value does not take, so that `--set data.kind=file` does not leave
+/// the `d` and `n` of the default data behind. Fields the new value takes are kept.
+fn drop_inapplicable(doc: &mut Mapping, parts: &[&str], new: &Value) {
+    let path = parts.join(".");
+    let Some((_, fields_of)) = SELECTORS.iter().find(|(p, _)| *p == path) else { return };
+    let Some(keep) = fields_of(new) else { return };
+    let (key, parents) = parts.split_last().expect("a non-empty path");
+    let mut map = doc;
+    for p in parents {
+        match map.get_mut(*p) {
+            Some(Value::Mapping(inner)) => map = inner,
+            _ => return,
+        }
+    }
+    if map.get(*key).is_none_or(|old| old == new) {
+        return;
+    }
+    map.retain(|k, _| k.as_str().is_some_and(|k| k == *key || keep.contains(&k)));
 }
 
 /// Sets `parts` (a dotted path) in a mapping, creating intermediate mappings.
