@@ -8,7 +8,7 @@ fn main() -> ExitCode {
     match cmd::run() {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            cmd::out::errln!("error: {e:#}");
             ExitCode::from(cmd::exit_code_of(&e))
         }
     }

@@ -9,6 +9,7 @@ use linres::cluster::compare::DEFAULT_RTOL;
 use linres::cluster::diff::diff;
 
 use super::list::print_table;
+use super::out::outln;
 
 #[derive(Args)]
 #[command(
@@ -40,12 +41,12 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
         let list = |m: &std::collections::BTreeMap<String, usize>| {
             m.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", ")
         };
-        println!("note: the two sides were computed with different OpenBLAS kernels, which change the last digits");
-        println!("  A ({a}): {}", list(&report.kernels[0]));
-        println!("  B ({b}): {}", list(&report.kernels[1]));
+        outln!("note: the two sides were computed with different OpenBLAS kernels, which change the last digits");
+        outln!("  A ({a}): {}", list(&report.kernels[0]));
+        outln!("  B ({b}): {}", list(&report.kernels[1]));
     }
     if report.rows.is_empty() {
-        println!("{a} and {b} agree: {} runs compared (rtol {:e})", report.compared, args.rtol);
+        outln!("{a} and {b} agree: {} runs compared (rtol {:e})", report.compared, args.rtol);
         return Ok(ExitCode::SUCCESS);
     }
     let mut rows = vec![["experiment", "run", "difference", "A", "B"].map(String::from).to_vec()];
@@ -55,7 +56,7 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     print_table(&rows);
     let runs: std::collections::BTreeSet<(&str, &str)> =
         report.rows.iter().map(|r| (r.experiment.as_str(), r.id.as_str())).collect();
-    println!(
+    outln!(
         "{} difference(s) in {} run(s) or experiment(s); {} runs on both sides (rtol {:e})",
         report.rows.len(),
         runs.len(),

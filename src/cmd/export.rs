@@ -3,20 +3,26 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::Args;
 use linres::export::inputs::export_inputs;
 use linres::spec::Spec;
 
+use super::grid::SET_HELP;
+use super::out::outln;
+use super::usage;
+
 #[derive(Args)]
 #[command(
     about = "Write a run's inputs as numpy files (X.npy n×d, Y.npy n×k, A.npy/B.npy or W1..WL.npy) and meta.json",
-    after_help = "Re-train in numpy: see tests/reference/retrain_export.py."
+    after_help = "Re-train in numpy: python3 tests/reference/retrain_export.py DIR (see its usage)."
 )]
 pub struct ExportArgs {
     /// The experiment file.
     pub spec: PathBuf,
-    /// The run id (as printed by `linres list`), or a unique prefix of it.
+    #[arg(short = 's', long = "set", value_name = "KEY=VALUE", help = SET_HELP)]
+    pub set: Vec<String>,
+    /// The run id (as printed by `linres list`), or a prefix of it that only one run has.
     #[arg(long = "run", value_name = "ID")]
     pub run: String,
     /// Directory to write the files into (created if needed).
@@ -25,15 +31,31 @@ pub struct ExportArgs {
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let spec = Spec::load(&args.spec, &[])?;
+    let spec = Spec::load(&args.spec, &args.set)?;
     let runs = spec.expand()?;
     let matching: Vec<_> = runs.iter().filter(|r| r.run.id().starts_with(&args.run)).collect();
     let run = match matching.as_slice() {
         [one] => &one.run,
-        [] => bail!("no run of {} has an id starting with `{}` (see `linres list`)", spec.name, args.run),
-        many => bail!("`{}` matches {} runs; give more of the id", args.run, many.len()),
+        [] => {
+            return Err(usage(format!(
+                "--run: no run of {} has an id starting with `{}` (`linres list {}` prints the ids)",
+                spec.name,
+                args.run,
+                args.spec.display()
+            )));
+        }
+        many => {
+            let ids: Vec<String> = many.iter().take(4).map(|r| r.run.id()).collect();
+            return Err(usage(format!(
+                "--run: `{}` is the start of {} run ids ({}{}); give enough of the id to name one run",
+                args.run,
+                many.len(),
+                ids.join(", "),
+                if many.len() > ids.len() { ", …" } else { "" }
+            )));
+        }
     };
     let files = export_inputs(run, &args.npy).with_context(|| format!("exporting run {}", run.id()))?;
-    println!("run {}: wrote {} in {}", run.id(), files.join(", "), args.npy.display());
+    outln!("run {}: wrote {} in {}", run.id(), files.join(", "), args.npy.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -1,15 +1,24 @@
 //! Arguments shared by the commands that act on an experiment file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use linres::spec::{Filter, GridRun, Spec, select};
 use linres::store::Store;
 
+use super::usage;
+
+/// `--set` as every grid command documents it.
+pub const SET_HELP: &str = "Change a field of every run: `key.path=value` (the value is read as YAML), e.g. \
+`model.depth=4` or `model.width=[40, 80]`; setting a `kind` or `rule` drops the fields that do not apply to the new \
+one (repeatable; the run ids change with the configuration)";
+
 #[derive(Args, Debug)]
 pub struct GridArgs {
     /// The experiment file (YAML).
     pub spec: PathBuf,
+    #[arg(short = 's', long = "set", value_name = "KEY=VALUE", help = SET_HELP)]
+    pub set: Vec<String>,
     /// Only runs whose field matches: KEY=VALUE[,VALUE…], e.g. `model.width=40,200` or `seed=0`
     /// (repeatable; every filter must match).
     #[arg(long = "filter", value_name = "KEY=VALUE")]
@@ -33,14 +42,28 @@ pub struct Grid {
 
 impl GridArgs {
     pub fn load(&self) -> anyhow::Result<Grid> {
-        let spec = Spec::load(&self.spec, &[])?;
+        let spec = Spec::load(&self.spec, &self.set)?;
         // A broken figure declaration is reported before anything runs.
         spec.figure_specs()?;
         let filters = self.filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?;
         let all = spec.expand()?;
         let selected = select(all.clone(), &filters)?;
-        let store = Store::new(&self.results, &spec.name);
+        let store = open_store(&self.results, &spec.name)?;
         let axes = spec.axis_names()?;
         Ok(Grid { spec, all, selected, store, axes })
     }
+}
+
+/// The store of experiment `name` under `--results DIR`, refusing a `DIR` (or `DIR/<name>`) that
+/// exists but is not a directory.
+pub fn open_store(results: &Path, name: &str) -> anyhow::Result<Store> {
+    for (path, what) in [(results.to_path_buf(), "--results"), (results.join(name), "the experiment's results")] {
+        if path.exists() && !path.is_dir() {
+            return Err(usage(format!(
+                "{what} {}: is not a directory (results go to <DIR>/<experiment name>/)",
+                path.display()
+            )));
+        }
+    }
+    Ok(Store::new(results, name))
 }

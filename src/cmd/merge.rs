@@ -15,6 +15,7 @@ use linres::store::Store;
 
 use super::diff::parse_rtol;
 use super::list::print_table;
+use super::out::outln;
 
 #[derive(Args)]
 #[command(about = "Merge results directories (copy missing records, verify shared ones agree) and rewrite the tables")]
@@ -50,7 +51,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     }
     apply(&plan).with_context(|| format!("copying records into {}", args.into.display()))?;
     for (name, (store, exp)) in &plan.experiments {
-        println!(
+        outln!(
             "{}: copied {} record(s) ({} replacing failed ones), {} already present and equal, {} failed record(s) not copied",
             store.root().display(),
             exp.copies.len(),
@@ -90,18 +91,18 @@ fn print_conflicts(plan: &MergePlan) {
 fn rewrite_tables(name: &str, store: &Store, dir: &Path) -> anyhow::Result<()> {
     let experiment = store.root().file_name().and_then(|n| n.to_str()).unwrap_or(name);
     let Some(spec) = find_spec(dir, experiment) else {
-        println!(
+        outln!(
             "  tables not rewritten: no experiment file named {experiment} in {} (`linres run SPEC --results DIR --tables-only` writes them)",
             dir.display()
         );
         return Ok(());
     };
     let results = store.root().parent().map(Path::to_path_buf).unwrap_or_default();
-    let grid = super::grid::GridArgs { spec: spec.path.clone(), filters: Vec::new(), results };
+    let grid = super::grid::GridArgs { spec: spec.path.clone(), set: Vec::new(), filters: Vec::new(), results };
     let grid = grid.load()?;
     let _lock = grid.store.lock_exports().context("locking the exports")?;
     let counts = write_tables(&grid.store, &grid.all, &grid.axes).context("writing runs.csv and summary.csv")?;
-    println!("  tables rewritten from {}: {} runs, {} points", spec.path.display(), counts.runs, counts.points);
+    outln!("  tables rewritten from {}: {} runs, {} points", spec.path.display(), counts.runs, counts.points);
     Ok(())
 }
 

@@ -2,11 +2,13 @@
 
 mod check;
 mod clean;
+mod completions;
 mod diff;
 mod export;
 mod grid;
 mod list;
 mod merge;
+pub mod out;
 mod plot;
 mod run;
 mod status;
@@ -18,15 +20,26 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use linres::spec::SpecError;
+use thiserror::Error;
 
 /// Exit code for unusable input (a bad experiment file, flag or data file).
 pub const EXIT_INPUT: u8 = 2;
 
 #[derive(Parser)]
-#[command(name = "linres", version, about = "Train deep linear ResNets and the Du & Hu linear network; measure them against the convergence theorems.", long_about = None)]
-struct Cli {
+#[command(
+    name = "linres",
+    version,
+    about = "Train deep linear ResNets and the Du & Hu linear network; measure them against the convergence theorems.",
+    long_about = None,
+    after_help = "Exit status: 0 success, 1 a run or check failed, 2 bad input (the message names the flag, field \
+or path and the rule; nothing is written). A closed stdout (`linres list … | head`) ends the output quietly."
+)]
+pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Print nothing on stderr but errors: no progress, notes or warnings (results still go to stdout).
+    #[arg(long, short = 'q', global = true)]
+    quiet: bool,
 }
 
 #[derive(Subcommand)]
@@ -42,11 +55,25 @@ enum Command {
     Check(check::CheckArgs),
     Merge(merge::MergeArgs),
     Diff(diff::DiffArgs),
+    Completions(completions::CompletionsArgs),
+}
+
+/// A request the command cannot carry out as given (an unknown run id, a results path that is a
+/// file, malformed markers): exit code 2, nothing written. The message names the flag, field or
+/// path and the rule.
+#[derive(Debug, Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Shorthand for a [`UsageError`] as an `anyhow::Error`.
+pub fn usage(message: impl Into<String>) -> anyhow::Error {
+    UsageError(message.into()).into()
 }
 
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    match cli.command {
+    out::set_quiet(cli.quiet);
+    let code = match cli.command {
         Command::Train(args) => train::run(args),
         Command::Run(args) => run::run(args),
         Command::List(args) => list::run(args),
@@ -58,13 +85,19 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Completions(args) => completions::run(args),
+    }?;
+    if let Some(why) = out::stdout_error() {
+        anyhow::bail!("cannot write to stdout: {why}");
     }
+    Ok(code)
 }
 
 /// The process exit code for an error: 2 for bad input, 1 otherwise.
 pub fn exit_code_of(e: &anyhow::Error) -> u8 {
     let input = e.chain().any(|c| {
         c.downcast_ref::<SpecError>().is_some()
+            || c.downcast_ref::<UsageError>().is_some()
             || c.downcast_ref::<linres::error::ConfigError>().is_some()
             || c.downcast_ref::<linres::error::DataError>().is_some()
             || matches!(c.downcast_ref::<linres::plot::PlotError>(), Some(linres::plot::PlotError::Spec(_)))

@@ -7,6 +7,9 @@ use clap::Args;
 use linres::experiment::Experiment;
 use linres::plot::plot_experiment;
 
+use super::grid::open_store;
+use super::out::{noteln, outln, warnln};
+
 #[derive(Args)]
 #[command(about = "Draw the figures declared in an experiment file (figures/<name>/<figure>.svg, .png and .csv)")]
 pub struct PlotArgs {
@@ -21,10 +24,11 @@ pub struct PlotArgs {
 }
 
 pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
+    open_store(&args.results, "")?;
     let exp = Experiment::load(&args.spec, &args.results)?;
     if exp.missing > 0 {
-        eprintln!(
-            "warning: {} of {} runs of {} have no result; the figures show the others (`linres run {}` computes them)",
+        warnln!(
+            "{} of {} runs of {} have no result; the figures show the others (`linres run {}` computes them)",
             exp.missing,
             exp.missing + exp.rows.len(),
             exp.spec.name,
@@ -33,10 +37,10 @@ pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
     }
     let files = plot_experiment(&exp, &args.out, &args.results)?;
     for f in &files {
-        println!("{}", f.display());
+        outln!("{}", f.display());
     }
     if files.is_empty() {
-        eprintln!("{} declares no figures", args.spec.display());
+        noteln!("{} declares no figures", args.spec.display());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,27 +9,33 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use linres::cluster::shard::{self, Shard};
-use linres::export::tables::{TableCounts, write_tables};
+use linres::export::tables::{TableCounts, render_tables, write_tables};
 use linres::halt::Halt;
-use linres::runner::{RunEvent, RunOptions, RunSummary, run_grid};
+use linres::runner::{RunEvent, RunOptions, RunSummary, is_cached, run_grid};
 use linres::spec::GridRun;
 
-use super::grid::GridArgs;
+use super::grid::{Grid, GridArgs};
+use super::out::{errln, noteln, warnln};
+use super::usage;
+
+/// Most threads `--jobs` and `--blas-threads` may ask for.
+pub const MAX_THREADS: usize = 1024;
 
 #[derive(Args)]
 #[command(about = "Run an experiment grid: every missing run, in parallel, cached by content hash")]
 pub struct RunArgs {
     #[command(flatten)]
     pub grid: GridArgs,
-    /// Runs executed at once (default: all cores). With more than one, OpenBLAS uses one thread per run.
-    #[arg(long, short = 'j', value_name = "N")]
+    /// Runs executed at once, from 1 to 1024 (default: all cores; never more than the runs to
+    /// compute). With more than one, OpenBLAS uses one thread per run.
+    #[arg(long, short = 'j', value_name = "N", value_parser = thread_count)]
     pub jobs: Option<usize>,
     /// Recompute the selected runs even when their results are cached.
     #[arg(long)]
     pub force: bool,
-    /// OpenBLAS threads per run when --jobs is 1 (default 1, so records do not depend on the
-    /// thread count: more BLAS threads can change the last digits of a result).
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    /// OpenBLAS threads per run when --jobs is 1, from 1 to 1024 (default 1, so records do not
+    /// depend on the thread count: more BLAS threads can change the last digits of a result).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = thread_count)]
     pub blas_threads: usize,
     /// Run only part I (0-based) of N of the selected runs, balanced by estimated cost. The
     /// partition depends only on the grid, so N processes anywhere with I = 0…N−1 (and the same
@@ -39,9 +45,13 @@ pub struct RunArgs {
     /// Compute nothing: only rewrite runs.csv and summary.csv from the cached records.
     #[arg(long, conflicts_with = "force")]
     pub tables_only: bool,
-    /// Print nothing but errors.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
+}
+
+/// Parses a thread count of `--jobs` or `--blas-threads`: a whole number from 1 to [`MAX_THREADS`].
+pub fn thread_count(text: &str) -> Result<usize, String> {
+    let rule = || format!("a thread count is a whole number from 1 to {MAX_THREADS}");
+    let n: usize = text.trim().parse().map_err(|_| rule())?;
+    if (1..=MAX_THREADS).contains(&n) { Ok(n) } else { Err(format!("{}, got {n}", rule())) }
 }
 
 /// Progress display: a bar on a terminal, periodic lines otherwise, nothing with `--quiet`.
@@ -56,17 +66,18 @@ struct Progress {
 }
 
 impl Progress {
-    fn new(name: &str, total: usize, quiet: bool) -> Progress {
+    fn new(name: &str, total: usize) -> Progress {
+        let quiet = super::out::quiet();
         let terminal = std::io::stderr().is_terminal();
         let bar = (!quiet && terminal).then(|| {
             let bar = ProgressBar::new(total as u64);
+            // The counter is part of the message, so that it always agrees with the counts.
             bar.set_style(
-                ProgressStyle::with_template(
-                    "{prefix} {bar:30.cyan/blue} {pos}/{len} {msg}  [{elapsed_precise}, ETA {eta}]",
-                )
-                .expect("a valid template"),
+                ProgressStyle::with_template("{prefix} {bar:30.cyan/blue} {msg}  [{elapsed_precise}, ETA {eta}]")
+                    .expect("a valid template"),
             );
             bar.set_prefix(name.to_string());
+            bar.set_message(format!("0/{total}"));
             bar
         });
         Progress {
@@ -81,25 +92,19 @@ impl Progress {
     }
 
     fn event(&self, event: RunEvent) {
-        let (seen, msg) = {
-            let mut counts = self.counts.lock().expect("progress lock");
-            counts.add(event);
-            let c = *counts;
-            (c.done + c.diverged + c.failed + c.cached + c.busy, counts_text(&c))
-        };
+        // Counts, counter and display change together, under one lock.
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts.add(event);
+        let seen = counts.done + counts.diverged + counts.failed + counts.cached + counts.busy;
+        let msg = format!("{seen}/{} runs ({})", self.total, counts_text(&counts));
         if let Some(bar) = &self.bar {
+            bar.set_position(seen as u64);
             bar.set_message(msg);
-            bar.inc(1);
         } else if self.plain {
-            let mut last = self.last_line.lock().expect("progress lock");
+            let mut last = self.last_line.lock().unwrap_or_else(|p| p.into_inner());
             if last.elapsed() >= Duration::from_secs(10) || seen == self.total {
                 *last = Instant::now();
-                eprintln!(
-                    "{}: {seen}/{} runs ({msg}), {:.1} s",
-                    self.name,
-                    self.total,
-                    self.start.elapsed().as_secs_f64()
-                );
+                noteln!("{}: {msg}, {:.1} s", self.name, self.start.elapsed().as_secs_f64());
             }
         }
     }
@@ -111,27 +116,48 @@ impl Progress {
     }
 }
 
+/// How many selected runs have no cached result (all of them with `force`).
+fn to_compute(grid: &Grid, force: bool) -> usize {
+    if force {
+        grid.selected.len()
+    } else {
+        grid.selected.iter().filter(|r| !is_cached(&grid.store, &r.run.id())).count()
+    }
+}
+
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut grid = args.grid.load()?;
     if args.tables_only {
-        report_tables(&grid, grid_tables(&grid)?, args.quiet);
+        report_tables(&grid, update_tables(&grid, 0)?);
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(part) = args.shard {
         let selected = grid.selected.len();
         grid.selected = shard::select(std::mem::take(&mut grid.selected), part);
-        if !args.quiet {
-            eprintln!("{}: shard {part}: {} of {selected} runs", grid.spec.name, grid.selected.len());
-        }
+        noteln!("{}: shard {part}: {} of {selected} runs", grid.spec.name, grid.selected.len());
     }
-    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
-    if jobs > 1 && args.blas_threads > 1 && !args.quiet {
-        eprintln!(
-            "warning: --blas-threads {} applies with --jobs 1 only; {jobs} parallel runs use one BLAS thread each",
+    // Held until the end: `clean` deletes nothing of an experiment a live `run` works on. A
+    // results directory that cannot be written is fine when there is nothing to write.
+    let _active = match grid.store.hold_active() {
+        Ok(lock) => Some(lock),
+        Err(_) if to_compute(&grid, args.force) == 0 => None,
+        Err(e) => {
+            return Err(usage(format!(
+                "--results {}: cannot write the results of {} there: {e}",
+                args.grid.results.display(),
+                grid.spec.name
+            )));
+        }
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.jobs.unwrap_or(cores).min(grid.selected.len().max(1));
+    if jobs > 1 && args.blas_threads > 1 {
+        warnln!(
+            "--blas-threads {} applies with --jobs 1 only; {jobs} parallel runs use one BLAS thread each",
             args.blas_threads
         );
     }
-    let progress = Progress::new(&grid.spec.name, grid.selected.len(), args.quiet);
+    let progress = Progress::new(&grid.spec.name, grid.selected.len());
     let start = Instant::now();
     let halt = Halt::on_signals().context("installing the SIGINT/SIGTERM handlers")?;
     let summary = run_grid(
@@ -142,53 +168,53 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     );
     progress.finish();
     // A shard sees only its part of the grid: the tables are left to `--tables-only`.
-    let tables = args.shard.is_none().then(|| grid_tables(&grid));
+    let tables = args.shard.is_none().then(|| update_tables(&grid, summary.done + summary.diverged + summary.failed));
     if let Some(reason) = halt.reason() {
-        eprintln!(
+        errln!(
             "{}: {reason}: stopped with {} run(s) interrupted and {} not started (they stay missing; \
              the next `linres run` computes them)",
-            grid.spec.name, summary.interrupted, summary.not_started
+            grid.spec.name,
+            summary.interrupted,
+            summary.not_started
         );
         if let Some(Err(e)) = &tables {
-            eprintln!("error: {e:#}");
+            errln!("error: {e:#}");
         }
         return Ok(ExitCode::from(reason.exit_code()));
     }
-    if !args.quiet {
-        eprintln!("{}", summary_line(&grid.spec.name, &summary, start.elapsed().as_secs_f64(), jobs));
-    }
+    noteln!("{}", summary_line(&grid.spec.name, &summary, start.elapsed().as_secs_f64(), jobs));
     match tables {
-        Some(counts) => report_tables(&grid, counts?, args.quiet),
-        None if !args.quiet => {
-            eprintln!("{}: a shard leaves the tables to `linres run SPEC --tables-only`", grid.spec.name)
-        }
-        None => {}
+        Some(counts) => report_tables(&grid, counts?),
+        None => noteln!("{}: a shard leaves the tables to `linres run SPEC --tables-only`", grid.spec.name),
     }
     if summary.failed > 0 {
-        eprintln!("error: {} run(s) failed; `linres status {}` shows why", summary.failed, args.grid.spec.display());
+        errln!("error: {} run(s) failed; `linres status {}` shows why", summary.failed, args.grid.spec.display());
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Rewrites runs.csv and summary.csv of the whole grid from its cached records.
-fn grid_tables(grid: &super::grid::Grid) -> anyhow::Result<TableCounts> {
-    grid.store
-        .lock_exports()
-        .and_then(|_lock| write_tables(&grid.store, &grid.all, &grid.axes))
-        .context("writing runs.csv and summary.csv")
+/// Rewrites `runs.csv` and `summary.csv`, unless no run was `computed` and they already hold the
+/// grid's tables: then nothing is written (a read-only results directory is fine).
+fn update_tables(grid: &Grid, computed: usize) -> anyhow::Result<TableCounts> {
+    if computed == 0 {
+        let tables = render_tables(&grid.store, &grid.all, &grid.axes).context("reading the records")?;
+        if tables.on_disk(&grid.store) {
+            return Ok(tables.counts);
+        }
+    }
+    let _lock = grid.store.lock_exports().context("locking the exports")?;
+    write_tables(&grid.store, &grid.all, &grid.axes).context("writing runs.csv and summary.csv")
 }
 
-fn report_tables(grid: &super::grid::Grid, counts: TableCounts, quiet: bool) {
-    if !quiet {
-        eprintln!(
-            "{}: {} runs in {}/runs.csv ({} points) and summary.csv",
-            grid.spec.name,
-            counts.runs,
-            grid.store.root().display(),
-            counts.points
-        );
-    }
+fn report_tables(grid: &Grid, counts: TableCounts) {
+    noteln!(
+        "{}: {} runs in {}/runs.csv ({} points) and summary.csv",
+        grid.spec.name,
+        counts.runs,
+        grid.store.root().display(),
+        counts.points
+    );
 }
 
 /// "done 3 · diverged 0 · cached 5 · failed 0" (and runs another process computes).

@@ -9,6 +9,7 @@ use linres::train::initial_theory;
 
 use super::grid::GridArgs;
 use super::list::print_table;
+use super::out::outln;
 use super::text::num;
 
 #[derive(Args)]
@@ -78,7 +79,7 @@ pub fn run(args: TheoryArgs) -> anyhow::Result<ExitCode> {
         rows.push(row);
     }
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&json)?);
+        outln!("{}", serde_json::to_string_pretty(&json)?);
     } else {
         print_table(&rows);
     }

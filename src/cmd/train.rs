@@ -14,6 +14,7 @@ use linres::spec::{Spec, SpecError};
 use linres::store::Record;
 use linres::train::{Status, train};
 
+use super::out::{out, outln};
 use super::text;
 
 /// The configuration `train` starts from; a file and `--set` flags change it.
@@ -39,7 +40,8 @@ pub struct TrainArgs {
     /// An experiment file (data, model, optim and optionally engine, log, theory, master_seed,
     /// seeds) that describes exactly one run.
     config: Option<PathBuf>,
-    /// Change a field: `key.path=value` (the value is read as YAML), e.g. `model.width=200`.
+    /// Change a field: `key.path=value` (the value is read as YAML), e.g. `model.width=200`;
+    /// setting a `kind` or `rule` (`data.kind=file`) drops the fields that do not apply to the new one.
     #[arg(short = 's', long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
     /// Print the result as a JSON record (the format of `results/<name>/runs/<id>.json`).
@@ -47,7 +49,7 @@ pub struct TrainArgs {
     json: bool,
     /// OpenBLAS threads (default 1: the result is then bit-identical to `linres run`'s; more
     /// threads are faster for wide dense runs but can change the last digits).
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = super::run::thread_count)]
     blas_threads: usize,
 }
 
@@ -76,12 +78,12 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
     let seconds = start.elapsed().as_secs_f64();
     if args.json {
         let record = Record::finished(run.id(), run.config().clone(), outcome.clone(), seconds, Provenance::now(1));
-        println!("{}", serde_json::to_string_pretty(&record)?);
+        outln!("{}", serde_json::to_string_pretty(&record)?);
     } else {
-        print!("{}", text::run_header(run, plan(run)));
-        print!("{}", text::curve_table(&outcome));
-        print!("{}", text::theory_summary(&outcome.theory));
-        print!("{}", text::outcome_line(&outcome));
+        out!("{}", text::run_header(run, plan(run)));
+        out!("{}", text::curve_table(&outcome));
+        out!("{}", text::theory_summary(&outcome.theory));
+        out!("{}", text::outcome_line(&outcome));
     }
     if outcome.status() == Status::Diverged {
         bail!("the run diverged at iteration {}", outcome.diverged_at.unwrap_or(0));

@@ -69,8 +69,45 @@ fn opt_int(v: Option<usize>) -> String {
 }
 
 /// Rewrites `runs.csv` and `summary.csv` of `store` from the records of `runs` (runs without a
-/// record are left out of both tables).
+/// record are left out of both tables); a file that already holds its table is not rewritten.
 pub fn write_tables(store: &Store, runs: &[GridRun], axes: &[String]) -> io::Result<TableCounts> {
+    let tables = render_tables(store, runs, axes)?;
+    tables.write(store)?;
+    Ok(tables.counts)
+}
+
+/// Both tables of a grid, rendered in memory.
+#[derive(Debug, Clone)]
+pub struct Tables {
+    pub counts: TableCounts,
+    /// The bytes of each file of [`TABLE_FILES`].
+    bytes: [Vec<u8>; 2],
+}
+
+impl Tables {
+    /// Whether every table file already holds exactly these bytes (nothing to write).
+    pub fn on_disk(&self, store: &Store) -> bool {
+        TABLE_FILES
+            .iter()
+            .zip(&self.bytes)
+            .all(|(name, bytes)| std::fs::read(store.root().join(name)).is_ok_and(|old| old == *bytes))
+    }
+
+    /// Writes each table whose file does not already hold it (atomically).
+    pub fn write(&self, store: &Store) -> io::Result<()> {
+        for (name, bytes) in TABLE_FILES.iter().zip(&self.bytes) {
+            let path = store.root().join(name);
+            if std::fs::read(&path).is_ok_and(|old| old == *bytes) {
+                continue;
+            }
+            atomic::write(&path, bytes)?;
+        }
+        Ok(())
+    }
+}
+
+/// Renders `runs.csv` and `summary.csv` of `store` from the records of `runs`.
+pub fn render_tables(store: &Store, runs: &[GridRun], axes: &[String]) -> io::Result<Tables> {
     let columns = param_columns(axes);
     let records: Vec<(&GridRun, Record)> = runs
         .iter()
@@ -124,9 +161,7 @@ pub fn write_tables(store: &Store, runs: &[GridRun], axes: &[String]) -> io::Res
     }
 
     let to_bytes = |w: csv::Writer<Vec<u8>>| w.into_inner().map_err(|e| io::Error::other(e.to_string()));
-    atomic::write(&store.root().join(TABLE_FILES[0]), &to_bytes(curve)?)?;
-    atomic::write(&store.root().join(TABLE_FILES[1]), &to_bytes(summary)?)?;
-    Ok(TableCounts { runs: records.len(), points })
+    Ok(Tables { counts: TableCounts { runs: records.len(), points }, bytes: [to_bytes(curve)?, to_bytes(summary)?] })
 }
 
 fn status_text(rec: &Record) -> String {

@@ -6,6 +6,7 @@
 //! runs.csv           every logged point of every run of the grid (rewritten after each `run`)
 //! summary.csv        one row per run
 //! .lock              serialises the rewriting of the exports between processes
+//! .active            held (shared) by every `run` while it works; `clean` deletes nothing meanwhile
 //! ```
 
 pub mod atomic;
@@ -51,6 +52,12 @@ impl Drop for Claim {
 
 /// An exclusive lock on the experiment's exports.
 pub struct ExportLock {
+    _file: File,
+}
+
+/// A lock on `.active`: shared while a `run` works on the experiment, exclusive while `clean`
+/// deletes. Released on drop or process exit.
+pub struct ActiveLock {
     _file: File,
 }
 
@@ -141,6 +148,30 @@ impl Store {
         let file = File::options().create(true).truncate(false).write(true).open(self.root.join(".lock"))?;
         file.lock()?;
         Ok(ExportLock { _file: file })
+    }
+
+    /// Marks the experiment as in use by a `run` (a shared lock on `.active`, waiting for a
+    /// `clean` in progress to finish): while it is held, [`Store::lock_for_clean`] fails.
+    pub fn hold_active(&self) -> io::Result<ActiveLock> {
+        let file = self.open_active()?;
+        file.lock_shared()?;
+        Ok(ActiveLock { _file: file })
+    }
+
+    /// The exclusive lock `clean` holds while it deletes: `None` while a live `run` holds
+    /// [`Store::hold_active`] (its records, claims and temporaries must not be deleted).
+    pub fn lock_for_clean(&self) -> io::Result<Option<ActiveLock>> {
+        let file = self.open_active()?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(ActiveLock { _file: file })),
+            Err(TryLockError::WouldBlock) => Ok(None),
+            Err(TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    fn open_active(&self) -> io::Result<File> {
+        fs::create_dir_all(&self.root)?;
+        File::options().create(true).truncate(false).write(true).open(self.root.join(".active"))
     }
 
     /// Files left by interrupted processes: temporaries of unfinished writes, and claim files that

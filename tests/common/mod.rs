@@ -77,3 +77,25 @@ fn flatten(v: &serde_json::Value, path: String) -> Vec<(String, serde_json::Valu
         other => vec![(path, other.clone())],
     }
 }
+
+/// Runs the `linres` binary in `dir` as a user would.
+pub fn linres(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_linres"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+/// stdout and stderr of a finished command, as text.
+pub fn texts(o: &std::process::Output) -> (String, String) {
+    (String::from_utf8_lossy(&o.stdout).into_owned(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// A small grid (two widths, two seeds; milliseconds per run) named `name`.
+pub fn small_grid(name: &str) -> String {
+    format!(
+        "name: {name}\nmaster_seed: 1\nseeds: 2\ndata: {{kind: paper, d: 3, n: 9}}\n\
+         model: {{arch: resnet, depth: 2, width: [6, 8]}}\noptim: {{method: gd, iters: 3, step: {{rule: zou}}}}\n"
+    )
+}
