@@ -7,12 +7,10 @@
 With a record file, the losses are compared with the record's curve at the logged iterations.
 Full-batch GD only (an SGD run's minibatches come from linres's ChaCha8 stream).
 """
+import argparse
 import json
-import sys
 from functools import reduce
 from pathlib import Path
-
-import numpy as np
 
 
 def chain(mats, start):
@@ -45,10 +43,24 @@ def losses(d, steps):
     return out
 
 
+def arguments():
+    p = argparse.ArgumentParser(
+        description="Re-train a run exported by `linres export --npy DIR` with plain numpy and print its losses.",
+        epilog="Full-batch GD only (an SGD run's minibatches come from linres's ChaCha8 stream).",
+    )
+    p.add_argument("dir", type=Path, help="the directory `linres export --npy DIR` wrote")
+    p.add_argument("steps", type=int, help="number of GD steps")
+    p.add_argument("record", type=Path, nargs="?", help="results/<name>/runs/<ID>.json: compare with its curve")
+    return p.parse_args()
+
+
 def main():
-    d, steps = Path(sys.argv[1]), int(sys.argv[2])
-    ls = losses(d, steps)
-    record = json.loads(Path(sys.argv[3]).read_text()) if len(sys.argv) > 3 else None
+    args = arguments()
+    global np
+    import numpy as np
+
+    ls = losses(args.dir, args.steps)
+    record = json.loads(args.record.read_text()) if args.record else None
     logged = {p["iter"]: p["loss"] for p in record["curve"]} if record else {}
     worst = 0.0
     for t, loss in enumerate(ls):
