@@ -14,8 +14,8 @@ fn linres(args: &[&str]) -> Output {
 }
 
 /// Every subcommand (each has `--help`).
-const COMMANDS: [&str; 10] =
-    ["train", "run", "list", "status", "clean", "export", "theory", "plot", "check", "completions"];
+const COMMANDS: [&str; 12] =
+    ["train", "run", "list", "status", "clean", "export", "theory", "plot", "check", "merge", "diff", "completions"];
 
 #[test]
 fn every_command_has_help() {
