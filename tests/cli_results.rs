@@ -300,3 +300,75 @@ fn malformed_readme_markers_are_refused_and_the_file_is_untouched() {
     assert!(text.starts_with(&format!("a\n{begin}\n|")) && text.ends_with(&format!("{end}\nb\n")), "{text}");
     assert!(!text.contains("\nold\n") && text.matches(begin).count() == 1, "{text}");
 }
+
+/// The documents of `list --resolved`: (the id its comment names, the document).
+fn resolved_documents(text: &str) -> Vec<(String, String)> {
+    text.split("---\n")
+        .filter(|d| !d.trim().is_empty())
+        .map(|d| {
+            let id = d.strip_prefix("# run ").and_then(|r| r.split(' ').next()).expect("a `# run <id>` comment");
+            (id.to_string(), format!("---\n{d}"))
+        })
+        .collect()
+}
+
+/// Trains a one-run file through the binary and returns the id of its record.
+fn trained_id(dir: &Path, file: &str, text: &str) -> String {
+    std::fs::write(dir.join(file), text).unwrap();
+    let record = json(dir, &["train", file, "--json"]);
+    record["id"].as_str().unwrap().to_string()
+}
+
+/// Grids whose runs cover the data kinds, both architectures, transformations with derived
+/// defaults, SGD and every step rule.
+const ROUND_TRIP: [&str; 2] = [
+    "name: a\nseeds: 2\ndata: {kind: spectrum, d: 3, k: 2, n: 12, kappa: 4}\n\
+     model: {arch: resnet, depth: 2, width: [6, 8], transform: [gaussian, modified_identity]}\n\
+     optim: {method: gd, iters: 5, step: {rule: zou}}\n",
+    "name: b\nmaster_seed: 7\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: linear, depth: 3, width: 5}\n\
+     optim: {method: sgd, batch: 3, iters: 5, step: [{rule: du_hu}, {rule: fixed, eta: 0.001}]}\n",
+];
+
+#[test]
+fn list_resolved_prints_one_run_files_that_train_gives_the_same_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut checked = 0;
+    for (g, grid) in ROUND_TRIP.iter().enumerate() {
+        std::fs::write(d.join("g.yaml"), grid).unwrap();
+        let docs = resolved_documents(&ok(d, &["list", "g.yaml", "--resolved"]));
+        assert_eq!(docs.len(), if g == 0 { 8 } else { 2 });
+        for (i, (id, doc)) in docs.iter().enumerate() {
+            assert_eq!(&trained_id(d, &format!("run{g}_{i}.yaml"), doc), id, "{doc}");
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 10);
+}
+
+#[test]
+#[ignore = "needs derived defaults (sigma_a2 = 1/m) to stay derived in the resolved form: the integrator's part \
+            of issue 9 item 11; remove this line once it is on main"]
+fn an_edited_width_in_a_resolved_file_gives_the_grids_run_of_that_width() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("g.yaml"), ROUND_TRIP[0]).unwrap();
+    let list = json(d, &["list", "g.yaml", "--json"]);
+    let id_of = |width: u64, transform: &str, seed: u64| {
+        let runs = list.as_array().unwrap();
+        let run = runs.iter().find(|r| {
+            r["params"]["model.width"] == width
+                && r["params"]["model.transform"] == transform
+                && r["params"]["seed"] == seed
+        });
+        run.unwrap()["id"].as_str().unwrap().to_string()
+    };
+    for transform in ["gaussian", "modified_identity"] {
+        let filters =
+            ["--filter", "model.width=6", "--filter", &format!("model.transform={transform}"), "--filter", "seed=1"];
+        let doc = ok(d, &[&["list", "g.yaml", "--resolved"][..], &filters].concat());
+        assert!(doc.contains("width: 6\n"), "{doc}");
+        let edited = doc.replace("width: 6\n", "width: 8\n");
+        assert_eq!(trained_id(d, "edited.yaml", &edited), id_of(8, transform, 1), "{edited}");
+    }
+}
