@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -190,29 +190,59 @@ fn a_fully_cached_grid_writes_nothing() {
         "identical tables are not rewritten"
     );
 
-    // In a read-only results directory (where the permissions bind: not as root) it exits 0.
-    let root = d.join("results/e");
-    let set_mode = |p: &Path, mode: u32| {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+    // In a read-only results directory it exits 0 …
+    let linres = env!("CARGO_BIN_EXE_linres");
+    let Some(o) = read_only(d, &d.join("results"), &format!("{linres} run e.yaml")) else { return };
+    assert!(o.status.success(), "{}", texts(&o).1);
+    assert!(texts(&o).1.contains("0 computed"), "{}", texts(&o).1);
+    // … and with something to compute it is a user error naming the path.
+    let o = read_only(d, &d.join("results"), &format!("{linres} run e.yaml --set optim.iters=4")).unwrap();
+    assert_eq!(o.status.code(), Some(2), "{}", texts(&o).1);
+    assert!(texts(&o).1.contains("--results results: cannot write the results of e there"), "{}", texts(&o).1);
+}
+
+/// Runs the shell command `command` in `dir` while `read_only` cannot be written: by its
+/// permissions, or (as root, whom permissions do not bind) under a read-only bind mount in a
+/// private mount namespace. `None`, with a note, where neither is possible.
+fn read_only(dir: &Path, read_only: &Path, command: &str) -> Option<std::process::Output> {
+    use std::os::unix::fs::PermissionsExt;
+    let tree: Vec<PathBuf> = walk(read_only);
+    let set = |mode: u32| {
+        for p in &tree {
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+        }
     };
-    for p in [&root, &root.join("runs")] {
-        set_mode(p, 0o555);
-    }
-    let read_only = std::fs::File::create(root.join("probe")).is_err();
-    if read_only {
-        let o = common::linres(d, &["run", "e.yaml"]);
-        assert!(o.status.success(), "{}", texts(&o).1);
-        // With something to compute it is a user error naming the path.
-        let o = common::linres(d, &["run", "e.yaml", "--set", "optim.iters=4"]);
-        assert_eq!(o.status.code(), Some(2), "{}", texts(&o).1);
-        assert!(texts(&o).1.contains("--results results: cannot write the results of e there"));
+    set(0o555);
+    let binds = std::fs::File::create(read_only.join("probe")).is_err();
+    let output = if binds {
+        Some(Command::new("sh").current_dir(dir).args(["-c", command]).output().unwrap())
     } else {
-        eprintln!("read-only part skipped: permissions do not bind for this user (root)");
+        let _ = std::fs::remove_file(read_only.join("probe"));
+        let ro = read_only.display();
+        let script = format!("mount --bind {ro} {ro} && mount -o remount,ro,bind {ro} {ro} && {command}");
+        let mounted = Command::new("unshare")
+            .args(["-m", "sh", "-c", &format!("mount --bind {ro} {ro} && mount -o remount,ro,bind {ro} {ro}")])
+            .output();
+        if mounted.is_ok_and(|o| o.status.success()) {
+            Some(Command::new("unshare").current_dir(dir).args(["-m", "sh", "-c", &script]).output().unwrap())
+        } else {
+            eprintln!("read-only part skipped: permissions do not bind and no mount namespace is available");
+            None
+        }
+    };
+    set(0o755);
+    output
+}
+
+/// Every directory under `root`, `root` included.
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut out = vec![root.to_path_buf()];
+    for e in std::fs::read_dir(root).unwrap().flatten() {
+        if e.file_type().unwrap().is_dir() {
+            out.extend(walk(&e.path()));
+        }
     }
-    for p in [&root, &root.join("runs")] {
-        set_mode(p, 0o755);
-    }
+    out
 }
 
 #[test]

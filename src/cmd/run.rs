@@ -16,6 +16,7 @@ use linres::spec::GridRun;
 
 use super::grid::{Grid, GridArgs};
 use super::out::{errln, noteln, warnln};
+use super::status::command_hint;
 use super::usage;
 
 /// Most threads `--jobs` and `--blas-threads` may ask for.
@@ -188,7 +189,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         None => noteln!("{}: a shard leaves the tables to `linres run SPEC --tables-only`", grid.spec.name),
     }
     if summary.failed > 0 {
-        errln!("error: {} run(s) failed; `linres status {}` shows why", summary.failed, args.grid.spec.display());
+        errln!("error: {} run(s) failed; {} shows why", summary.failed, command_hint(&args.grid, "status", ""));
         return Ok(ExitCode::from(1));
     }
     Ok(ExitCode::SUCCESS)

@@ -34,6 +34,8 @@ model: {arch: resnet, depth: 10, width: 40, transform: gaussian}\n  \
 optim: {method: gd, iters: 1000, step: {rule: zou, scale: 1.0}}\n\n\
 Examples:\n  linres train --set model.width=200 --set model.transform=modified_identity\n  \
 linres train --set model.arch=linear --set optim.step.rule=du_hu --set optim.iters=5000\n  \
+linres train --set data.kind=file --set data.x=X.csv --set data.y=Y.csv   (your data: n×d, n×k)\n  \
+linres list experiments/rates.yaml --resolved --filter seed=0 --filter model.width=1000 > run.yaml\n  \
 linres train run.yaml --set optim.method=sgd --set optim.batch=100 --json"
 )]
 pub struct TrainArgs {
