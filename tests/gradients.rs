@@ -190,3 +190,57 @@ fn an_sgd_step_uses_the_minibatch_gradient_scaled_by_n_over_b() {
         assert!(err <= 1e-6 * size, "{kind:?}: |ΔP − expected| = {err}, |expected| = {size}");
     }
 }
+
+/// ∇_{W_l} = c_l·(Out·T_L⋯T_{l+1})ᵀ R (T_{l−1}⋯T_1·In·X)ᵀ with R = F − Y, every factor formed as a
+/// whole matrix with plain products (no blocks, no workspace).
+fn closed_form_gradients(chain: &Chain, x: &Array2<f64>, y: &Array2<f64>) -> Vec<Array2<f64>> {
+    let t: Vec<Array2<f64>> = chain
+        .layers
+        .iter()
+        .zip(&chain.scales)
+        .map(|(w, &c)| if chain.residual { Array2::eye(w.nrows()) + &(w * c) } else { w * c })
+        .collect();
+    let depth = t.len();
+    let below = |l: usize| {
+        let mut p = chain.input.clone().unwrap_or_else(|| Array2::eye(x.nrows())).dot(x);
+        for tj in &t[..l] {
+            p = tj.dot(&p);
+        }
+        p
+    };
+    let above = |l: usize| {
+        let mut p = chain.output.clone().unwrap_or_else(|| Array2::eye(t[depth - 1].nrows()));
+        for tj in t[l + 1..].iter().rev() {
+            p = p.dot(tj);
+        }
+        p
+    };
+    let r = above(depth - 1).dot(&t[depth - 1]).dot(&below(depth - 1)) - y;
+    (0..depth).map(|l| above(l).t().dot(&r).dot(&below(l).t()) * chain.scales[l]).collect()
+}
+
+/// Widths above the block length: every pass runs in several blocks, in parallel.
+#[test]
+fn gradients_of_wide_chains_split_in_blocks_match_the_closed_form() {
+    let mut rng = ChaCha8Rng::seed_from_u64(14);
+    let (d, k, m, n) = (4, 3, 150, 20);
+    let x = gaussian_matrix(&mut rng, d, n, 1.0);
+    let y = gaussian_matrix(&mut rng, k, n, 1.0);
+    let a = gaussian_matrix(&mut rng, m, d, 0.1);
+    let b = gaussian_matrix(&mut rng, k, m, 0.1);
+    let resnet = Chain::resnet(a, b, (0..3).map(|_| gaussian_matrix(&mut rng, m, m, 0.05)).collect());
+    let shapes = [(m, d), (m, m), (m, m), (k, m)];
+    let layers = shapes.iter().map(|&(r, c)| gaussian_matrix(&mut rng, r, c, 1.0)).collect();
+    let linear = Chain::linear(layers, linres::model::linear_scales(k, m, shapes.len()));
+    for mut chain in [resnet, linear] {
+        let expect = closed_form_gradients(&chain, &x, &y);
+        for (name, got) in [("dense", dense_gradient(&mut chain, &x, &y)), ("gram", gram_gradient(&mut chain, &x, &y))]
+        {
+            for (l, (g, e)) in got.iter().zip(&expect).enumerate() {
+                let size = e.mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
+                let err = (g - e).mapv(f64::abs).fold(0.0f64, |a, &b| a.max(b));
+                assert!(size > 0.0 && err <= 1e-12 * size, "{name} layer {}: error {err}, size {size}", l + 1);
+            }
+        }
+    }
+}

@@ -11,10 +11,12 @@
 //! for R = PΣ − C (Z = I_d) it is its Gram form.
 //!
 //! Every product is a BLAS dgemm into a buffer of a [`Workspace`] allocated once per run; transposes
-//! are passed as flags, never copied.
+//! are passed as flags, never copied. Products over the hidden width are cut into the fixed blocks
+//! of [`super::blocks`] and run in parallel, so results do not depend on the number of threads.
 
 use ndarray::{Array2, ArrayView2, s};
 
+use super::blocks::{Cols, Rows, for_each_block};
 use crate::linalg::gemm;
 
 /// The trainable map Out · T_L ⋯ T_1 · In.
@@ -109,23 +111,30 @@ impl Chain {
     /// H_0 = In·Z for an input block Z (d×c).
     pub fn load_input(&self, z: &ArrayView2<f64>, ws: &mut Workspace) {
         match &self.input {
-            Some(a) => gemm(1.0, &a.view(), z, 0.0, &mut ws.h[0].view_mut()),
+            Some(a) => for_each_block(Rows(ws.h[0].view_mut()), a.nrows(), z.ncols(), &|start, Rows(mut block)| {
+                gemm(1.0, &a.slice(s![start..start + block.nrows(), ..]), z, 0.0, &mut block)
+            }),
             None => ws.h[0].assign(z),
         }
     }
 
-    /// H_l = T_l H_{l−1} for l = 1…L, then F = Out·H_L. Cost O(Σ_l dims_l·dims_(l−1)·c).
+    /// H_l = T_l H_{l−1} for l = 1…L, then F = Out·H_L. Cost O(Σ_l dims_l·dims_(l−1)·c). Each layer
+    /// is split into fixed blocks of rows of W_l (rows of H_l), run in parallel.
     pub fn forward(&self, ws: &mut Workspace) {
         for (l, w) in self.layers.iter().enumerate() {
             let (prev, next) = ws.h.split_at_mut(l + 1);
-            let (prev, next) = (prev[l].view(), &mut next[0]);
-            let beta = if self.residual {
-                next.assign(&prev);
-                1.0
-            } else {
-                0.0
-            };
-            gemm(self.scales[l], &w.view(), &prev, beta, &mut next.view_mut());
+            let prev = prev[l].view();
+            let (c, residual) = (self.scales[l], self.residual);
+            for_each_block(Rows(next[0].view_mut()), w.nrows(), prev.ncols(), &|start, Rows(mut block)| {
+                let rows = start..start + block.nrows();
+                let beta = if residual {
+                    block.assign(&prev.slice(s![rows.clone(), ..]));
+                    1.0
+                } else {
+                    0.0
+                };
+                gemm(c, &w.slice(s![rows, ..]), &prev, beta, &mut block);
+            });
         }
         if let (Some(b), Some(out)) = (&self.output, ws.out.as_mut()) {
             gemm(1.0, &b.view(), &ws.h[self.layers.len()].view(), 0.0, &mut out.view_mut());
@@ -142,15 +151,21 @@ impl Chain {
 
     /// Propagates `ws.resid` = R back through the chain (after [`Chain::forward`] on the same
     /// workspace): G_L = Outᵀ R, ∇_{W_l} = c_l G_l H_{l−1}ᵀ, G_{l−1} = T_lᵀ G_l, with T_l taken at
-    /// the weights of the forward pass (G_{l−1} is formed before W_l is updated).
+    /// the weights of the forward pass. Each layer is split into fixed blocks J of columns of W_l:
+    /// block J forms the rows J of G_{l−1} = (I) G_l + c_l W_l[:, J]ᵀ G_l, then updates (or writes
+    /// the gradient of) the same columns, W_l[:, J] −= η c_l G_l H_{l−1}[J, :]ᵀ, while they are
+    /// still in cache: one read of W_l from memory instead of two.
     pub fn backward(&mut self, ws: &mut Workspace, mut action: Backward) {
         let depth = self.layers.len();
         // G_l has as many rows as H_l, dims[l] = rows of W_l (l ≥ 1).
         // `cur` names the buffer holding G_l: None = ws.resid, Some(i) = ws.g[i].
         let mut cur = None;
         if let Some(b) = &self.output {
-            let mut g0 = ws.g[0].slice_mut(s![..self.layers[depth - 1].nrows(), ..]);
-            gemm(1.0, &b.t(), &ws.resid.view(), 0.0, &mut g0);
+            let resid = ws.resid.view();
+            let g0 = ws.g[0].slice_mut(s![..self.layers[depth - 1].nrows(), ..]);
+            for_each_block(Rows(g0), b.ncols(), resid.ncols(), &|start, Rows(mut block)| {
+                gemm(1.0, &b.slice(s![.., start..start + block.nrows()]).t(), &resid, 0.0, &mut block)
+            });
             cur = Some(0);
         }
         for l in (1..=depth).rev() {
@@ -162,22 +177,45 @@ impl Chain {
                 Some(0) => (g0.slice(s![..rows, ..]), g1),
                 Some(_) => (g1.slice(s![..rows, ..]), g0),
             };
+            let next = (l > 1).then(|| Rows(g_next.slice_mut(s![..rows_below, ..])));
             let w = &mut self.layers[l - 1];
-            let c = self.scales[l - 1];
-            if l > 1 {
-                let mut next = g_next.slice_mut(s![..rows_below, ..]);
-                let beta = if self.residual {
-                    next.assign(&g_cur);
-                    1.0
-                } else {
-                    0.0
-                };
-                gemm(c, &w.t(), &g_cur, beta, &mut next);
-            }
-            let h_prev = ws.h[l - 1].t();
+            let cols = w.ncols();
+            let (c, residual) = (self.scales[l - 1], self.residual);
+            let h_prev = ws.h[l - 1].view();
+            let propagate = |j: &std::ops::Range<usize>, w_j: &ArrayView2<f64>, next: Option<Rows>| {
+                if let Some(Rows(mut next)) = next {
+                    let beta = if residual {
+                        next.assign(&g_cur.slice(s![j.clone(), ..]));
+                        1.0
+                    } else {
+                        0.0
+                    };
+                    gemm(c, &w_j.t(), &g_cur, beta, &mut next);
+                }
+            };
             match &mut action {
-                Backward::Update { eta } => gemm(-*eta * c, &g_cur, &h_prev, 1.0, &mut w.view_mut()),
-                Backward::Gradients(grads) => gemm(c, &g_cur, &h_prev, 0.0, &mut grads[l - 1].view_mut()),
+                Backward::Update { eta } => {
+                    let eta = *eta;
+                    for_each_block(
+                        (Cols(w.view_mut()), next),
+                        cols,
+                        h_prev.ncols(),
+                        &|start, (Cols(mut w_j), next)| {
+                            let j = start..start + w_j.ncols();
+                            propagate(&j, &w_j.view(), next);
+                            gemm(-eta * c, &g_cur, &h_prev.slice(s![j, ..]).t(), 1.0, &mut w_j);
+                        },
+                    );
+                }
+                Backward::Gradients(grads) => {
+                    let w = w.view();
+                    let grad = Cols(grads[l - 1].view_mut());
+                    for_each_block((grad, next), cols, h_prev.ncols(), &|start, (Cols(mut grad_j), next)| {
+                        let j = start..start + grad_j.ncols();
+                        propagate(&j, &w.slice(s![.., j.clone()]), next);
+                        gemm(c, &g_cur, &h_prev.slice(s![j, ..]).t(), 0.0, &mut grad_j);
+                    });
+                }
             }
             cur = Some(match cur {
                 Some(0) => 1,

@@ -9,6 +9,7 @@
 //!
 //! All four follow the same trajectory up to rounding; the tests compare them pairwise.
 
+pub mod blocks;
 pub mod build;
 pub mod chain;
 pub mod footprint;
