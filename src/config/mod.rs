@@ -29,7 +29,7 @@ use crate::error::ConfigError;
 /// Version salt of the run ids. Change it exactly when a change to the engines, data generators or
 /// random streams changes the numbers an unchanged configuration produces: every cached result
 /// then becomes a miss.
-pub const ENGINE_SALT: &str = "linres-engines-v2";
+pub const ENGINE_SALT: &str = "linres-engines-v3";
 
 /// One run, as written by the user or as resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
