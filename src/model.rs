@@ -3,11 +3,11 @@
 
 use ndarray::{Array2, ArrayView2, s};
 
-use crate::config::{Arch, Dims, ResolvedRun, TransformConfig, TransformKind};
+use crate::config::{Arch, Dims, ResolvedRun, Sampling, TransformConfig, TransformKind};
 use crate::data::files;
 use crate::error::RunError;
 use crate::linalg::gemm;
-use crate::rng::{RunSeeds, gaussian_matrix};
+use crate::rng::{RunSeeds, gaussian_matrix, wishart_identity};
 
 /// The fixed input and output transformations of a ResNet: A (m×d) and B (k×m).
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +38,24 @@ impl TransformGram {
         TransformGram { g, d }
     }
 
+    /// G drawn directly from its law for Gaussian transformations (`sampling: gram`, stream
+    /// `transform_gram`): the columns of M = [A, Bᵀ] (m×(d + k)) are independent N(0, σ_j² I_m) with
+    /// σ_j = σ_A·a_scale for the d columns of A and σ_B·b_scale for the k of Bᵀ, so M = ZD with
+    /// D = diag(σ_j) and Z standard Gaussian, and G = D·(ZᵀZ)·D with ZᵀZ ~ Wishart_{d+k}(m, I)
+    /// ([`wishart_identity`]). O((d + k)²) draws and O((d + k)³) arithmetic at any m.
+    pub fn sample_gaussian(t: &TransformConfig, m: usize, dims: Dims, seeds: &RunSeeds) -> TransformGram {
+        let Dims { d, k, .. } = dims;
+        let mut rng = seeds.transform_gram.expect("a Gram-sampled ResNet has a transform_gram stream").rng();
+        let (sa, sb) = gaussian_std(t, m, k);
+        let scale: Vec<f64> =
+            std::iter::repeat_n(sa * t.a_scale, d).chain(std::iter::repeat_n(sb * t.b_scale, k)).collect();
+        let mut g = wishart_identity(&mut rng, m, d + k);
+        for ((i, j), v) in g.indexed_iter_mut() {
+            *v *= scale[i] * scale[j];
+        }
+        TransformGram { g, d }
+    }
+
     /// AᵀA (d×d).
     pub fn ata(&self) -> ArrayView2<'_, f64> {
         self.g.slice(s![..self.d, ..self.d])
@@ -58,11 +76,17 @@ pub enum Hidden {
     Weights(Vec<Array2<f64>>),
 }
 
+/// σ_A and σ_B of a Gaussian transformation at width m (variances default to 1/m and 1/k).
+fn gaussian_std(t: &TransformConfig, m: usize, k: usize) -> (f64, f64) {
+    (t.sigma_a2.unwrap_or(1.0 / m as f64).sqrt(), t.sigma_b2.unwrap_or(1.0 / k as f64).sqrt())
+}
+
 /// A network at initialisation.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Network {
-    /// f(x) = B(I+W_L)…(I+W_1)Ax, with the Gram matrix of A and B.
-    Resnet { transforms: Transforms, gram: TransformGram, hidden: Hidden },
+    /// f(x) = B(I+W_L)…(I+W_1)Ax, with the Gram matrix of A and B (`transforms` is `None` when
+    /// only the Gram matrix was drawn, `sampling: gram`).
+    Resnet { transforms: Option<Transforms>, gram: TransformGram, hidden: Hidden },
     /// f(x) = αW_L…W_1x with α = 1/√(m^{L−1}k).
     Linear { weights: Vec<Array2<f64>>, alpha: f64 },
 }
@@ -85,9 +109,8 @@ impl Transforms {
                 (a, b)
             }
             TransformKind::Gaussian => {
-                let mut rng = seeds.transform.expect("a ResNet has a transform stream").rng();
-                let sa = t.sigma_a2.unwrap_or(1.0 / m as f64).sqrt();
-                let sb = t.sigma_b2.unwrap_or(1.0 / k as f64).sqrt();
+                let mut rng = seeds.transform.expect("an explicitly drawn ResNet has a transform stream").rng();
+                let (sa, sb) = gaussian_std(t, m, k);
                 let a = gaussian_matrix(&mut rng, m, d, sa);
                 let b = gaussian_matrix(&mut rng, k, m, sb);
                 (a, b)
@@ -120,7 +143,6 @@ impl Network {
         match c.model.arch {
             Arch::Resnet => {
                 let t = run.transform().expect("a resolved ResNet has a transform");
-                let transforms = Transforms::build(t, m, dims, seeds)?;
                 let std = run.init_std();
                 let hidden = if std > 0.0 {
                     let mut rng = seeds.init.expect("a ResNet with init_std > 0 has an init stream").rng();
@@ -128,7 +150,13 @@ impl Network {
                 } else {
                     Hidden::Zero { depth, width: m }
                 };
-                let gram = TransformGram::of(&transforms.a, &transforms.b);
+                let (transforms, gram) = if t.sampling == Sampling::Gram {
+                    (None, TransformGram::sample_gaussian(t, m, dims, seeds))
+                } else {
+                    let transforms = Transforms::build(t, m, dims, seeds)?;
+                    let gram = TransformGram::of(&transforms.a, &transforms.b);
+                    (Some(transforms), gram)
+                };
                 Ok(Network::Resnet { transforms, gram, hidden })
             }
             Arch::Linear => {

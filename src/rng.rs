@@ -1,5 +1,5 @@
-//! Named random streams. Every random draw of a run comes from one of four ChaCha8 streams
-//! (`data`, `transform`, `init`, `batches`), each seeded by
+//! Named random streams. Every random draw of a run comes from one of five ChaCha8 streams
+//! (`data`, `transform`, `transform_gram`, `init`, `batches`), each seeded by
 //!
 //! seed = blake3("linres stream v1\0" ‖ canonical JSON {master_seed, seed, stream, params})
 //!
@@ -10,12 +10,12 @@
 use ndarray::Array2;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use rand_distr::StandardNormal;
+use rand_distr::{ChiSquared, StandardNormal};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Value, json};
 
 use crate::canonical;
-use crate::config::{Arch, Method, ResolvedRun};
+use crate::config::{Arch, Method, ResolvedRun, Sampling};
 
 /// The purposes random numbers are drawn for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -24,6 +24,8 @@ pub enum Stream {
     Data,
     /// Gaussian input/output transformations A and B.
     Transform,
+    /// The Gram matrix of Gaussian transformations drawn from its Wishart law (`sampling: gram`).
+    TransformGram,
     /// Initial weights (the linear network; a ResNet with `init_std` > 0).
     Init,
     /// SGD minibatches.
@@ -35,6 +37,7 @@ impl Stream {
         match self {
             Stream::Data => "data",
             Stream::Transform => "transform",
+            Stream::TransformGram => "transform_gram",
             Stream::Init => "init",
             Stream::Batches => "batches",
         }
@@ -93,6 +96,9 @@ pub struct RunSeeds {
     pub data: StreamSeed,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub transform: Option<StreamSeed>,
+    /// The stream of a Gram matrix drawn directly (`sampling: gram`; then `transform` is `None`).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub transform_gram: Option<StreamSeed>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub init: Option<StreamSeed>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -101,19 +107,23 @@ pub struct RunSeeds {
 
 impl RunSeeds {
     /// The seeds of `run`, each derived from only the parameters its stream depends on:
-    /// data ← the data config; transform ← (d, k, m, transformation); init ← (arch, d, k, L, m,
+    /// data ← the data config; transform or transform_gram ← (d, k, m, transformation); init ← (arch, d, k, L, m,
     /// init_std); batches ← (n, b).
     pub fn derive(run: &ResolvedRun) -> Self {
         let c = run.config();
         let canon = run.canonical_json();
         let dims = run.dims();
         let seed = |stream, params: Value| StreamSeed::derive(c.master_seed, c.seed, stream, &params);
-        let transform = (c.model.arch == Arch::Resnet).then(|| {
+        let resnet = c.model.arch == Arch::Resnet;
+        let gram_sampled = run.transform().is_some_and(|t| t.sampling == Sampling::Gram);
+        let transform_seed = |stream| {
             seed(
-                Stream::Transform,
+                stream,
                 json!({"d": dims.d, "k": dims.k, "width": c.model.width, "transform": canon["model"]["transform"]}),
             )
-        });
+        };
+        let transform = (resnet && !gram_sampled).then(|| transform_seed(Stream::Transform));
+        let transform_gram = (resnet && gram_sampled).then(|| transform_seed(Stream::TransformGram));
         let init = (c.model.arch == Arch::Linear || run.init_std() > 0.0).then(|| {
             seed(
                 Stream::Init,
@@ -123,13 +133,46 @@ impl RunSeeds {
         });
         let batches = (c.optim.method == Method::Sgd)
             .then(|| seed(Stream::Batches, json!({"n": dims.n, "batch": c.optim.batch})));
-        RunSeeds { data: seed(Stream::Data, canon["data"].clone()), transform, init, batches }
+        RunSeeds { data: seed(Stream::Data, canon["data"].clone()), transform, transform_gram, init, batches }
     }
 }
 
 /// A rows×cols matrix of independent N(0, std²) entries, drawn in row-major order.
 pub fn gaussian_matrix(rng: &mut ChaCha8Rng, rows: usize, cols: usize, std: f64) -> Array2<f64> {
     Array2::from_shape_simple_fn((rows, cols), || std * rng.sample::<f64, _>(StandardNormal))
+}
+
+/// A draw of W ~ Wishart_p(m, I_p), the law of ZᵀZ for an m×p matrix Z of independent N(0, 1)
+/// entries, at a cost that does not depend on m.
+///
+/// m ≥ p (Bartlett decomposition): W = LLᵀ with L lower triangular (p×p), L_ii = √c_i where
+/// c_i ~ χ²_{m−i} (i = 0…p−1), and L_ij ~ N(0, 1) for j < i; drawn row by row, each row's c_i
+/// first, then its L_ij in order of j. O(p²) draws and O(p³) arithmetic.
+/// m < p (W singular): Z itself is drawn, row-major, and W = ZᵀZ; m·p < p² draws.
+pub fn wishart_identity(rng: &mut ChaCha8Rng, m: usize, p: usize) -> Array2<f64> {
+    let factor = if m >= p {
+        let mut l = Array2::<f64>::zeros((p, p));
+        for i in 0..p {
+            let chi2 = ChiSquared::new((m - i) as f64).expect("m − i ≥ 1 degrees of freedom");
+            l[[i, i]] = rng.sample::<f64, _>(chi2).sqrt();
+            for j in 0..i {
+                l[[i, j]] = rng.sample::<f64, _>(StandardNormal);
+            }
+        }
+        l.reversed_axes()
+    } else {
+        gaussian_matrix(rng, m, p, 1.0)
+    };
+    // W = FᵀF with F = Lᵀ (p×p) or Z (m×p).
+    let mut w = Array2::zeros((p, p));
+    crate::linalg::gemm(1.0, &factor.t(), &factor.view(), 0.0, &mut w.view_mut());
+    // Exactly symmetric: the upper triangle is the lower one.
+    for i in 0..p {
+        for j in 0..i {
+            w[[j, i]] = w[[i, j]];
+        }
+    }
+    w
 }
 
 #[cfg(test)]

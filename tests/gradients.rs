@@ -147,7 +147,10 @@ fn an_sgd_step_uses_the_minibatch_gradient_scaled_by_n_over_b() {
     let run =
         serde_norway::from_str::<linres::config::RunConfig>(yaml).unwrap().resolve(std::path::Path::new(".")).unwrap();
     let setup = linres::train::Setup::new(&run).unwrap();
-    let Network::Resnet { transforms, hidden: Hidden::Zero { depth, width }, .. } = &setup.network else { panic!() };
+    let Network::Resnet { transforms: Some(transforms), hidden: Hidden::Zero { depth, width }, .. } = &setup.network
+    else {
+        panic!()
+    };
     let batch = [1usize, 4, 6];
     let (eta, scale) = (0.01, 8.0 / 3.0);
     let xs = setup.problem.x.select(ndarray::Axis(1), &batch);

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 pub use data::{DataConfig, DataInput, DataKind, DigitsData, FileData, PaperData, SpectrumData, Target};
-pub use model::{Arch, ModelConfig, TransformConfig, TransformKind};
+pub use model::{Arch, ModelConfig, Sampling, TransformConfig, TransformKind};
 pub use optim::{Method, OptimConfig, StepInput, StepKind, StepRule};
 
 use crate::data::files::{FileDigest, MatrixFile};
@@ -68,6 +68,19 @@ pub enum EngineChoice {
     ReducedDense,
     /// Reduced problem, Gram inner kernel.
     ReducedGram,
+}
+
+impl EngineChoice {
+    pub fn name(self) -> &'static str {
+        match self {
+            EngineChoice::Auto => "auto",
+            EngineChoice::Dense => "dense",
+            EngineChoice::Gram => "gram",
+            EngineChoice::Reduced => "reduced",
+            EngineChoice::ReducedDense => "reduced_dense",
+            EngineChoice::ReducedGram => "reduced_gram",
+        }
+    }
 }
 
 /// Which iterations are logged.
@@ -265,6 +278,7 @@ impl RunConfig {
         {
             return Err(rule("engine", "the reduced engines need a zero-initialised ResNet (arch resnet, init_std 0)"));
         }
+        self.model.check_sampling(self.engine)?;
         Ok(ResolvedRun { config: self, dims })
     }
 }

@@ -5,7 +5,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{Dims, MAGNITUDE, check_at_least, check_magnitude, check_non_negative, check_positive, one, rule};
+use super::{
+    Dims, EngineChoice, MAGNITUDE, check_at_least, check_magnitude, check_non_negative, check_positive, one, rule,
+};
 use crate::data::files::MatrixFile;
 use crate::error::ConfigError;
 
@@ -60,6 +62,35 @@ pub struct TransformConfig {
     /// `file`: B (k×m) as `.npy`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub b: Option<MatrixFile>,
+    /// `gaussian`: draw A and B (`explicit`, the default, left out of the canonical form so that
+    /// run ids do not change), or only their Gram matrix (`gram`).
+    #[serde(default, skip_serializing_if = "Sampling::is_explicit")]
+    pub sampling: Sampling,
+}
+
+/// How Gaussian transformations are drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sampling {
+    /// A (m×d) and B (k×m) entry by entry: O(m(d + k)) draws, every engine applies.
+    #[default]
+    Explicit,
+    /// Only G = MᵀM for M = [A, Bᵀ], from its Wishart law: O((d + k)²) draws at any width. Only the
+    /// reduced engines, which need nothing but G, can train it.
+    Gram,
+}
+
+impl Sampling {
+    pub fn is_explicit(&self) -> bool {
+        *self == Sampling::Explicit
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Sampling::Explicit => "explicit",
+            Sampling::Gram => "gram",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -121,11 +152,50 @@ fn deserialize_transform<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Trans
 impl TransformConfig {
     /// The transformation of `kind` with every parameter at its default.
     pub fn of_kind(kind: TransformKind) -> Self {
-        TransformConfig { kind, a_scale: 1.0, b_scale: 1.0, sigma_a2: None, sigma_b2: None, a: None, b: None }
+        TransformConfig {
+            kind,
+            a_scale: 1.0,
+            b_scale: 1.0,
+            sigma_a2: None,
+            sigma_b2: None,
+            a: None,
+            b: None,
+            sampling: Sampling::Explicit,
+        }
     }
 }
 
 impl ModelConfig {
+    /// `sampling: gram` leaves no A or B to train: only a zero-initialised ResNet on a reduced
+    /// engine (or `auto`, which then reduces) can use it.
+    pub(super) fn check_sampling(&self, engine: EngineChoice) -> Result<(), ConfigError> {
+        const FIELD: &str = "model.transform.sampling";
+        if self.transform.as_ref().is_none_or(|t| t.sampling.is_explicit()) {
+            return Ok(());
+        }
+        let init_std = self.init_std.unwrap_or(0.0);
+        if init_std > 0.0 {
+            return Err(rule(
+                FIELD,
+                format!(
+                    "sampling gram draws only the Gram matrix of A and B, which trains a zero-initialised \
+                     ResNet only, but init_std = {init_std} (use sampling explicit)"
+                ),
+            ));
+        }
+        match engine {
+            EngineChoice::Dense | EngineChoice::Gram => Err(rule(
+                FIELD,
+                format!(
+                    "sampling gram draws only the Gram matrix of A and B, but engine {} trains A and B \
+                     themselves (use engine auto, reduced, reduced_dense or reduced_gram, or sampling explicit)",
+                    engine.name()
+                ),
+            )),
+            _ => Ok(()),
+        }
+    }
+
     pub(super) fn resolve(&mut self, dims: Dims, base: &Path) -> Result<(), ConfigError> {
         check_at_least("model.depth", self.depth, 1)?;
         check_at_least("model.width", self.width, 1)?;
@@ -159,6 +229,7 @@ impl TransformConfig {
         if self.kind != TransformKind::Gaussian {
             self.sigma_a2 = None;
             self.sigma_b2 = None;
+            self.sampling = Sampling::Explicit;
         }
         if self.kind != TransformKind::File {
             self.a = None;

@@ -17,7 +17,7 @@ impl Chain {
     /// engines the zero-initialised ResNet reduced to p = dim(col(A) + col(Bᵀ)) dimensions.
     pub fn for_engine(network: Network, kind: EngineKind) -> Result<Chain, RunError> {
         if !kind.is_reduced() {
-            return Ok(Chain::full(network));
+            return Chain::full(network);
         }
         match network {
             Network::Resnet { gram, hidden: Hidden::Zero { depth, .. }, .. } => {
@@ -29,21 +29,29 @@ impl Chain {
         }
     }
 
-    /// Every weight of `network` (allocates the hidden m×m matrices of a ResNet).
-    fn full(network: Network) -> Chain {
+    /// Every weight of `network` (allocates the hidden m×m matrices of a ResNet); a ResNet whose
+    /// A and B were never drawn (`sampling: gram`, refused with these engines at configuration) has
+    /// none to train.
+    fn full(network: Network) -> Result<Chain, RunError> {
         match network {
             Network::Resnet { transforms, hidden, .. } => {
+                let transforms = transforms.ok_or_else(|| {
+                    ConfigError::new(
+                        "model.transform.sampling",
+                        "sampling gram draws only the Gram matrix of A and B; the full engines need A and B",
+                    )
+                })?;
                 let layers = match hidden {
                     Hidden::Zero { depth, width } => vec![Array2::zeros((width, width)); depth],
                     Hidden::Weights(w) => w,
                 };
-                Chain::resnet(transforms.a, transforms.b, layers)
+                Ok(Chain::resnet(transforms.a, transforms.b, layers))
             }
             Network::Linear { weights, .. } => {
                 let k = weights.last().expect("depth ≥ 1").nrows();
                 let m = weights[0].nrows();
                 let scales = linear_scales(k, m, weights.len());
-                Chain::linear(weights, scales)
+                Ok(Chain::linear(weights, scales))
             }
         }
     }

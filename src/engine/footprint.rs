@@ -5,13 +5,13 @@
 //! Bytes (8 per f64), for the engine [`plan`] picks, width w = m (full) or p ≤ d + k (reduced),
 //! c = n columns (b under SGD) for the dense kernel:
 //! - data: X, Y, Ŷ and the generators' temporaries, 8·n·(3d + 3k);
-//! - transformations (ResNet): A and B, 8·m·(d + k);
+//! - transformations (ResNet): A and B, 8·m·(d + k) (none with `sampling: gram`);
 //! - weights: Σ_l rows_l·cols_l (L·w² for a ResNet), twice with `log.diagnostics` (gradients);
 //! - workspaces: activations and back-propagated blocks, 8·(Σ_l dims_l + 2·max dims + 2k)·c for the
 //!   dense kernel, the same with c = d for the Gram workspace every engine keeps;
 //! - the curve: about 400 bytes per logged point (the point and its JSON text, written and read back).
 
-use crate::config::{Arch, Dims, ResolvedRun};
+use crate::config::{Arch, Dims, ResolvedRun, Sampling};
 use crate::error::ConfigError;
 use crate::fileio::bytes_text;
 use crate::model::linear_shapes;
@@ -93,7 +93,7 @@ impl Footprint {
                 factors: vec![("log.points", logged_points as f64)],
             },
         ];
-        if c.model.arch == Arch::Resnet {
+        if c.model.arch == Arch::Resnet && run.transform().is_none_or(|t| t.sampling == Sampling::Explicit) {
             parts.push(Part {
                 what: "transformations A, B",
                 bytes: 8.0 * m * (dd + kk),
@@ -208,5 +208,16 @@ mod tests {
         let per_col = 5.0 * 100.0 + 2.0 * 100.0 + 2.0 * 10.0;
         assert_eq!(part("workspaces"), 8.0 * per_col * (1000.0 + 10.0));
         assert_eq!(part("transformations A, B"), 8.0 * 100.0 * 20.0);
+    }
+
+    #[test]
+    fn a_gram_sampled_resnet_of_width_a_billion_fits() {
+        let huge = "{arch: resnet, depth: 10, width: 1000000000, transform: {kind: gaussian, sampling: gram}}";
+        let f = Footprint::of(&run(huge, ""), 200);
+        assert!(f.parts.iter().all(|p| p.what != "transformations A, B"), "{f:?}");
+        assert!(f.check(GIB).is_ok(), "{f:?}");
+        // Drawn explicitly, A and B alone would take 8·10⁹·20 bytes.
+        let explicit = Footprint::of(&run(&huge.replace(", sampling: gram", ""), ""), 200);
+        assert_eq!(explicit.check(24.0 * GIB).unwrap_err().field, "model.width");
     }
 }

@@ -9,11 +9,12 @@
 //!
 //! Cost of a whole run ([`estimated_cost`]): iters · (cost of one step of the planned engine) plus the
 //! set-up, n·d·(d + k) for the data products XXᵀ and YXᵀ, and m·(d + k)² for the Gram matrix MᵀM of
-//! M = [A, Bᵀ] (ResNet) or Σ_l dims_l·dims_(l−1) for drawing the linear network's weights.
+//! M = [A, Bᵀ] (ResNet; (d + k)³ when it is drawn directly, `sampling: gram`) or Σ_l dims_l·dims_(l−1)
+//! for drawing the linear network's weights.
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Arch, Dims, EngineChoice, Method, ResolvedRun};
+use crate::config::{Arch, Dims, EngineChoice, Method, ResolvedRun, Sampling};
 use crate::model::linear_shapes;
 
 /// The engine a run was trained with.
@@ -59,14 +60,20 @@ impl EngineKind {
         }
     }
 
-    /// Whether this engine can train `run` exactly.
+    /// Whether this engine can train `run` exactly: the reduced engines need a zero-initialised
+    /// ResNet, the full ones A and B themselves (not only their Gram matrix).
     pub fn applies_to(self, run: &ResolvedRun) -> bool {
-        !self.is_reduced() || zero_init_resnet(run)
+        if self.is_reduced() { zero_init_resnet(run) } else { !gram_sampled(run) }
     }
 }
 
 fn zero_init_resnet(run: &ResolvedRun) -> bool {
     run.config().model.arch == Arch::Resnet && run.init_std() == 0.0
+}
+
+/// Whether only the Gram matrix of A and B is drawn (`sampling: gram`).
+fn gram_sampled(run: &ResolvedRun) -> bool {
+    run.transform().is_some_and(|t| t.sampling == Sampling::Gram)
 }
 
 /// The engine that trains `run`.
@@ -88,6 +95,7 @@ pub fn plan(run: &ResolvedRun) -> EngineKind {
         EngineChoice::ReducedDense => EngineKind::ReducedDense,
         EngineChoice::ReducedGram => EngineKind::ReducedGram,
         EngineChoice::Reduced => reduce(cheaper_kernel(run, (dims.d + dims.k).min(m))),
+        EngineChoice::Auto if gram_sampled(run) => reduce(cheaper_kernel(run, (dims.d + dims.k).min(m))),
         EngineChoice::Auto if zero_init_resnet(run) && m > dims.d + dims.k => {
             reduce(cheaper_kernel(run, dims.d + dims.k))
         }
@@ -112,6 +120,7 @@ pub fn estimated_cost(run: &ResolvedRun) -> f64 {
     let m = c.model.width;
     let data = (n * d * (d + k)) as f64;
     let network: f64 = match c.model.arch {
+        Arch::Resnet if gram_sampled(run) => ((d + k) * (d + k) * (d + k)) as f64,
         Arch::Resnet => (m * (d + k) * (d + k)) as f64,
         Arch::Linear => linear_shapes(run.dims(), c.model.depth, m).iter().map(|&(r, s)| (r * s) as f64).sum(),
     };

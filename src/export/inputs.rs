@@ -2,7 +2,9 @@
 //!
 //! Files: `X.npy` (n×d), `Y.npy` (n×k); for a ResNet `A.npy` (m×d), `B.npy` (k×m) and, with a
 //! Gaussian hidden initialisation, `W1.npy` … `WL.npy` (m×m); for a linear network `W1.npy` …
-//! `WL.npy` (the initial weights, unscaled: f(x) = α·W_L⋯W_1·x). `meta.json` holds the model,
+//! `WL.npy` (the initial weights, unscaled: f(x) = α·W_L⋯W_1·x). A ResNet whose transformations
+//! were drawn as a Gram matrix only (`sampling: gram`) has no A or B: `G.npy` ((d+k)×(d+k),
+//! G = [A, Bᵀ]ᵀ[A, Bᵀ]) takes their place. `meta.json` holds the model,
 //! depth, width, α, the step size actually used, the optimiser, iterations and seeds.
 
 use std::fs;
@@ -41,9 +43,14 @@ pub fn export_inputs(run: &ResolvedRun, dir: &Path) -> Result<Vec<String>, RunEr
     put("X.npy".into(), &setup.problem.x.t().to_owned())?;
     put("Y.npy".into(), &setup.problem.y.t().to_owned())?;
     let alpha = match &setup.network {
-        Network::Resnet { transforms, hidden, .. } => {
-            put("A.npy".into(), &transforms.a)?;
-            put("B.npy".into(), &transforms.b)?;
+        Network::Resnet { transforms, gram, hidden } => {
+            match transforms {
+                Some(t) => {
+                    put("A.npy".into(), &t.a)?;
+                    put("B.npy".into(), &t.b)?;
+                }
+                None => put("G.npy".into(), &gram.g)?,
+            }
             if let Hidden::Weights(ws) = hidden {
                 for (l, w) in ws.iter().enumerate() {
                     put(format!("W{}.npy", l + 1), w)?;
