@@ -5,12 +5,22 @@ use std::path::Path;
 
 use crate::spec::{GridRun, Spec, SpecError};
 use crate::store::{Lookup, Record, Store};
+use crate::theory::TheoryReport;
+use crate::train::RunOutcome;
 
-/// One run of the grid with its result record.
+/// One run of the grid with its result record and its theory under the experiment's constants.
 #[derive(Debug, Clone)]
 pub struct Row {
     pub run: GridRun,
     pub record: Record,
+    pub theory: TheoryReport,
+}
+
+impl Row {
+    /// The run's outcome (every row is a result).
+    pub fn outcome(&self) -> &RunOutcome {
+        self.record.outcome.as_ref().expect("rows hold results")
+    }
 }
 
 /// A grid and the results found for it.
@@ -39,7 +49,10 @@ impl Experiment {
         let mut missing = 0;
         for run in spec.expand()? {
             match store.read(&run.run.id()) {
-                Lookup::Found(record) if record.is_result() => rows.push(Row { run, record: *record }),
+                Lookup::Found(record) if record.is_result() => {
+                    let theory = record.theory(&spec.theory).expect("results have an outcome");
+                    rows.push(Row { run, record: *record, theory })
+                }
                 _ => missing += 1,
             }
         }

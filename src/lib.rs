@@ -19,6 +19,7 @@ pub mod experiment;
 pub mod export;
 pub mod fileio;
 pub mod halt;
+pub mod json_float;
 pub mod linalg;
 pub mod model;
 pub mod optim;

@@ -9,7 +9,7 @@
 use crate::model::TransformGram;
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Arch, Method, TheoryConstants};
+use crate::config::{Arch, Method, RunConfig, TheoryConstants};
 use crate::error::LinalgError;
 use crate::linalg::{spectral_norm, symmetric_eigenvalues};
 use crate::problem::Problem;
@@ -23,18 +23,25 @@ pub struct DataTheory {
     /// Numerical rank r of X.
     pub rank: usize,
     /// σ_max(X) = ‖X‖₂.
+    #[serde(with = "crate::json_float")]
     pub sigma_max: f64,
     /// σ_r(X), the smallest nonzero singular value.
+    #[serde(with = "crate::json_float")]
     pub sigma_r: f64,
     /// κ = σ_max²/σ_r².
+    #[serde(with = "crate::json_float")]
     pub kappa: f64,
     /// ‖X‖_F.
+    #[serde(with = "crate::json_float")]
     pub fro_norm: f64,
     /// ‖X‖_F²/‖X‖₂².
+    #[serde(with = "crate::json_float")]
     pub stable_rank: f64,
     /// L* = ½‖W*X − Y‖²_F.
+    #[serde(with = "crate::json_float")]
     pub l_star: f64,
     /// ‖W*‖₂.
+    #[serde(with = "crate::json_float")]
     pub w_star_norm: f64,
 }
 
@@ -42,12 +49,17 @@ pub struct DataTheory {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct TransformSpectrum {
     /// σ_d(A).
+    #[serde(with = "crate::json_float")]
     pub a_sigma_min: f64,
+    #[serde(with = "crate::json_float")]
     pub a_norm: f64,
     /// σ_k(B).
+    #[serde(with = "crate::json_float")]
     pub b_sigma_min: f64,
+    #[serde(with = "crate::json_float")]
     pub b_norm: f64,
     /// λ_r(XᵀAᵀAX), the smallest nonzero eigenvalue of the input Gram matrix after A.
+    #[serde(with = "crate::json_float")]
     pub ax_lambda_r: f64,
 }
 
@@ -58,16 +70,22 @@ pub struct ZouTheory {
     pub spectrum: TransformSpectrum,
     /// [σ_min²(A)σ_min²(B)/(‖A‖‖B‖)] / [C‖X‖√(L(W0) − L*)/σ_r²]; the condition holds when ≥ 1
     /// (`None` when the start is already optimal).
+    #[serde(with = "crate::json_float::option")]
     pub margin: Option<f64>,
     /// C₁/(L‖A‖‖B‖‖X‖(√L(W0) + ‖A‖‖B‖‖X‖)), the largest step of the theorem (C₁ = `theory.c_step`).
+    #[serde(with = "crate::json_float")]
     pub eta_bracket: f64,
     /// ρ = ηLσ_min²(A)σ_min²(B)σ_r²/e; the bound is L(W_t) − L* ≤ (1 − ρ)^t (L(W0) − L*).
+    #[serde(with = "crate::json_float")]
     pub rho: f64,
     /// Iterations the bound needs to reach relative excess ε: ln(1/ε)/(−ln(1 − ρ)).
+    #[serde(with = "crate::json_float::option")]
     pub iters_to_target: Option<f64>,
     /// μ = λ_min(BBᵀ)·λ_r(XᵀAᵀAX): at W = 0 the excess falls by about (1 − ηLμ)² per step.
+    #[serde(with = "crate::json_float")]
     pub lin_mu: f64,
     /// (1 − ηLμ)².
+    #[serde(with = "crate::json_float")]
     pub lin_factor: f64,
     /// GD, margin ≥ 1 and η ≤ bracket: the run is covered by the GD theorem.
     pub covered: bool,
@@ -77,12 +95,16 @@ pub struct ZouTheory {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DuHuTheory {
     /// C·L·max{rκ³k(1 + ‖W*‖₂²), rκ³ln(r/δ), ln L}.
+    #[serde(with = "crate::json_float")]
     pub width_required: f64,
     /// m / width_required.
+    #[serde(with = "crate::json_float")]
     pub margin: f64,
     /// 1 − ½ηLσ_r²/k, the per-step factor of the bound.
+    #[serde(with = "crate::json_float")]
     pub factor: f64,
     /// Iterations the bound needs to reach relative excess ε.
+    #[serde(with = "crate::json_float::option")]
     pub iters_to_target: Option<f64>,
 }
 
@@ -90,13 +112,51 @@ pub struct DuHuTheory {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct WidthBounds {
     /// C·k·r·κ² (Zou et al., Gaussian transformations).
+    #[serde(with = "crate::json_float")]
     pub zou: f64,
     /// C·k·r̃·κ² with the stable rank r̃.
+    #[serde(with = "crate::json_float")]
     pub zou_stable: f64,
     /// C·L·r·κ³·k (Du & Hu).
+    #[serde(with = "crate::json_float")]
     pub du_hu: f64,
     /// d + k (modified identity).
     pub modified_identity: usize,
+}
+
+/// What a run's record keeps of the theory: the facts that do not depend on the theorems' open
+/// constants (C, C₁, C of the width bounds, δ) or on the accuracy target. Every quantity of a
+/// [`TheoryReport`] follows from these, the run's shape and the constants, when results are read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TheoryFacts {
+    pub data: DataTheory,
+    /// σ's of A and B (ResNet).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub transform: Option<TransformSpectrum>,
+    /// L(W0).
+    #[serde(with = "crate::json_float")]
+    pub loss0: f64,
+    /// L(W0) − L*.
+    #[serde(with = "crate::json_float")]
+    pub excess0: f64,
+    /// The step size used.
+    #[serde(with = "crate::json_float")]
+    pub eta: f64,
+}
+
+/// What the theorems need to know of a run besides its facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunShape {
+    pub arch: Arch,
+    pub method: Method,
+    pub depth: usize,
+    pub width: usize,
+}
+
+impl RunShape {
+    pub fn of(c: &RunConfig) -> RunShape {
+        RunShape { arch: c.model.arch, method: c.optim.method, depth: c.model.depth, width: c.model.width }
+    }
 }
 
 /// All theory quantities of one run.
@@ -104,12 +164,16 @@ pub struct WidthBounds {
 pub struct TheoryReport {
     pub data: DataTheory,
     /// L(W0).
+    #[serde(with = "crate::json_float")]
     pub loss0: f64,
     /// L(W0) − L*.
+    #[serde(with = "crate::json_float")]
     pub excess0: f64,
     /// The step size used.
+    #[serde(with = "crate::json_float")]
     pub eta: f64,
     /// k/(2L‖X‖²), the Du & Hu step bound.
+    #[serde(with = "crate::json_float")]
     pub eta_du_hu: f64,
     pub widths: WidthBounds,
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -117,6 +181,7 @@ pub struct TheoryReport {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub du_hu: Option<DuHuTheory>,
     /// The relative excess ε that the `iters_to_target` fields refer to.
+    #[serde(with = "crate::json_float")]
     pub target: f64,
 }
 
@@ -181,24 +246,11 @@ fn iters_for(factor: f64, target: f64) -> Option<f64> {
     (factor > 0.0 && factor < 1.0).then(|| target.ln() / factor.ln())
 }
 
-/// Everything [`TheoryReport::new`] needs about one run.
-pub struct RunFacts<'a> {
-    pub arch: Arch,
-    pub method: Method,
-    pub depth: usize,
-    pub width: usize,
-    pub data: DataTheory,
-    /// σ's of A and B (ResNet).
-    pub transform: Option<TransformSpectrum>,
-    pub loss0: f64,
-    pub excess0: f64,
-    pub eta: f64,
-    pub constants: &'a TheoryConstants,
-}
-
 impl TheoryReport {
-    pub fn new(f: RunFacts) -> TheoryReport {
-        let RunFacts { arch, method, depth, width, data, transform, loss0, excess0, eta, constants } = f;
+    /// Every quantity of the two theorems for a run with these facts and shape, under `constants`.
+    pub fn derive(facts: &TheoryFacts, shape: RunShape, constants: &TheoryConstants) -> TheoryReport {
+        let TheoryFacts { data, transform, loss0, excess0, eta } = facts.clone();
+        let RunShape { arch, method, depth, width } = shape;
         let l = depth as f64;
         let (r, k) = (data.rank as f64, data.k as f64);
         let widths = WidthBounds {

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::DECADES;
 use crate::config::{Method, ResolvedRun};
 use crate::data::Dataset;
 use crate::engine::{Chain, Engine, EngineKind, Eval, plan};
@@ -10,7 +11,7 @@ use crate::model::Network;
 use crate::optim::{BatchSampler, log_iterations, step_size};
 use crate::problem::Problem;
 use crate::rng::RunSeeds;
-use crate::theory::{DataTheory, RunFacts, TheoryReport, TransformSpectrum};
+use crate::theory::{DataTheory, TheoryFacts, TransformSpectrum};
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -27,17 +28,19 @@ pub enum Status {
 pub struct CurvePoint {
     pub iter: usize,
     /// L(W_t) over all n samples.
+    #[serde(with = "crate::json_float")]
     pub loss: f64,
     /// L(W_t) − L*.
+    #[serde(with = "crate::json_float")]
     pub excess: f64,
     /// max_l ‖W_l‖₂ (with `log.diagnostics`).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(skip_serializing_if = "Option::is_none", default, with = "crate::json_float::option")]
     pub max_layer_norm: Option<f64>,
     /// ‖∇L(W_t)‖²_F (with `log.diagnostics`).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    #[serde(skip_serializing_if = "Option::is_none", default, with = "crate::json_float::option")]
     pub grad_norm2: Option<f64>,
-    /// ‖∇L‖²_F/(L(W_t) − L*) (with `log.diagnostics`).
-    #[serde(skip_serializing_if = "Option::is_none", default)]
+    /// ‖∇L‖²_F/(L(W_t) − L*) (with `log.diagnostics`; infinite at zero excess).
+    #[serde(skip_serializing_if = "Option::is_none", default, with = "crate::json_float::option")]
     pub pl_ratio: Option<f64>,
 }
 
@@ -50,22 +53,31 @@ pub struct RunOutcome {
     /// Iteration at which `optim.stop_below` ended the run early.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub stopped_at: Option<usize>,
-    /// First iteration with relative excess ≤ `theory.target` (every iteration is checked under GD,
-    /// and under SGD with `optim.stop_below`; otherwise SGD checks the logged iterations).
-    pub iters_to_target: Option<usize>,
+    /// `first_below[j − 1]`: the first iteration with relative excess ≤ 10⁻ʲ, j = 1…16, so that
+    /// "iterations to ε" is exact for every decade ε whatever target a reader asks for. Every
+    /// iteration is checked under GD, and under SGD with `optim.stop_below`; otherwise SGD checks
+    /// the logged iterations.
+    pub first_below: Vec<Option<usize>>,
     /// The engine that trained the run.
     pub engine: EngineKind,
     /// Width p of the reduced problem (reduced engines).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reduced_dim: Option<usize>,
     pub seeds: RunSeeds,
-    pub theory: TheoryReport,
+    /// The constant-free theory facts (the rest is derived when results are read).
+    pub theory: TheoryFacts,
     pub curve: Vec<CurvePoint>,
 }
 
 impl RunOutcome {
     pub fn status(&self) -> Status {
         if self.diverged_at.is_some() { Status::Diverged } else { Status::Done }
+    }
+
+    /// The first iteration with relative excess ≤ `target`, a decade 10⁻ʲ (targets are checked to
+    /// be decades where they are read; any other value has no answer).
+    pub fn iters_to(&self, target: f64) -> Option<usize> {
+        crate::config::decade_of(target).and_then(|j| self.first_below.get(j - 1).copied().flatten())
     }
 }
 
@@ -100,16 +112,20 @@ impl Setup {
     }
 }
 
+/// 10⁻¹ … 10⁻¹⁶, exactly as `1e-j` literals parse.
+const DECADE_VALUES: [f64; DECADES] =
+    [1e-1, 1e-2, 1e-3, 1e-4, 1e-5, 1e-6, 1e-7, 1e-8, 1e-9, 1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15, 1e-16];
+
 /// Trains `run` with the engine [`plan()`] picks.
 pub fn train(run: &ResolvedRun) -> Result<RunOutcome, RunError> {
     train_with(run, plan(run))
 }
 
-/// A started run: engine at W0, its step size and theory report.
+/// A started run: engine at W0, its step size and theory facts.
 struct Start<'p> {
     engine: Engine<'p>,
     eval0: Eval,
-    theory: TheoryReport,
+    theory: TheoryFacts,
     reduced_dim: Option<usize>,
 }
 
@@ -139,29 +155,18 @@ fn start<'p>(
             c.optim.step, data.sigma_max, eval0.loss
         )));
     }
-    let theory = TheoryReport::new(RunFacts {
-        arch: c.model.arch,
-        method: c.optim.method,
-        depth: c.model.depth,
-        width: c.model.width,
-        data: data.clone(),
-        transform,
-        loss0: eval0.loss,
-        excess0: eval0.excess,
-        eta,
-        constants: &c.theory,
-    });
+    let theory = TheoryFacts { data: data.clone(), transform, loss0: eval0.loss, excess0: eval0.excess, eta };
     Ok(Start { engine, eval0, theory, reduced_dim })
 }
 
-/// The theory report of `run` at initialisation, without training.
-pub fn initial_theory(run: &ResolvedRun) -> Result<TheoryReport, RunError> {
+/// The theory facts of `run` at initialisation, without training.
+pub fn initial_theory(run: &ResolvedRun) -> Result<TheoryFacts, RunError> {
     Setup::new(run)?.initial_theory(run)
 }
 
 impl Setup {
-    /// The theory report of `run` at initialisation (consumes the network to build the engine).
-    pub fn initial_theory(self, run: &ResolvedRun) -> Result<TheoryReport, RunError> {
+    /// The theory facts of `run` at initialisation (consumes the network to build the engine).
+    pub fn initial_theory(self, run: &ResolvedRun) -> Result<TheoryFacts, RunError> {
         let s = start(run, &self.problem, self.network, (&self.data_theory, self.transform), plan(run))?;
         Ok(s.theory)
     }
@@ -191,7 +196,7 @@ pub fn train_until(run: &ResolvedRun, kind: EngineKind, stop: &dyn Fn() -> bool)
     let mut outcome = RunOutcome {
         diverged_at: None,
         stopped_at: None,
-        iters_to_target: None,
+        first_below: vec![None; DECADES],
         engine: kind,
         reduced_dim,
         seeds: seeds.clone(),
@@ -224,8 +229,10 @@ pub fn train_until(run: &ResolvedRun, kind: EngineKind, stop: &dyn Fn() -> bool)
         }
         let Some(e) = eval else { continue };
         let rel = relative(&e);
-        if outcome.iters_to_target.is_none() && rel <= c.theory.target {
-            outcome.iters_to_target = Some(t);
+        for (j, first) in outcome.first_below.iter_mut().enumerate() {
+            if first.is_none() && rel <= DECADE_VALUES[j] {
+                *first = Some(t);
+            }
         }
         let stop = c.optim.stop_below.is_some_and(|s| rel <= s) && !last;
         if logged || stop {

@@ -102,9 +102,8 @@ fn zou_bound_fails_on_a_violation_and_on_zero_covered_runs() {
     assert!(!v.measured.contains("bound after t = 0 1.0"), "the bound is not tight after the start: {v:?}");
     let mut a = exp.clone();
     for row in a.rows.iter_mut().filter(|r| r.record.config.model.width == 5000) {
-        let o = row.record.outcome.as_mut().unwrap();
-        let bound = o.theory.bound_at(5).unwrap();
-        o.curve[5].excess = 1.01 * bound;
+        let bound = row.theory.bound_at(5).unwrap();
+        row.record.outcome.as_mut().unwrap().curve[5].excess = 1.01 * bound;
     }
     let v = check::zou_bound(&[&a]);
     assert!(!v.passed() && v.measured.contains("1 violations"), "{v:?}");
@@ -124,7 +123,7 @@ fn set_iters(exp: &mut Experiment, arch: &str, depth: usize, iters: Option<usize
     for row in exp.rows.iter_mut() {
         let c = &row.record.config;
         if serde_json::to_value(c.model.arch).unwrap() == arch && c.model.depth == depth {
-            row.record.outcome.as_mut().unwrap().iters_to_target = iters;
+            row.record.outcome.as_mut().unwrap().first_below[5] = iters;
         }
     }
 }
@@ -169,7 +168,7 @@ fn critical_width_checks_follow_the_success_pattern() {
             let c = &row.record.config;
             let arch = serde_json::to_value(c.model.arch).unwrap().as_str().unwrap().to_string();
             let ok = c.model.width >= threshold(&arch, c.model.depth);
-            row.record.outcome.as_mut().unwrap().iters_to_target = ok.then_some(1);
+            row.record.outcome.as_mut().unwrap().first_below[5] = ok.then_some(1);
         }
     };
     let verdicts = |exp: &Experiment| check::critical_width_depth(exp).iter().map(|o| o.passed()).collect::<Vec<_>>();
@@ -222,7 +221,7 @@ fn kappa_check_fails_on_a_quadratic_growth_and_on_too_few_kappas() {
     for row in a.rows.iter_mut() {
         let linres::config::DataConfig::Spectrum(s) = &row.record.config.data else { panic!() };
         let kappa = s.kappa;
-        row.record.outcome.as_mut().unwrap().iters_to_target = Some((10.0 * kappa * kappa) as usize);
+        row.record.outcome.as_mut().unwrap().first_below[5] = Some((10.0 * kappa * kappa) as usize);
     }
     let v = check::iterations_vs_kappa(&a);
     assert!(!v.passed() && v.measured.contains("slope 2.00"), "{v:?}");
@@ -266,7 +265,7 @@ fn engine_check_fails_on_a_corrupted_cache_and_with_nothing_to_compare() {
     assert!(!check::engines_agree(&[&a]).passed());
     let mut b = exp.clone();
     for row in b.rows.iter_mut() {
-        row.record.outcome.as_mut().unwrap().iters_to_target = None;
+        row.record.outcome.as_mut().unwrap().first_below[5] = None;
     }
     assert!(!check::engines_agree(&[&b]).passed(), "no plateau-free run: nothing compared is a failure");
 }

@@ -142,15 +142,12 @@ fn shard_into(dir: &Path, i: usize, n: usize) -> PathBuf {
     results
 }
 
-/// summary.csv without the `seconds` column (timings differ between executions).
+/// The rows of summary.csv, sorted (it holds no timings, so executions agree).
 fn summary_without_seconds(path: &Path) -> Vec<Vec<String>> {
     let mut reader = csv::Reader::from_path(path).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let seconds = headers.iter().position(|h| h == "seconds").unwrap();
-    let mut rows: Vec<Vec<String>> = reader
-        .records()
-        .map(|r| r.unwrap().iter().enumerate().filter(|(i, _)| *i != seconds).map(|(_, v)| v.to_string()).collect())
-        .collect();
+    assert!(reader.headers().unwrap().iter().all(|h| h != "seconds"), "summary.csv holds no timings");
+    let mut rows: Vec<Vec<String>> =
+        reader.records().map(|r| r.unwrap().iter().map(|v| v.to_string()).collect()).collect();
     rows.sort();
     rows
 }
@@ -325,7 +322,7 @@ fn diff_finds_every_kind_of_difference_and_exits_1() {
         let e = v["curve"][5]["excess"].as_f64().unwrap();
         v["curve"][5]["excess"] = Value::from(e * (1.0 + 1e-8));
     });
-    tamper(&path(&b, &ids[1]), |v| v["iters_to_target"] = Value::from(3));
+    tamper(&path(&b, &ids[1]), |v| v["first_below"][5] = Value::from(3));
     tamper(&path(&b, &ids[2]), |v| v["status"] = Value::from("diverged"));
     std::fs::remove_file(path(&b, &ids[3])).unwrap();
     std::fs::write(path(&b, &ids[4]), b"{ truncated").unwrap();
@@ -335,7 +332,7 @@ fn diff_finds_every_kind_of_difference_and_exits_1() {
     let row =
         |id: &str| out.lines().find(|l| l.contains(id)).unwrap_or_else(|| panic!("no row for {id}: {out}")).to_string();
     assert!(row(&ids[0]).contains("curve.excess at t = "), "{out}");
-    assert!(row(&ids[1]).contains("iters_to_target"), "{out}");
+    assert!(row(&ids[1]).contains("first iteration below 1e-6"), "{out}");
     assert!(row(&ids[2]).contains("record") && row(&ids[2]).contains("unreadable"), "{out}");
     assert!(row(&ids[3]).contains("absent"), "{out}");
     assert!(row(&ids[4]).contains("unreadable"), "{out}");

@@ -40,7 +40,8 @@ fn a_covered_run_keeps_the_pl_inequality_and_small_weights() {
          optim: {method: gd, iters: 40, step: {rule: zou, scale: 1}}
          log: {schedule: all, diagnostics: true}");
     let out = train_with(&r, EngineKind::ReducedGram).unwrap();
-    let z = out.theory.zou.as_ref().unwrap();
+    let theory = common::report(&r, &out.theory);
+    let z = theory.zou.as_ref().unwrap();
     assert!(z.covered, "the premise: margin {:?}", z.margin);
     let s = &z.spectrum;
     let pl_floor = 2.0 / std::f64::consts::E

@@ -8,7 +8,7 @@ use linres::data::Dataset;
 use linres::linalg::{haar_orthonormal, singular_values};
 use linres::problem::Problem;
 use linres::rng::gaussian_matrix;
-use linres::theory::{DataTheory, RunFacts, TheoryReport, TransformSpectrum};
+use linres::theory::{DataTheory, RunShape, TheoryFacts, TheoryReport, TransformSpectrum};
 use linres::train::Setup;
 use ndarray::{Array2, array};
 use rand::SeedableRng;
@@ -51,18 +51,10 @@ fn diagonal_spectrum_gives_its_kappa_rank_and_width_bounds() {
     assert!((t.kappa - 16.0).abs() < 1e-12);
     assert!((t.stable_rank - 21.0 / 16.0).abs() < 1e-12);
     let constants = TheoryConstants { c_width: 2.0, ..TheoryConstants::default() };
-    let report = TheoryReport::new(RunFacts {
-        arch: linres::config::Arch::Linear,
-        method: linres::config::Method::Gd,
-        depth: 5,
-        width: 100,
-        data: t,
-        transform: None,
-        loss0: 1.0,
-        excess0: 1.0,
-        eta: 0.01,
-        constants: &constants,
-    });
+    let facts = TheoryFacts { data: t, transform: None, loss0: 1.0, excess0: 1.0, eta: 0.01 };
+    let shape =
+        RunShape { arch: linres::config::Arch::Linear, method: linres::config::Method::Gd, depth: 5, width: 100 };
+    let report = TheoryReport::derive(&facts, shape, &constants);
     // m_Zou = C·k·r·κ² = 2·2·3·256; m_DuHu = C·L·r·κ³·k = 2·5·3·4096·2; d + k = 5.
     assert!((report.widths.zou - 3072.0).abs() < 1e-9);
     assert!((report.widths.du_hu - 245_760.0).abs() < 1e-6);
@@ -147,7 +139,7 @@ fn zou_quantities_match_the_formulas_for_scaled_modified_identity() {
          data: {kind: paper, d: 3, n: 25}
          model: {arch: resnet, depth: 4, width: 6, transform: {kind: modified_identity, a_scale: 2, b_scale: 0.5}}
          optim: {method: gd, iters: 1, step: {rule: zou, scale: 0.5}}");
-    let th = linres::train::initial_theory(&r).unwrap();
+    let th = common::report(&r, &linres::train::initial_theory(&r).unwrap());
     let z = th.zou.as_ref().unwrap();
     let (x, s) = (th.data.sigma_max, th.data.sigma_r);
     assert!(close(z.spectrum.a_norm, 2.0, 1e-14, 0.0) && close(z.spectrum.a_sigma_min, 2.0, 1e-14, 0.0));
@@ -169,12 +161,15 @@ fn the_gd_theorem_covers_gd_runs_only_and_its_bracket_scales_with_c_step() {
          data: {kind: paper, d: 10, n: 1000}
          model: {arch: resnet, depth: 10, width: 20000, transform: gaussian}
          optim: {method: gd, iters: 1, step: {rule: zou, scale: 1}}";
-    let gd = linres::train::initial_theory(&run(base)).unwrap();
+    let gd_run = run(base);
+    let gd = common::report(&gd_run, &linres::train::initial_theory(&gd_run).unwrap());
     let z = gd.zou.as_ref().unwrap();
     assert!(z.covered && z.margin.unwrap() >= 1.0);
-    let sgd = linres::train::initial_theory(&run(&base.replace("method: gd,", "method: sgd, batch: 100,"))).unwrap();
+    let sgd_run = run(&base.replace("method: gd,", "method: sgd, batch: 100,"));
+    let sgd = common::report(&sgd_run, &linres::train::initial_theory(&sgd_run).unwrap());
     assert!(!sgd.zou.as_ref().unwrap().covered, "the GD theorem does not cover SGD");
-    let c2 = linres::train::initial_theory(&run(&format!("{base}\ntheory: {{c_step: 2}}"))).unwrap();
+    let constants = TheoryConstants { c_step: 2.0, ..TheoryConstants::default() };
+    let c2 = common::report_with(&gd_run, &linres::train::initial_theory(&gd_run).unwrap(), &constants);
     assert!(close(c2.zou.as_ref().unwrap().eta_bracket, 2.0 * z.eta_bracket, 1e-14, 0.0));
     assert_eq!(c2.eta, gd.eta, "the step rule is not the bracket constant");
 }

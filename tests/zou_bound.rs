@@ -18,14 +18,15 @@ fn check_bound(width: usize, depth: usize, seed: u64) -> usize {
     ));
     let out = train(&r).unwrap();
     assert_eq!(out.status(), Status::Done);
-    let z = out.theory.zou.as_ref().unwrap();
+    let theory = common::report(&r, &out.theory);
+    let z = theory.zou.as_ref().unwrap();
     let margin = z.margin.unwrap();
     assert!(margin >= 1.0, "m = {width}: the Zou condition margin is {margin} < 1: the premise does not hold");
     assert!(z.covered);
     let floor = 1e-12 * out.theory.excess0;
     let mut checked = 0;
     for p in &out.curve {
-        let line = out.theory.bound_at(p.iter).unwrap();
+        let line = theory.bound_at(p.iter).unwrap();
         if line <= floor {
             break;
         }

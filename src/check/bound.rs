@@ -13,13 +13,13 @@ pub fn zou_bound(experiments: &[&Experiment]) -> CheckOutcome {
     let mut worst: f64 = 0.0;
     for exp in experiments {
         for row in &exp.rows {
-            let Some(o) = &row.record.outcome else { continue };
-            if !o.theory.zou.as_ref().is_some_and(|z| z.covered) {
+            let o = row.outcome();
+            if !row.theory.zou.as_ref().is_some_and(|z| z.covered) {
                 continue;
             }
             runs += 1;
             for p in &o.curve {
-                let Some(line) = o.theory.bound_at(p.iter) else { continue };
+                let Some(line) = row.theory.bound_at(p.iter) else { continue };
                 if line <= 1e-12 * o.theory.excess0 {
                     break;
                 }

@@ -12,7 +12,7 @@ use crate::plot::data::spread;
 fn iterations_by_depth(exp: &Experiment, arch: Arch) -> BTreeMap<usize, Vec<(usize, f64)>> {
     let mut groups: BTreeMap<(usize, usize), Vec<f64>> = BTreeMap::new();
     for r in exp.rows.iter().filter(|r| r.record.config.model.arch == arch) {
-        let it = r.record.outcome.as_ref().and_then(|o| o.iters_to_target).map_or(f64::INFINITY, |t| t as f64);
+        let it = r.outcome().iters_to(r.theory.target).map_or(f64::INFINITY, |t| t as f64);
         groups.entry((r.record.config.model.width, r.record.config.model.depth)).or_default().push(it);
     }
     let mut out: BTreeMap<usize, Vec<(usize, f64)>> = BTreeMap::new();

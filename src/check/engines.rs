@@ -82,8 +82,7 @@ pub fn engines_agree(experiments: &[&Experiment]) -> CheckOutcome {
 /// Whether a run reached its target without a plateau: within 5 × its theorem's wide-limit
 /// iteration count (any time for a fixed step).
 fn no_plateau(row: &Row) -> bool {
-    let Some(o) = &row.record.outcome else { return false };
-    let limit =
-        crate::theory::wide_limit_iterations(&row.record.config.optim.step, o.theory.data.kappa, o.theory.target);
-    o.iters_to_target.is_some_and(|t| limit.is_none_or(|l| t as f64 <= 5.0 * l))
+    let target = row.theory.target;
+    let limit = crate::theory::wide_limit_iterations(&row.record.config.optim.step, row.theory.data.kappa, target);
+    row.outcome().iters_to(target).is_some_and(|t| limit.is_none_or(|l| t as f64 <= 5.0 * l))
 }

@@ -121,8 +121,7 @@ pub fn iterations_vs_kappa(exp: &Experiment) -> CheckOutcome {
     };
     let mut by_kappa: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
     for r in rows.iter().filter(|r| r.record.config.model.width == widest) {
-        let Some(o) = &r.record.outcome else { continue };
-        let it = o.iters_to_target.map_or(f64::INFINITY, |t| t as f64);
+        let it = r.outcome().iters_to(r.theory.target).map_or(f64::INFINITY, |t| t as f64);
         by_kappa.entry(kappa_of(r).to_bits()).or_default().push(it);
     }
     let points: Vec<(f64, f64)> =

@@ -57,11 +57,12 @@ pub fn compare(a: &Record, b: &Record, rtol: f64) -> Vec<Difference> {
 
 fn outcomes(a: &RunOutcome, b: &RunOutcome, rtol: f64, out: &mut Vec<Difference>) {
     let opt = |v: Option<usize>| v.map_or("-".to_string(), |t| t.to_string());
-    for (what, x, y) in [
-        ("iters_to_target", a.iters_to_target, b.iters_to_target),
-        ("diverged_at", a.diverged_at, b.diverged_at),
-        ("stopped_at", a.stopped_at, b.stopped_at),
-    ] {
+    let below = |o: &RunOutcome, j: usize| o.first_below.get(j).copied().flatten();
+    let decades = (0..a.first_below.len().max(b.first_below.len()))
+        .map(|j| (format!("first iteration below 1e-{}", j + 1), below(a, j), below(b, j)));
+    let ends =
+        [("diverged_at".to_string(), a.diverged_at, b.diverged_at), ("stopped_at".into(), a.stopped_at, b.stopped_at)];
+    for (what, x, y) in decades.chain(ends) {
         if x != y {
             out.push(Difference::new(what, opt(x), opt(y)));
         }
@@ -160,7 +161,7 @@ mod tests {
         b.provenance.cpu = "another".into();
         b.provenance.openblas_config = "OpenBLAS 0.3.21 DYNAMIC_ARCH Cooperlake MAX_THREADS=64".into();
         b.outcome.as_mut().unwrap().engine = crate::engine::EngineKind::Dense;
-        b.outcome.as_mut().unwrap().theory.eta_du_hu *= 2.0;
+        b.outcome.as_mut().unwrap().theory.data.w_star_norm *= 2.0;
         assert_eq!(compare(&a, &b, DEFAULT_RTOL), vec![]);
     }
 
@@ -195,7 +196,7 @@ mod tests {
     fn status_iterations_and_logged_points_must_match_exactly() {
         let a = record();
         let mut b = a.clone();
-        b.outcome.as_mut().unwrap().iters_to_target = Some(7);
+        b.outcome.as_mut().unwrap().first_below[5] = Some(7);
         let mut c = a.clone();
         c.outcome.as_mut().unwrap().curve.pop();
         let mut f = a.clone();
@@ -203,7 +204,7 @@ mod tests {
         f.outcome = None;
         f.error = Some("boom".into());
         let whats = |x: &Record| compare(&a, x, 1e-9).into_iter().map(|d| d.what).collect::<Vec<_>>();
-        assert_eq!(whats(&b), ["iters_to_target"]);
+        assert_eq!(whats(&b), ["first iteration below 1e-6"]);
         assert_eq!(whats(&c), ["curve iterations"]);
         assert_eq!(whats(&f), ["status"]);
         // Two failed records agree whatever their error texts.

@@ -199,13 +199,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 /// grid's tables: then nothing is written (a read-only results directory is fine).
 fn update_tables(grid: &Grid, computed: usize) -> anyhow::Result<TableCounts> {
     if computed == 0 {
-        let tables = render_tables(&grid.store, &grid.all, &grid.axes).context("reading the records")?;
+        let tables =
+            render_tables(&grid.store, &grid.all, &grid.axes, &grid.spec.theory).context("reading the records")?;
         if tables.on_disk(&grid.store) {
             return Ok(tables.counts);
         }
     }
     let _lock = grid.store.lock_exports().context("locking the exports")?;
-    write_tables(&grid.store, &grid.all, &grid.axes).context("writing runs.csv and summary.csv")
+    write_tables(&grid.store, &grid.all, &grid.axes, &grid.spec.theory).context("writing runs.csv and summary.csv")
 }
 
 fn report_tables(grid: &Grid, counts: TableCounts) {

@@ -55,7 +55,7 @@ pub fn run_header(run: &ResolvedRun, engine: EngineKind) -> String {
     format!("run {}  {}\nengine {}\n\n", run.id(), describe(run), engine.name())
 }
 
-pub fn curve_table(o: &RunOutcome) -> String {
+pub fn curve_table(o: &RunOutcome, theory: &TheoryReport) -> String {
     let diag = o.curve.iter().any(|p| p.grad_norm2.is_some());
     let mut s = String::new();
     let _ = write!(s, "{:>9} {:>13} {:>13} {:>11} {:>11}", "iter", "loss", "excess", "rel.excess", "bound");
@@ -66,7 +66,7 @@ pub fn curve_table(o: &RunOutcome) -> String {
     let e0 = o.theory.excess0;
     for p in &o.curve {
         let rel = if e0 > 0.0 { p.excess / e0 } else { 0.0 };
-        let bound = o.theory.bound_at(p.iter).map(|b| if e0 > 0.0 { b / e0 } else { 0.0 });
+        let bound = theory.bound_at(p.iter).map(|b| if e0 > 0.0 { b / e0 } else { 0.0 });
         let _ = write!(
             s,
             "{:>9} {:>13.6e} {:>13.6e} {:>11.3e} {:>11}",
@@ -159,9 +159,8 @@ pub fn theory_summary(t: &TheoryReport) -> String {
     s
 }
 
-pub fn outcome_line(o: &RunOutcome) -> String {
-    let target = o.theory.target;
-    let reached = o.iters_to_target.map(|t| format!("relative excess ≤ {} at iteration {t}", num(target)));
+pub fn outcome_line(o: &RunOutcome, target: f64) -> String {
+    let reached = o.iters_to(target).map(|t| format!("relative excess ≤ {} at iteration {t}", num(target)));
     match o.status() {
         Status::Done => format!(
             "\ndone: {}{}\n",

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use linres::export::tables::param_value;
+use linres::theory::{RunShape, TheoryReport};
 use linres::train::initial_theory;
 
 use super::grid::GridArgs;
@@ -52,7 +53,8 @@ pub fn run(args: TheoryArgs) -> anyhow::Result<ExitCode> {
             .collect::<Vec<_>>(),
     ];
     for run in &grid.selected {
-        let t = initial_theory(&run.run).with_context(|| format!("run {}", run.run.id()))?;
+        let facts = initial_theory(&run.run).with_context(|| format!("run {}", run.run.id()))?;
+        let t = TheoryReport::derive(&facts, RunShape::of(run.run.config()), &grid.spec.theory);
         if args.json {
             let params: serde_json::Map<String, serde_json::Value> = run.params.iter().cloned().collect();
             json.push(serde_json::json!({"id": run.run.id(), "params": params, "theory": t}));

@@ -12,6 +12,7 @@ use linres::engine::plan;
 use linres::provenance::Provenance;
 use linres::spec::{Spec, SpecError};
 use linres::store::Record;
+use linres::theory::{RunShape, TheoryReport};
 use linres::train::{Status, train};
 
 use super::out::{out, outln};
@@ -83,9 +84,10 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         outln!("{}", serde_json::to_string_pretty(&record)?);
     } else {
         out!("{}", text::run_header(run, plan(run)));
-        out!("{}", text::curve_table(&outcome));
-        out!("{}", text::theory_summary(&outcome.theory));
-        out!("{}", text::outcome_line(&outcome));
+        let theory = TheoryReport::derive(&outcome.theory, RunShape::of(run.config()), &spec.theory);
+        out!("{}", text::curve_table(&outcome, &theory));
+        out!("{}", text::theory_summary(&theory));
+        out!("{}", text::outcome_line(&outcome, spec.theory.target));
     }
     if outcome.status() == Status::Diverged {
         bail!("the run diverged at iteration {}", outcome.diverged_at.unwrap_or(0));

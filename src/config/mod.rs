@@ -47,8 +47,6 @@ pub struct RunConfig {
     pub engine: EngineChoice,
     #[serde(default)]
     pub log: LogConfig,
-    #[serde(default)]
-    pub theory: TheoryConstants,
 }
 
 /// Which exact engine trains the run (all give the same trajectory up to rounding).
@@ -110,6 +108,8 @@ pub enum Schedule {
 }
 
 /// Constants of the theorems whose values the papers leave open (default 1) and the accuracy target.
+/// They belong to an experiment, not to a run: no trajectory depends on them, so they are not part
+/// of run ids, and every quantity that uses them is computed when results are read.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TheoryConstants {
@@ -125,7 +125,8 @@ pub struct TheoryConstants {
     /// δ of the Du & Hu theorem (failure probability) in its width condition.
     #[serde(default = "default_delta")]
     pub delta: f64,
-    /// Relative excess loss ε for "iterations to ε" (measured and predicted).
+    /// Relative excess loss ε for "iterations to ε" (measured and predicted): a decade 10⁻ʲ,
+    /// j = 1…16, since records keep the first iteration below each decade.
     #[serde(default = "default_target")]
     pub target: f64,
 }
@@ -271,7 +272,6 @@ impl RunConfig {
         self.model.resolve(dims, base)?;
         self.optim.resolve(&self.model, dims)?;
         self.log.resolve(self.optim.iters)?;
-        self.theory.resolve()?;
         let zero_init = self.model.arch == Arch::Resnet && self.model.init_std == Some(0.0);
         if matches!(self.engine, EngineChoice::Reduced | EngineChoice::ReducedDense | EngineChoice::ReducedGram)
             && !zero_init
@@ -317,7 +317,8 @@ impl LogConfig {
 }
 
 impl TheoryConstants {
-    fn resolve(&mut self) -> Result<(), ConfigError> {
+    /// Checks every constant (`theory.` fields).
+    pub fn check(&self) -> Result<(), ConfigError> {
         check_positive("theory.c_zou", self.c_zou)?;
         check_positive("theory.c_step", self.c_step)?;
         check_positive("theory.c_width", self.c_width)?;
@@ -325,9 +326,26 @@ impl TheoryConstants {
         if self.delta >= 1.0 {
             return Err(rule("theory.delta", format!("a probability must be < 1, got {}", self.delta)));
         }
-        check_positive("theory.target", self.target)?;
+        decade_of(self.target).ok_or_else(|| rule("theory.target", decade_rule(self.target)))?;
         Ok(())
     }
+}
+
+/// Decades 10⁻¹ … 10⁻¹⁶ whose first crossing every record keeps.
+pub const DECADES: usize = 16;
+
+/// j when `target` is the decade 10⁻ʲ (1 ≤ j ≤ 16), else `None`.
+pub fn decade_of(target: f64) -> Option<usize> {
+    if !(target.is_finite() && target > 0.0) {
+        return None;
+    }
+    let j = (-target.log10()).round();
+    ((1.0..=DECADES as f64).contains(&j) && (target - 10f64.powf(-j)).abs() <= 1e-9 * target).then_some(j as usize)
+}
+
+/// The rule a target breaks when it is not a decade.
+pub fn decade_rule(target: f64) -> String {
+    format!("a target is a decade 1e-1, 1e-2, …, 1e-16 (records keep the first iteration below each), got {target}")
 }
 
 /// A path as written in a config, relative paths taken from the spec file's directory.

@@ -9,8 +9,10 @@ use std::io;
 use serde_json::Value as Json;
 
 use super::float_text;
+use crate::config::TheoryConstants;
 use crate::spec::GridRun;
 use crate::store::{Lookup, Record, Store, atomic};
+use crate::theory::TheoryReport;
 
 const DESCRIPTIVE: [&str; 8] = [
     "data.kind",
@@ -69,9 +71,16 @@ fn opt_int(v: Option<usize>) -> String {
 }
 
 /// Rewrites `runs.csv` and `summary.csv` of `store` from the records of `runs` (runs without a
-/// record are left out of both tables); a file that already holds its table is not rewritten.
-pub fn write_tables(store: &Store, runs: &[GridRun], axes: &[String]) -> io::Result<TableCounts> {
-    let tables = render_tables(store, runs, axes)?;
+/// record are left out of both tables), with the theory quantities under `constants`; a file that
+/// already holds its table is not rewritten. Both hold only what a configuration determines (no
+/// timings), so regenerated tables are byte-identical.
+pub fn write_tables(
+    store: &Store,
+    runs: &[GridRun],
+    axes: &[String],
+    constants: &TheoryConstants,
+) -> io::Result<TableCounts> {
+    let tables = render_tables(store, runs, axes, constants)?;
     tables.write(store)?;
     Ok(tables.counts)
 }
@@ -107,18 +116,26 @@ impl Tables {
 }
 
 /// Renders `runs.csv` and `summary.csv` of `store` from the records of `runs`.
-pub fn render_tables(store: &Store, runs: &[GridRun], axes: &[String]) -> io::Result<Tables> {
+pub fn render_tables(
+    store: &Store,
+    runs: &[GridRun],
+    axes: &[String],
+    constants: &TheoryConstants,
+) -> io::Result<Tables> {
     let columns = param_columns(axes);
-    let records: Vec<(&GridRun, Record)> = runs
+    let records: Vec<(&GridRun, Record, Option<TheoryReport>)> = runs
         .iter()
         .filter_map(|r| match store.read(&r.run.id()) {
-            Lookup::Found(rec) => Some((r, *rec)),
+            Lookup::Found(rec) => {
+                let theory = rec.theory(constants);
+                Some((r, *rec, theory))
+            }
             _ => None,
         })
         .collect();
     let diagnostics = records
         .iter()
-        .any(|(_, rec)| rec.outcome.as_ref().is_some_and(|o| o.curve.iter().any(|p| p.grad_norm2.is_some())));
+        .any(|(_, rec, _)| rec.outcome.as_ref().is_some_and(|o| o.curve.iter().any(|p| p.grad_norm2.is_some())));
 
     let mut curve = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = std::iter::once("id".to_string()).chain(columns.iter().cloned()).collect();
@@ -128,8 +145,8 @@ pub fn render_tables(store: &Store, runs: &[GridRun], axes: &[String]) -> io::Re
     }
     curve.write_record(&header)?;
     let mut points = 0;
-    for (run, rec) in &records {
-        let Some(o) = &rec.outcome else { continue };
+    for (run, rec, theory) in &records {
+        let (Some(o), Some(theory)) = (&rec.outcome, theory) else { continue };
         let e0 = o.theory.excess0;
         for p in &o.curve {
             let mut row = vec![rec.id.clone()];
@@ -140,7 +157,7 @@ pub fn render_tables(store: &Store, runs: &[GridRun], axes: &[String]) -> io::Re
             row.push(float_text(p.loss));
             row.push(float_text(p.excess));
             row.push(float_text(if e0 > 0.0 { p.excess / e0 } else { 0.0 }));
-            row.push(opt(o.theory.bound_at(p.iter)));
+            row.push(opt(theory.bound_at(p.iter)));
             if diagnostics {
                 row.extend([opt(p.max_layer_norm), opt(p.grad_norm2), opt(p.pl_ratio)]);
             }
@@ -153,10 +170,10 @@ pub fn render_tables(store: &Store, runs: &[GridRun], axes: &[String]) -> io::Re
     let mut header: Vec<String> = std::iter::once("id".to_string()).chain(columns.iter().cloned()).collect();
     header.extend(SUMMARY_COLUMNS.map(String::from));
     summary.write_record(&header)?;
-    for (run, rec) in &records {
+    for (run, rec, theory) in &records {
         let mut row = vec![rec.id.clone()];
         row.extend(columns.iter().map(|c| param_value(run, c)));
-        row.extend(summary_fields(rec));
+        row.extend(summary_fields(rec, theory.as_ref()));
         summary.write_record(&row)?;
     }
 
@@ -168,11 +185,10 @@ fn status_text(rec: &Record) -> String {
     serde_json::to_value(rec.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
-const SUMMARY_COLUMNS: [&str; 31] = [
+const SUMMARY_COLUMNS: [&str; 30] = [
     "status",
     "engine",
     "reduced_dim",
-    "seconds",
     "eta",
     "loss0",
     "excess0",
@@ -202,30 +218,27 @@ const SUMMARY_COLUMNS: [&str; 31] = [
     "error",
 ];
 
-fn summary_fields(rec: &Record) -> Vec<String> {
+fn summary_fields(rec: &Record, theory: Option<&TheoryReport>) -> Vec<String> {
     let mut row = vec![status_text(rec)];
-    let Some(o) = &rec.outcome else {
-        // A failed run: status, seconds and the error; nothing was measured.
-        row.extend([String::new(), String::new(), float_text(rec.seconds)]);
-        row.extend(std::iter::repeat_n(String::new(), SUMMARY_COLUMNS.len() - 5));
+    let (Some(o), Some(t)) = (&rec.outcome, theory) else {
+        // A failed run: status and the error; nothing was measured.
+        row.extend(std::iter::repeat_n(String::new(), SUMMARY_COLUMNS.len() - 2));
         row.push(rec.error.clone().unwrap_or_default());
         return row;
     };
-    let t = &o.theory;
     let last = o.curve.last();
     let z = t.zou.as_ref();
     let h = t.du_hu.as_ref();
     row.extend([
         o.engine.name().to_string(),
         opt_int(o.reduced_dim),
-        float_text(rec.seconds),
         float_text(t.eta),
         float_text(t.loss0),
         float_text(t.excess0),
         opt_int(last.map(|p| p.iter)),
         opt(last.map(|p| p.excess)),
         opt(last.map(|p| if t.excess0 > 0.0 { p.excess / t.excess0 } else { 0.0 })),
-        opt_int(o.iters_to_target),
+        opt_int(o.iters_to(t.target)),
         float_text(t.target),
         opt_int(o.diverged_at),
         opt_int(o.stopped_at),

@@ -11,8 +11,7 @@
 //!   - { model.depth: [2, 8], optim.iters: [100, 400] }
 //! ```
 //!
-//! Any scalar of the run sections (`data`, `model`, `optim`, `engine`, `log`, `theory`) may be a
-//! list; the grid is the cartesian product of all lists, of the zip groups and of the seeds. Errors
+//! Any scalar of the run sections (`data`, `model`, `optim`, `engine`, `log`) may be a list; the grid is the cartesian product of all lists, of the zip groups and of the seeds. Errors
 //! carry the file, line, column and field ([`SpecError`]).
 
 pub mod expand;
@@ -25,7 +24,7 @@ use std::path::{Path, PathBuf};
 use serde_norway::{Mapping, Value};
 use thiserror::Error;
 
-use crate::config::{DataKind, StepKind};
+use crate::config::{DataKind, StepKind, TheoryConstants};
 
 pub use expand::GridRun;
 pub use filter::{Filter, select};
@@ -42,7 +41,7 @@ const MAX_NAME_BYTES: usize = 255;
 const MAX_SEEDS: u64 = 1_000_000;
 
 /// The keys that describe one run.
-pub const RUN_KEYS: [&str; 6] = ["data", "model", "optim", "engine", "log", "theory"];
+pub const RUN_KEYS: [&str; 5] = ["data", "model", "optim", "engine", "log"];
 
 /// A problem in an experiment file, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -87,6 +86,8 @@ pub struct Spec {
     zip: Vec<ZipGroup>,
     /// The raw `figures` section (read by the plotting stage).
     pub figures: Value,
+    /// The theorems' open constants and the accuracy target, applied when results are read.
+    pub theory: TheoryConstants,
     locations: Locations,
     /// Field paths set by `--set` overrides (errors in them point at the flag, not the file).
     overridden: Vec<String>,
@@ -177,6 +178,14 @@ impl Spec {
         let seeds = parse_seeds(doc.get("seeds")).map_err(|(f, m)| error(Some(&f), m))?;
         let zip = parse_zip(doc.get("zip")).map_err(|(f, m)| error(Some(&f), m))?;
         let figures = doc.get("figures").cloned().unwrap_or(Value::Null);
+        let theory = parse_theory(doc.get("theory")).map_err(|(f, m)| {
+            let from_flag = overrides.iter().any(|o| o.starts_with(&format!("{f}=")) || o.starts_with("theory="));
+            if from_flag {
+                SpecError { file: "--set".into(), position: None, field: Some(f), message: m }
+            } else {
+                error(Some(&f), m)
+            }
+        })?;
         let mut body = Mapping::new();
         for key in RUN_KEYS {
             if let Some(v) = doc.get(key) {
@@ -185,7 +194,19 @@ impl Spec {
         }
         let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let overridden = overrides.iter().filter_map(|o| o.split_once('=')).map(|(p, _)| p.to_string()).collect();
-        Ok(Spec { name, path: path.to_path_buf(), master_seed, seeds, body, zip, figures, locations, overridden, base })
+        Ok(Spec {
+            name,
+            path: path.to_path_buf(),
+            master_seed,
+            seeds,
+            body,
+            zip,
+            figures,
+            theory,
+            locations,
+            overridden,
+            base,
+        })
     }
 
     /// The directory relative paths in this spec are resolved against.
@@ -246,6 +267,32 @@ fn first_tag(v: &Value, path: &str) -> Option<(String, String)> {
         Value::Sequence(items) => items.iter().enumerate().find_map(|(i, v)| first_tag(v, &format!("{path}[{i}]"))),
         _ => None,
     }
+}
+
+/// The `theory:` section: one value per constant (they apply to every run of the experiment).
+fn parse_theory(v: Option<&Value>) -> Result<TheoryConstants, (String, String)> {
+    let Some(v) = v else { return Ok(TheoryConstants::default()) };
+    if let Value::Mapping(m) = v
+        && let Some((key, _)) = m.iter().find(|(_, v)| matches!(v, Value::Sequence(_)))
+    {
+        return Err((
+            format!("theory.{}", key_text(key)),
+            "the theory constants apply to the whole experiment (they are used when results are read, \
+             not by training): give one value, not a list"
+                .into(),
+        ));
+    }
+    let constants: TheoryConstants = serde_path_to_error::deserialize(v.clone()).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { "theory".to_string() } else { format!("theory.{path}") };
+        let message = e.into_inner().to_string();
+        match message.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+            Some(key) => (format!("theory.{key}"), message),
+            None => (field, message),
+        }
+    })?;
+    constants.check().map_err(|e| (e.field, e.rule))?;
+    Ok(constants)
 }
 
 /// `seeds: N` (indices 0..N) or `seeds: [i, j, …]` (distinct); default 1.

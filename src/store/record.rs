@@ -2,12 +2,13 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::RunConfig;
+use crate::config::{RunConfig, TheoryConstants};
 use crate::provenance::Provenance;
+use crate::theory::{RunShape, TheoryReport};
 use crate::train::{RunOutcome, Status};
 
 /// Version of the record layout.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// How a run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -36,6 +37,7 @@ pub struct Record {
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub error: Option<String>,
     /// Wall-clock seconds of the run (set-up and training).
+    #[serde(with = "crate::json_float")]
     pub seconds: f64,
     pub provenance: Provenance,
 }
@@ -96,6 +98,12 @@ impl Record {
             (Some(o), RecordStatus::Diverged) if o.status() == Status::Diverged => Ok(()),
             _ => Err(format!("status {:?} does not match its contents", self.status)),
         }
+    }
+
+    /// Every theory quantity of the run under `constants` (results only).
+    pub fn theory(&self, constants: &TheoryConstants) -> Option<TheoryReport> {
+        let o = self.outcome.as_ref()?;
+        Some(TheoryReport::derive(&o.theory, RunShape::of(&self.config), constants))
     }
 
     /// Whether this record is a result that `run` keeps (done or diverged).

@@ -26,6 +26,20 @@ pub fn resolve_error(yaml: &str) -> String {
     }
 }
 
+/// Every theory quantity of `run` with these facts, under the default constants.
+pub fn report(run: &ResolvedRun, facts: &linres::theory::TheoryFacts) -> linres::theory::TheoryReport {
+    report_with(run, facts, &linres::config::TheoryConstants::default())
+}
+
+/// Every theory quantity of `run` with these facts, under `constants`.
+pub fn report_with(
+    run: &ResolvedRun,
+    facts: &linres::theory::TheoryFacts,
+    constants: &linres::config::TheoryConstants,
+) -> linres::theory::TheoryReport {
+    linres::theory::TheoryReport::derive(facts, linres::theory::RunShape::of(run.config()), constants)
+}
+
 /// |a − b| ≤ rel·max(|a|, |b|) + abs.
 pub fn close(a: f64, b: f64, rel: f64, abs: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()) + abs

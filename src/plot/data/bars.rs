@@ -48,7 +48,9 @@ pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
                 .map(|r| {
                     let o = r.record.outcome.as_ref();
                     match y_kind {
-                        "iters_to_target" => o.and_then(|o| o.iters_to_target).map_or(f64::INFINITY, |t| t as f64),
+                        "iters_to_target" => o
+                            .and_then(|o| o.iters_to(fig.target.unwrap_or(r.theory.target)))
+                            .map_or(f64::INFINITY, |t| t as f64),
                         "final_rel_excess" => o
                             .and_then(|o| {
                                 o.curve

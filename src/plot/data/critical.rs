@@ -47,10 +47,7 @@ pub struct CriticalData {
 pub fn succeeds(row: &Row, target: f64, budget: f64) -> Option<bool> {
     let o = row.record.outcome.as_ref()?;
     let limit = wide_limit_iterations(&row.record.config.optim.step, o.theory.data.kappa, target)?;
-    let reached =
-        o.curve.iter().find(|p| o.theory.excess0 > 0.0 && p.excess / o.theory.excess0 <= target).map(|p| p.iter);
-    let first = if (target - o.theory.target).abs() <= 1e-15 * target { o.iters_to_target } else { reached };
-    Some(first.is_some_and(|t| t as f64 <= budget * limit))
+    Some(o.iters_to(target).is_some_and(|t| t as f64 <= budget * limit))
 }
 
 /// The smallest width from which every larger width of the grid succeeds (`ok(width)`).
@@ -162,12 +159,11 @@ fn bound_points(
             }
             let mut values: Vec<f64> = at_x
                 .iter()
-                .filter_map(|r| r.record.outcome.as_ref())
-                .map(|o| match kind {
-                    WidthBound::Zou => o.theory.widths.zou,
-                    WidthBound::ZouStable => o.theory.widths.zou_stable,
-                    WidthBound::DuHu => o.theory.widths.du_hu,
-                    WidthBound::ModifiedIdentity | WidthBound::Margin => o.theory.widths.modified_identity as f64,
+                .map(|r| match kind {
+                    WidthBound::Zou => r.theory.widths.zou,
+                    WidthBound::ZouStable => r.theory.widths.zou_stable,
+                    WidthBound::DuHu => r.theory.widths.du_hu,
+                    WidthBound::ModifiedIdentity | WidthBound::Margin => r.theory.widths.modified_identity as f64,
                 })
                 .collect();
             (!values.is_empty()).then(|| (x, spread(&mut values).0))
@@ -180,7 +176,7 @@ fn bound_points(
 pub fn margin_one_width(rows: &[&Row]) -> Option<f64> {
     let mut by_width: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
     for r in rows {
-        let margin = r.record.outcome.as_ref().and_then(|o| o.theory.zou.as_ref()).and_then(|z| z.margin)?;
+        let margin = r.theory.zou.as_ref().and_then(|z| z.margin)?;
         by_width.entry((r.record.config.model.width as f64).to_bits()).or_default().push(margin);
     }
     let mut curve: Vec<(f64, f64)> =

@@ -147,7 +147,7 @@ fn band_of(fig: &FigureSpec, group: &[&Row], x_kind: &str, y_kind: &str, value: 
         let Some(o) = &row.record.outcome else { continue };
         let c = &row.record.config;
         let per_step = if x_kind == "samples" { c.optim.batch.unwrap_or(o.theory.data.n) as f64 } else { 1.0 };
-        let t = &o.theory;
+        let t = &row.theory;
         for p in &o.curve {
             let x = p.iter as f64 * per_step;
             let key = x.to_bits();
@@ -155,7 +155,7 @@ fn band_of(fig: &FigureSpec, group: &[&Row], x_kind: &str, y_kind: &str, value: 
             at.entry(key).or_default().push(y_of(y_kind, p.loss, p.excess, t.excess0));
             for (i, kind) in fig.lines.iter().enumerate() {
                 let factor = match kind {
-                    TheoryLine::Zou => t.zou.as_ref().map(|z| (1.0 - z.rho).max(0.0)),
+                    TheoryLine::Zou => t.zou.as_ref().map(|z| (1.0f64 - z.rho).max(0.0)),
                     TheoryLine::Linearised => t.zou.as_ref().map(|z| z.lin_factor),
                     TheoryLine::DuHu => t.du_hu.as_ref().map(|h| h.factor.max(0.0)),
                 };
