@@ -132,7 +132,8 @@ fn a_width_of_a_billion_trains_on_a_reduced_engine_and_says_how_it_was_sampled()
     let out = train(&r).unwrap();
     assert!(out.seeds.transform.is_none() && out.seeds.transform_gram.is_some());
     assert_eq!(r.canonical_json()["model"]["transform"]["sampling"], "gram");
-    let zou = out.theory.zou.as_ref().unwrap();
+    let theory = common::report(&r, &out.theory);
+    let zou = theory.zou.as_ref().unwrap();
     // ‖A‖, σ_min(A) → 1 and ‖B‖, σ_min(B) → √(m/k) as m → ∞ (σ_A² = 1/m, σ_B² = 1/k).
     assert!((zou.spectrum.a_norm - 1.0).abs() < 1e-3 && (zou.spectrum.a_sigma_min - 1.0).abs() < 1e-3, "{zou:?}");
     assert!((zou.spectrum.b_norm / 1e4 - 1.0).abs() < 1e-3, "{zou:?}");
