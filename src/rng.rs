@@ -111,7 +111,8 @@ impl RunSeeds {
     /// init_std); batches ← (n, b).
     pub fn derive(run: &ResolvedRun) -> Self {
         let c = run.config();
-        let canon = run.canonical_json();
+        // Derived defaults written out or not, a run draws the same numbers.
+        let canon = run.effective_json();
         let dims = run.dims();
         let seed = |stream, params: Value| StreamSeed::derive(c.master_seed, c.seed, stream, &params);
         let resnet = c.model.arch == Arch::Resnet;

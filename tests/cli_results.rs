@@ -377,8 +377,6 @@ fn list_resolved_prints_one_run_files_that_train_gives_the_same_id() {
 }
 
 #[test]
-#[ignore = "needs derived defaults (sigma_a2 = 1/m) to stay derived in the resolved form: the integrator's part \
-            of issue 9 item 11; remove this line once it is on main"]
 fn an_edited_width_in_a_resolved_file_gives_the_grids_run_of_that_width() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

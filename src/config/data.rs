@@ -231,7 +231,9 @@ impl DataConfig {
                 check_at_least("data.k", s.k, 1)?;
                 check_at_least("data.n", s.n, 1)?;
                 let max_rank = s.d.min(s.n);
-                let r = *s.rank.get_or_insert(max_rank);
+                // Derived defaults stay unset (rank min(d, n), scale √n), so a resolved run written
+                // out and edited (n, d) still derives them from the new values.
+                let r = s.rank.unwrap_or(max_rank);
                 if r == 0 || r > max_rank {
                     return Err(rule("data.rank", format!("must satisfy 1 ≤ rank ≤ min(d, n) = {max_rank}, got {r}")));
                 }
@@ -242,7 +244,7 @@ impl DataConfig {
                 if r == 1 && s.kappa != 1.0 {
                     return Err(rule("data.kappa", "rank 1 data has κ = 1"));
                 }
-                let scale = *s.scale.get_or_insert((s.n as f64).sqrt());
+                let scale = s.scale.unwrap_or((s.n as f64).sqrt());
                 check_magnitude("data.scale", scale, MAGNITUDE, false)?;
                 if scale < 0.0 {
                     return Err(rule("data.scale", format!("must be > 0, got {scale}")));

@@ -206,6 +206,25 @@ impl ResolvedRun {
         strip_paths(&mut value);
         value
     }
+
+    /// The canonical JSON with every derived default written out (σ_A² = 1/m, σ_B² = 1/k, a spectrum's
+    /// rank min(d, n) and scale √n): the values a run uses, whether or not they were written. The
+    /// random streams are seeded from these, so writing a default out changes no draw.
+    pub fn effective_json(&self) -> serde_json::Value {
+        let mut c = self.config.clone();
+        let Dims { d, k, n } = self.dims;
+        if let DataConfig::Spectrum(s) = &mut c.data {
+            s.rank.get_or_insert(d.min(n));
+            s.scale.get_or_insert((n as f64).sqrt());
+        }
+        if let Some(t) = c.model.transform.as_mut().filter(|t| t.kind == TransformKind::Gaussian) {
+            t.sigma_a2.get_or_insert(1.0 / c.model.width as f64);
+            t.sigma_b2.get_or_insert(1.0 / k as f64);
+        }
+        let mut value = serde_json::to_value(&c).expect("a resolved config serialises");
+        strip_paths(&mut value);
+        value
+    }
 }
 
 /// Removes every `path` entry of a [`MatrixFile`] so that ids do not depend on where a file lies.

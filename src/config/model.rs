@@ -244,8 +244,10 @@ impl TransformConfig {
                 Err(rule("model.width", format!("modified_identity needs m ≥ d + k = {}, got m = {m}", d + k)))
             }
             TransformKind::Gaussian => {
-                let va = *self.sigma_a2.get_or_insert(1.0 / m as f64);
-                let vb = *self.sigma_b2.get_or_insert(1.0 / k as f64);
+                // Derived defaults (1/m, 1/k) stay unset, so editing the width of a resolved run
+                // changes them with it.
+                let va = self.sigma_a2.unwrap_or(1.0 / m as f64);
+                let vb = self.sigma_b2.unwrap_or(1.0 / k as f64);
                 for (field, v) in [("model.transform.sigma_a2", va), ("model.transform.sigma_b2", vb)] {
                     check_positive(field, v)?;
                     check_magnitude(field, v, MAGNITUDE, false)?;
