@@ -14,8 +14,21 @@ fn linres(args: &[&str]) -> Output {
 }
 
 /// Every subcommand (each has `--help`).
-const COMMANDS: [&str; 12] =
-    ["train", "run", "list", "status", "clean", "export", "theory", "plot", "check", "merge", "diff", "completions"];
+const COMMANDS: [&str; 13] = [
+    "train",
+    "run",
+    "list",
+    "status",
+    "clean",
+    "export",
+    "theory",
+    "plot",
+    "check",
+    "merge",
+    "diff",
+    "slurm",
+    "completions",
+];
 
 #[test]
 fn every_command_has_help() {

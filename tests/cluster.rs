@@ -391,3 +391,68 @@ fn tables_only_writes_the_tables_of_what_is_cached_and_computes_nothing() {
     assert_eq!(record_count(&results.join("small/runs")), cached, "--tables-only computed runs");
     assert_eq!(summary_without_seconds(&results.join("small/summary.csv")).len(), cached);
 }
+
+#[test]
+fn slurm_writes_two_scripts_that_bash_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    spec_in(dir.path());
+    let o = linres(
+        dir.path(),
+        &["slurm", "small.yaml", "--tasks", "5", "--time", "0:10:00", "--sbatch-arg", "--qos=short"],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let slurm = dir.path().join("results/small/slurm");
+    for script in ["array.sbatch", "finalize.sbatch"] {
+        let path = slurm.join(script);
+        let check = Command::new("bash").arg("-n").arg(&path).output().unwrap();
+        assert!(check.status.success(), "{script}: {}", String::from_utf8_lossy(&check.stderr));
+        assert!(std::fs::read_to_string(&path).unwrap().contains("#SBATCH --qos=short"));
+    }
+    let array = std::fs::read_to_string(slurm.join("array.sbatch")).unwrap();
+    assert!(array.contains("#SBATCH --array=0-4") && array.contains("--shard \"$SLURM_ARRAY_TASK_ID/5\""), "{array}");
+    assert!(slurm.join("logs").is_dir(), "sbatch does not create the log directory");
+    // Nothing was computed or submitted.
+    assert_eq!(record_count(&dir.path().join("results/small/runs")), 0);
+}
+
+#[test]
+fn bad_slurm_arguments_exit_2_naming_the_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    spec_in(dir.path());
+    for (args, flag) in [
+        (vec!["slurm", "small.yaml", "--tasks", "0"], "--tasks"),
+        (vec!["slurm", "small.yaml", "--tasks", "x"], "--tasks"),
+        (vec!["slurm", "small.yaml", "--tasks", "2", "--cpus-per-task", "0"], "--cpus-per-task"),
+        (vec!["slurm", "small.yaml", "--tasks", "2", "--time", "1:00\n#SBATCH --mem=1T"], "--time"),
+        (vec!["slurm", "small.yaml", "--tasks", "2", "--sbatch-arg", "qos=long"], "--sbatch-arg"),
+        (vec!["slurm", "small.yaml", "--tasks", "2", "--wait"], "--submit"),
+        (vec!["slurm", "missing.yaml", "--tasks", "2"], "missing.yaml"),
+    ] {
+        let o = linres(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(flag), "{args:?}: {}", text(&o));
+    }
+    assert!(!dir.path().join("results").exists());
+}
+
+#[test]
+fn status_counts_runs_claimed_by_a_live_process_as_running() {
+    let dir = tempfile::tempdir().unwrap();
+    spec_in(dir.path());
+    shard_into(dir.path(), 0, 2);
+    let results = dir.path().join("machine0");
+    let cached = record_count(&results.join("small/runs"));
+    // This process claims two runs without a result, as a running `linres run` does.
+    let grid = linres::spec::Spec::load(&dir.path().join("small.yaml"), &[]).unwrap().expand().unwrap();
+    let store = linres::store::Store::new(&results, "small");
+    let missing: Vec<String> =
+        grid.iter().map(|r| r.run.id()).filter(|id| !store.record_path(id).exists()).take(2).collect();
+    let claims: Vec<_> = missing.iter().map(|id| store.claim(id).unwrap().unwrap()).collect();
+    let status = |dir: &Path| text(&linres(dir, &["status", "small.yaml", "--results", "machine0"]));
+    let out = status(dir.path());
+    let want = format!("{cached} cached (0 diverged), 0 failed, 2 running, {} missing", RUNS - cached - 2);
+    assert!(out.contains(&want), "{out}");
+    drop(claims);
+    let out = status(dir.path());
+    assert!(out.contains(&format!("0 running, {} missing", RUNS - cached)), "{out}");
+}

@@ -272,7 +272,7 @@ fn list_status_theory_and_clean_report_the_grid() {
     assert!(json[0]["theory"]["zou"]["eta_bracket"].as_f64().unwrap() > 0.0);
     out(&["run", "g.yaml", "--quiet"]);
     assert_eq!(out(&["list", "g.yaml"]).matches(" cached ").count(), 2);
-    assert!(out(&["status", "g.yaml"]).contains("g: 2 runs: 2 cached (0 diverged), 0 failed, 0 missing"));
+    assert!(out(&["status", "g.yaml"]).contains("g: 2 runs: 2 cached (0 diverged), 0 failed, 0 running, 0 missing"));
     assert!(out(&["status"]).contains("g: 2 done"));
     // Files a killed process leaves behind are reported, and removed by `clean`.
     let runs = dir.path().join("results/g/runs");

@@ -8,3 +8,4 @@ pub mod diff;
 pub mod layout;
 pub mod merge;
 pub mod shard;
+pub mod slurm;

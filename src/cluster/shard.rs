@@ -92,10 +92,16 @@ impl Ord for Load {
     }
 }
 
+/// The part (of `count`) of each run of `runs`, in their order: [`partition`] by estimated cost,
+/// ties broken by run id.
+pub fn parts(runs: &[GridRun], count: usize) -> Vec<usize> {
+    let items: Vec<(String, f64)> = runs.iter().map(|r| (r.run.id(), estimated_cost(&r.run))).collect();
+    partition(&items, count)
+}
+
 /// The runs of `runs` that belong to `shard`, in their original order.
 pub fn select(runs: Vec<GridRun>, shard: Shard) -> Vec<GridRun> {
-    let items: Vec<(String, f64)> = runs.iter().map(|r| (r.run.id(), estimated_cost(&r.run))).collect();
-    let parts = partition(&items, shard.count);
+    let parts = parts(&runs, shard.count);
     runs.into_iter().zip(parts).filter(|(_, p)| *p == shard.index).map(|(r, _)| r).collect()
 }
 

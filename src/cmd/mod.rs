@@ -11,6 +11,7 @@ mod merge;
 pub mod out;
 mod plot;
 mod run;
+mod slurm;
 mod status;
 mod text;
 mod theory;
@@ -55,6 +56,7 @@ enum Command {
     Check(check::CheckArgs),
     Merge(merge::MergeArgs),
     Diff(diff::DiffArgs),
+    Slurm(slurm::SlurmArgs),
     Completions(completions::CompletionsArgs),
 }
 
@@ -85,6 +87,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Check(args) => check::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Diff(args) => diff::run(args),
+        Command::Slurm(args) => slurm::run(args),
         Command::Completions(args) => completions::run(args),
     }?;
     if let Some(why) = out::stdout_error() {

@@ -16,7 +16,7 @@ use super::out::outln;
 #[derive(Args)]
 #[command(
     about = "Summarise the results: per experiment, or in detail for one experiment file",
-    after_help = "With SPEC: runs cached (done or diverged), failed, missing and corrupt (a record file that does \
+    after_help = "With SPEC: runs cached (done or diverged), failed, running (claimed by a live process), missing and corrupt (a record file that does \
 not read back: never counted as a result), records of runs no longer in the grid, and files left by killed \
 processes, each with the command that acts on it."
 )]
@@ -80,7 +80,8 @@ fn one(args: &GridArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let mut diverged = 0;
     for run in &grid.all {
         let state = RunState::of(&grid.store, run);
-        *counts.entry(state.name()).or_default() += 1;
+        let running = matches!(state, RunState::Missing) && grid.store.is_claimed(&run.run.id());
+        *counts.entry(if running { "running" } else { state.name() }).or_default() += 1;
         match state {
             RunState::Failed(why) => failed.push((run.run.id(), why)),
             RunState::Corrupt(why) => corrupt.push((run.run.id(), why)),
@@ -99,6 +100,7 @@ fn one(args: &GridArgs, json_out: bool) -> anyhow::Result<ExitCode> {
             "cached": count("cached"),
             "diverged": diverged,
             "failed": count("failed"),
+            "running": count("running"),
             "missing": count("missing"),
             "corrupt": count("corrupt"),
             "stale_records": stale,
@@ -113,12 +115,13 @@ fn one(args: &GridArgs, json_out: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     outln!(
-        "{}: {} runs: {} cached ({} diverged), {} failed, {} missing, {} corrupt  [{}]",
+        "{}: {} runs: {} cached ({} diverged), {} failed, {} running, {} missing, {} corrupt  [{}]",
         grid.spec.name,
         grid.all.len(),
         count("cached"),
         diverged,
         count("failed"),
+        count("running"),
         count("missing"),
         count("corrupt"),
         grid.store.root().display()

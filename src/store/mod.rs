@@ -21,6 +21,27 @@ pub use record::{FORMAT, Record, RecordStatus};
 /// Largest record read (a run may log 10⁶ points, about 150 MB of JSON).
 const MAX_RECORD_BYTES: u64 = 1 << 30;
 
+/// Attempts of [`Store::claim`] on a held lock, and the pause between them.
+const CLAIM_ATTEMPTS: u32 = 5;
+const CLAIM_RETRY: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// Whether a lock error means the file system has no locks (rather than a real failure).
+fn locks_unsupported(e: &io::Error) -> bool {
+    const ENOLCK: i32 = 37;
+    e.kind() == io::ErrorKind::Unsupported || e.raw_os_error() == Some(ENOLCK)
+}
+
+/// Whether the claim file at `path` is held (`Some(true)`), free (`Some(false)`), or absent or
+/// unlockable (`None`). Probing a free claim takes its lock for an instant.
+fn claim_held(path: &Path) -> Option<bool> {
+    let file = File::options().write(true).open(path).ok()?;
+    match file.try_lock() {
+        Ok(()) => Some(false),
+        Err(TryLockError::WouldBlock) => Some(true),
+        Err(TryLockError::Error(_)) => None,
+    }
+}
+
 /// What the cache holds for a run id.
 #[derive(Debug)]
 pub enum Lookup {
@@ -130,16 +151,34 @@ impl Store {
         }
     }
 
-    /// Claims run `id` for this process: `None` when another process holds it.
+    fn claim_path(&self, id: &str) -> PathBuf {
+        self.runs_dir().join(format!(".{id}.lock"))
+    }
+
+    /// Claims run `id` for this process: `None` when another process holds it. A lock found held is
+    /// tried again for a moment, since `status` probes claims by taking a free lock for an instant.
+    /// On a file system without locks (some network mounts) the run is taken unlocked: shards keep
+    /// processes on different machines apart, and the atomic rename of the record is the commit.
     pub fn claim(&self, id: &str) -> io::Result<Option<Claim>> {
         self.create()?;
-        let path = self.runs_dir().join(format!(".{id}.lock"));
+        let path = self.claim_path(id);
         let file = File::options().create(true).truncate(false).write(true).open(&path)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(Claim { path, _file: file })),
-            Err(TryLockError::WouldBlock) => Ok(None),
-            Err(TryLockError::Error(e)) => Err(e),
+        for attempt in 1..=CLAIM_ATTEMPTS {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if attempt < CLAIM_ATTEMPTS => std::thread::sleep(CLAIM_RETRY),
+                Err(TryLockError::WouldBlock) => return Ok(None),
+                Err(TryLockError::Error(e)) if locks_unsupported(&e) => break,
+                Err(TryLockError::Error(e)) => return Err(e),
+            }
         }
+        Ok(Some(Claim { path, _file: file }))
+    }
+
+    /// Whether a live process holds the claim on run `id` (a process on another machine only where
+    /// the file system shares locks, as NFS does for `flock`).
+    pub fn is_claimed(&self, id: &str) -> bool {
+        claim_held(&self.claim_path(id)) == Some(true)
     }
 
     /// Waits for the exclusive lock on the exports.
@@ -186,7 +225,7 @@ impl Store {
                 let unheld_claim = dir == self.runs_dir()
                     && name.starts_with('.')
                     && name.ends_with(".lock")
-                    && File::options().write(true).open(&path).is_ok_and(|f| f.try_lock().is_ok());
+                    && claim_held(&path) == Some(false);
                 if temporary || unheld_claim {
                     out.push(path);
                 }
@@ -194,5 +233,54 @@ impl Store {
         }
         out.sort();
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_claim_is_seen_and_refused_and_a_released_one_is_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path(), "exp");
+        assert!(!store.is_claimed("abc"), "no claim file");
+        let claim = store.claim("abc").unwrap().expect("a free run is claimed");
+        assert!(store.is_claimed("abc"));
+        // Another claimant (a separate open file description, as another process has) is refused.
+        assert!(store.claim("abc").unwrap().is_none());
+        drop(claim);
+        assert!(!store.is_claimed("abc"));
+        assert!(store.claim("abc").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_claim_probed_for_an_instant_is_still_taken() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::new(dir.path(), "exp");
+        drop(store.claim("abc").unwrap());
+        // A probe (as `status` makes) holds the free lock while the runner tries to claim the run.
+        let (held, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+        let path = store.claim_path("abc");
+        std::fs::write(&path, b"").unwrap();
+        let prober = std::thread::spawn(move || {
+            let file = File::options().write(true).open(&path).unwrap();
+            file.try_lock().unwrap();
+            held.0.send(()).unwrap();
+            release.1.recv().unwrap();
+            std::thread::sleep(std::time::Duration::from_millis(15));
+        });
+        held.1.recv().unwrap();
+        release.0.send(()).unwrap();
+        assert!(store.claim("abc").unwrap().is_some(), "a momentary probe made the claimant skip the run");
+        prober.join().unwrap();
+    }
+
+    #[test]
+    fn a_file_system_without_locks_is_told_from_a_failure() {
+        assert!(locks_unsupported(&io::Error::from_raw_os_error(37)));
+        assert!(locks_unsupported(&io::Error::from(io::ErrorKind::Unsupported)));
+        assert!(!locks_unsupported(&io::Error::from_raw_os_error(5)));
+        assert!(!locks_unsupported(&io::Error::from(io::ErrorKind::PermissionDenied)));
     }
 }

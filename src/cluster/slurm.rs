@@ -1,0 +1,439 @@
+//! SLURM job arrays for a grid: two plain sbatch scripts, their submission and the wait for them.
+//!
+//! `array.sbatch` is a job array of N tasks; task I runs `linres run SPEC --shard I/N`, so the
+//! tasks split the grid by the cost-balanced partition of [`super::shard`] and a resubmission
+//! computes only what is missing. `finalize.sbatch` (submitted with `--dependency=afterany:` on the
+//! array) writes the tables of the whole grid, prints its status and draws its figures. Both are
+//! written under `<results>/<name>/slurm/` with absolute paths, so they can be read, edited and
+//! submitted by hand (`sbatch array.sbatch`).
+
+use std::fmt::Write as _;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::error::ConfigError;
+
+/// What the scripts run and how SLURM should place it.
+#[derive(Debug, Clone)]
+pub struct ArrayJob {
+    /// The experiment's name (job names, log names).
+    pub name: String,
+    /// Absolute paths of the linres binary, the experiment file and the results directory.
+    pub linres: PathBuf,
+    pub spec: PathBuf,
+    pub results: PathBuf,
+    /// Working directory of the jobs (relative figure paths are taken from it).
+    pub workdir: PathBuf,
+    /// `--set` arguments (they change the grid), passed on to every command.
+    pub sets: Vec<String>,
+    /// `--filter` arguments, passed on to every task.
+    pub filters: Vec<String>,
+    /// Whether the experiment declares figures (the finalize job then plots them).
+    pub figures: bool,
+    pub resources: Resources,
+}
+
+/// The sbatch options of `linres slurm`.
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    /// Array tasks N.
+    pub tasks: usize,
+    /// CPUs per task (each task runs `--jobs C`).
+    pub cpus_per_task: usize,
+    pub time: Option<String>,
+    pub partition: Option<String>,
+    pub mem: Option<String>,
+    /// Further sbatch options, one `#SBATCH` line each.
+    pub extra: Vec<String>,
+}
+
+impl Resources {
+    /// Checks the values linres relies on (counts ≥ 1, values on one line); the meaning of the
+    /// others (time formats, partitions, memory sizes) is SLURM's to judge.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.tasks == 0 {
+            return Err(ConfigError::new("--tasks", "must be at least 1 (the number of array tasks)"));
+        }
+        if self.cpus_per_task == 0 {
+            return Err(ConfigError::new("--cpus-per-task", "must be at least 1"));
+        }
+        let single_line = |flag: &str, v: &str| {
+            if v.is_empty() || v.contains(['\n', '\r']) {
+                Err(ConfigError::new(flag, format!("{v:?}: must be a non-empty value on one line")))
+            } else {
+                Ok(())
+            }
+        };
+        for (flag, v) in [("--time", &self.time), ("--partition", &self.partition), ("--mem", &self.mem)] {
+            if let Some(v) = v {
+                single_line(flag, v)?;
+            }
+        }
+        for v in &self.extra {
+            single_line("--sbatch-arg", v)?;
+            if !v.starts_with('-') {
+                return Err(ConfigError::new("--sbatch-arg", format!("`{v}`: an sbatch option starts with `-`")));
+            }
+        }
+        Ok(())
+    }
+
+    /// The `#SBATCH` lines of these resources (without the array and job name).
+    fn directives(&self, cpus: usize) -> String {
+        let mut out = format!("#SBATCH --cpus-per-task={cpus}\n");
+        for (key, v) in [("time", &self.time), ("partition", &self.partition), ("mem", &self.mem)] {
+            if let Some(v) = v {
+                let _ = writeln!(out, "#SBATCH --{key}={v}");
+            }
+        }
+        for v in &self.extra {
+            let _ = writeln!(out, "#SBATCH {v}");
+        }
+        out
+    }
+}
+
+/// `text` quoted for a POSIX shell.
+fn quote(text: &Path) -> String {
+    format!("'{}'", text.display().to_string().replace('\'', r"'\''"))
+}
+
+impl ArrayJob {
+    /// The directory of the scripts and of the jobs' logs.
+    pub fn dir(&self) -> PathBuf {
+        self.results.join(&self.name).join("slurm")
+    }
+
+    /// `linres <command> SPEC [--set K=V]… --results DIR`, quoted.
+    fn command(&self, command: &str) -> String {
+        let mut text = format!("{} {command} {}", quote(&self.linres), quote(&self.spec));
+        for s in &self.sets {
+            let _ = write!(text, " --set {}", quote(Path::new(s)));
+        }
+        let _ = write!(text, " --results {}", quote(&self.results));
+        text
+    }
+
+    /// The text of `array.sbatch`.
+    pub fn array_script(&self, runs: usize) -> String {
+        let r = &self.resources;
+        let n = r.tasks;
+        let logs = self.dir().join("logs");
+        let mut filters = String::new();
+        for f in &self.filters {
+            let _ = write!(filters, " --filter {}", quote(Path::new(f)));
+        }
+        format!(
+            "#!/bin/bash
+# linres: experiment `{name}`, {runs} runs in {n} shards balanced by estimated cost.
+# Task I computes the runs of shard I/{n} that have no result yet, so resubmitting this script
+# computes only what is missing; a task whose shard is complete exits at once. The jobs inherit the
+# environment of `sbatch` (OPENBLAS_CORETYPE, for one, decides the kernels and the last digits).
+# Written by `linres slurm`; edit freely, submit with `sbatch {array}`.
+#SBATCH --job-name=linres-{name}
+#SBATCH --array=0-{last}
+{directives}#SBATCH --chdir={workdir}
+#SBATCH --output={logs}/array-%A_%a.out
+exec {run} --shard \"$SLURM_ARRAY_TASK_ID/{n}\" --jobs \"${{SLURM_CPUS_PER_TASK:-{cpus}}}\"{filters}
+",
+            name = self.name,
+            array = self.dir().join("array.sbatch").display(),
+            last = n - 1,
+            directives = r.directives(r.cpus_per_task),
+            workdir = self.workdir.display(),
+            logs = logs.display(),
+            run = self.command("run"),
+            cpus = r.cpus_per_task,
+        )
+    }
+
+    /// The text of `finalize.sbatch`.
+    pub fn finalize_script(&self) -> String {
+        let r = &self.resources;
+        let plot = if !self.figures {
+            "# (the experiment declares no figures)\n".to_string()
+        } else if !self.sets.is_empty() {
+            "# (no figures: `linres plot` draws the experiment file's own grid, not one changed by --set)\n".to_string()
+        } else {
+            format!("{} --out figures\n", self.command("plot"))
+        };
+        format!(
+            "#!/bin/bash
+# linres: after the array of `{name}` has ended (however it ended), write the tables of the whole
+# grid, print what is done, running, missing and failed, and draw the figures.
+# Submitted by `linres slurm --submit` with --dependency=afterany:<array job id>.
+#SBATCH --job-name=linres-{name}-finalize
+{directives}#SBATCH --chdir={workdir}
+#SBATCH --output={logs}/finalize-%j.out
+set -euo pipefail
+{tables} --tables-only
+{status}
+{plot}",
+            name = self.name,
+            directives = Resources { partition: r.partition.clone(), extra: r.extra.clone(), ..Resources::default() }
+                .directives(1),
+            workdir = self.workdir.display(),
+            logs = self.dir().join("logs").display(),
+            tables = self.command("run"),
+            status = self.command("status"),
+        )
+    }
+
+    /// Writes both scripts (and the log directory); returns their paths.
+    pub fn write(&self, runs: usize) -> io::Result<(PathBuf, PathBuf)> {
+        let dir = self.dir();
+        std::fs::create_dir_all(dir.join("logs"))?;
+        let array = dir.join("array.sbatch");
+        let finalize = dir.join("finalize.sbatch");
+        crate::store::atomic::write(&array, self.array_script(runs).as_bytes())?;
+        crate::store::atomic::write(&finalize, self.finalize_script().as_bytes())?;
+        Ok((array, finalize))
+    }
+}
+
+/// A SLURM command that could not be run or failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SlurmError {
+    #[error("cannot run `{command}` (is this a SLURM submission host?): {source}")]
+    Spawn { command: String, source: io::Error },
+    #[error("`{command}` failed: {stderr}")]
+    Failed { command: String, stderr: String },
+}
+
+/// Runs a SLURM command and returns its standard output.
+fn slurm(program: &str, args: &[String]) -> Result<String, SlurmError> {
+    let command = format!("{program} {}", args.join(" "));
+    let out = Command::new(program)
+        .args(args)
+        .output()
+        .map_err(|source| SlurmError::Spawn { command: command.clone(), source })?;
+    if !out.status.success() {
+        return Err(SlurmError::Failed { command, stderr: String::from_utf8_lossy(&out.stderr).trim().to_string() });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// Submits `script` with `sbatch --parsable` and the extra options; returns the job id.
+pub fn submit(script: &Path, options: &[String]) -> Result<String, SlurmError> {
+    let mut args = vec!["--parsable".to_string()];
+    args.extend(options.iter().cloned());
+    args.push(script.display().to_string());
+    let out = slurm("sbatch", &args)?;
+    // `--parsable` prints "<id>" or "<id>;<cluster>".
+    let id = out.trim().split(';').next().unwrap_or_default().to_string();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        return Err(SlurmError::Failed {
+            command: format!("sbatch {}", args.join(" ")),
+            stderr: format!("unexpected output {out:?}"),
+        });
+    }
+    Ok(id)
+}
+
+/// `0-3,7`: the array index list of `indices` (sorted, distinct), ranges joined.
+pub fn array_list(indices: &[usize]) -> String {
+    let mut parts = Vec::new();
+    let mut i = 0;
+    while i < indices.len() {
+        let start = indices[i];
+        let mut end = start;
+        while i + 1 < indices.len() && indices[i + 1] == end + 1 {
+            i += 1;
+            end = indices[i];
+        }
+        parts.push(if start == end { start.to_string() } else { format!("{start}-{end}") });
+        i += 1;
+    }
+    parts.join(",")
+}
+
+/// How one job (or array task) ended, as the scheduler reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobEnd {
+    /// The job id, `<array id>_<task>` for array tasks.
+    pub id: String,
+    /// COMPLETED, FAILED, CANCELLED, TIMEOUT, …
+    pub state: String,
+    /// `exit:signal`.
+    pub exit: String,
+}
+
+impl JobEnd {
+    pub fn ok(&self) -> bool {
+        self.state == "COMPLETED" && self.exit == "0:0"
+    }
+}
+
+/// Waits until none of `jobs` is pending or running any more, polling `squeue` every `poll`, and
+/// calling `progress` with the number of jobs and array tasks still queued or running.
+pub fn wait(jobs: &[String], poll: Duration, progress: &mut dyn FnMut(usize)) -> Result<(), SlurmError> {
+    let list = jobs.join(",");
+    let mut failures = 0;
+    loop {
+        match slurm("squeue", &["-h".into(), "-j".into(), list.clone(), "-o".into(), "%i".into()]) {
+            Ok(out) => {
+                failures = 0;
+                let queued = out.lines().filter(|l| !l.trim().is_empty()).count();
+                if queued == 0 {
+                    return Ok(());
+                }
+                progress(queued);
+            }
+            // Jobs the controller has already forgotten are over.
+            Err(SlurmError::Failed { stderr, .. }) if stderr.contains("Invalid job id") => return Ok(()),
+            Err(e) => {
+                failures += 1;
+                if failures >= 5 {
+                    return Err(e);
+                }
+            }
+        }
+        std::thread::sleep(poll);
+    }
+}
+
+/// How each of `jobs` (and each task of an array) ended: from `sacct` where accounting is
+/// enabled, else from `scontrol` while the controller remembers the jobs; empty when neither knows.
+pub fn job_ends(jobs: &[String]) -> Vec<JobEnd> {
+    let list = jobs.join(",");
+    let sacct = ["-n", "-X", "-P", "-j", &list, "-o", "JobID,State,ExitCode"].map(String::from);
+    if let Ok(out) = slurm("sacct", &sacct) {
+        let ends: Vec<JobEnd> = out
+            .lines()
+            .filter_map(|l| {
+                let f: Vec<&str> = l.split('|').collect();
+                (f.len() == 3).then(|| JobEnd {
+                    id: f[0].to_string(),
+                    state: f[1].split_whitespace().next().unwrap_or_default().to_string(),
+                    exit: f[2].to_string(),
+                })
+            })
+            .collect();
+        if !ends.is_empty() {
+            return ends;
+        }
+    }
+    let mut ends = Vec::new();
+    for job in jobs {
+        let Ok(out) = slurm("scontrol", &["-o".into(), "show".into(), "job".into(), job.clone()]) else { continue };
+        ends.extend(out.lines().filter_map(parse_scontrol_line));
+    }
+    ends
+}
+
+/// A job's end from one line of `scontrol -o show job`.
+fn parse_scontrol_line(line: &str) -> Option<JobEnd> {
+    let field = |key: &str| {
+        line.split_whitespace().find_map(|w| w.strip_prefix(key).and_then(|v| v.strip_prefix('='))).map(String::from)
+    };
+    let job = field("JobId")?;
+    let id = match (field("ArrayJobId"), field("ArrayTaskId")) {
+        (Some(a), Some(t)) => format!("{a}_{t}"),
+        _ => job,
+    };
+    Some(JobEnd { id, state: field("JobState")?, exit: field("ExitCode")? })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job() -> ArrayJob {
+        ArrayJob {
+            name: "grid".into(),
+            linres: "/opt/bin/linres".into(),
+            spec: "/home/u/exp's/grid.yaml".into(),
+            results: "/scratch/results".into(),
+            workdir: "/home/u".into(),
+            sets: Vec::new(),
+            filters: vec!["model.width=40,200".into()],
+            figures: true,
+            resources: Resources {
+                tasks: 8,
+                cpus_per_task: 4,
+                time: Some("02:00:00".into()),
+                partition: None,
+                mem: Some("4G".into()),
+                extra: vec!["--qos=long".into()],
+            },
+        }
+    }
+
+    #[test]
+    fn the_array_script_runs_shard_i_of_n_with_the_requested_resources() {
+        let s = job().array_script(100);
+        assert!(s.starts_with("#!/bin/bash\n"));
+        for line in [
+            "#SBATCH --array=0-7",
+            "#SBATCH --cpus-per-task=4",
+            "#SBATCH --time=02:00:00",
+            "#SBATCH --mem=4G",
+            "#SBATCH --qos=long",
+            "#SBATCH --chdir=/home/u",
+            "#SBATCH --output=/scratch/results/grid/slurm/logs/array-%A_%a.out",
+            "exec '/opt/bin/linres' run '/home/u/exp'\\''s/grid.yaml' --results '/scratch/results' \
+             --shard \"$SLURM_ARRAY_TASK_ID/8\" --jobs \"${SLURM_CPUS_PER_TASK:-4}\" --filter 'model.width=40,200'",
+        ] {
+            assert!(s.lines().any(|l| l == line), "missing {line:?} in\n{s}");
+        }
+        assert!(!s.contains("--partition"));
+        // Every #SBATCH line comes before the first command (sbatch stops reading at it).
+        let first_command = s.lines().position(|l| !l.starts_with('#')).unwrap();
+        assert!(s.lines().skip(first_command).all(|l| !l.starts_with("#SBATCH")));
+    }
+
+    #[test]
+    fn the_finalize_script_writes_tables_prints_status_and_plots() {
+        let s = job().finalize_script();
+        for line in [
+            "#SBATCH --cpus-per-task=1",
+            "#SBATCH --qos=long",
+            "'/opt/bin/linres' run '/home/u/exp'\\''s/grid.yaml' --results '/scratch/results' --tables-only",
+            "'/opt/bin/linres' status '/home/u/exp'\\''s/grid.yaml' --results '/scratch/results'",
+            "'/opt/bin/linres' plot '/home/u/exp'\\''s/grid.yaml' --results '/scratch/results' --out figures",
+        ] {
+            assert!(s.lines().any(|l| l == line), "missing {line:?} in\n{s}");
+        }
+        assert!(!s.contains("--time") && !s.contains("--mem"), "the finalize job needs no big allocation:\n{s}");
+    }
+
+    #[test]
+    fn bad_resources_name_the_flag() {
+        let ok = job().resources;
+        for (edit, flag) in [
+            (Resources { tasks: 0, ..ok.clone() }, "--tasks"),
+            (Resources { cpus_per_task: 0, ..ok.clone() }, "--cpus-per-task"),
+            (Resources { time: Some("1:00\n#SBATCH --x".into()), ..ok.clone() }, "--time"),
+            (Resources { extra: vec!["qos=long".into()], ..ok.clone() }, "--sbatch-arg"),
+            (Resources { mem: Some(String::new()), ..ok.clone() }, "--mem"),
+        ] {
+            let e = edit.validate().expect_err(flag);
+            assert_eq!(e.field, flag);
+        }
+        assert!(ok.validate().is_ok());
+    }
+
+    #[test]
+    fn array_lists_join_ranges() {
+        assert_eq!(array_list(&[0, 1, 2, 3]), "0-3");
+        assert_eq!(array_list(&[0, 2, 3, 4, 7]), "0,2-4,7");
+        assert_eq!(array_list(&[5]), "5");
+        assert_eq!(array_list(&[]), "");
+    }
+
+    #[test]
+    fn scontrol_lines_give_each_tasks_end() {
+        let line =
+            "JobId=12 ArrayJobId=10 ArrayTaskId=2 JobName=linres-grid JobState=CANCELLED Reason=None ExitCode=0:15";
+        assert_eq!(
+            parse_scontrol_line(line),
+            Some(JobEnd { id: "10_2".into(), state: "CANCELLED".into(), exit: "0:15".into() })
+        );
+        let line = "JobId=13 JobName=linres-grid-finalize JobState=COMPLETED ExitCode=0:0";
+        let end = parse_scontrol_line(line).unwrap();
+        assert_eq!(end.id, "13");
+        assert!(end.ok());
+    }
+}

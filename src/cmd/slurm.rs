@@ -1,0 +1,165 @@
+//! `linres slurm SPEC --tasks N`: write a job array and its finalize job for a grid, and optionally
+//! submit them and wait for them.
+
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use linres::cluster::shard;
+use linres::cluster::slurm::{ArrayJob, Resources, array_list, job_ends, submit, wait};
+
+use super::grid::{Grid, GridArgs};
+use super::list::RunState;
+use super::out::{errln, noteln, outln};
+
+#[derive(Args)]
+#[command(about = "Write (and with --submit, submit) a SLURM job array whose task I runs shard I/N of the grid")]
+pub struct SlurmArgs {
+    #[command(flatten)]
+    pub grid: GridArgs,
+    /// Array tasks N: task I runs `linres run SPEC --shard I/N`.
+    #[arg(long, value_name = "N")]
+    pub tasks: usize,
+    /// CPUs per task; each task runs that many runs at once (`--jobs C`).
+    #[arg(long, value_name = "C", default_value_t = 1)]
+    pub cpus_per_task: usize,
+    /// Time limit of each task (SLURM's format, e.g. 02:00:00).
+    #[arg(long, value_name = "T")]
+    pub time: Option<String>,
+    /// Partition to submit to.
+    #[arg(long, value_name = "P")]
+    pub partition: Option<String>,
+    /// Memory per task (SLURM's format, e.g. 4G).
+    #[arg(long, value_name = "M")]
+    pub mem: Option<String>,
+    /// Any other sbatch option, written as an `#SBATCH` line of both scripts (repeatable), e.g.
+    /// `--sbatch-arg=--account=proj`.
+    #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub sbatch_args: Vec<String>,
+    /// Submit the array (only the tasks whose shard has missing runs) and the finalize job.
+    #[arg(long)]
+    pub submit: bool,
+    /// With --submit: return when both jobs have ended; exit 1 if a task failed or a run has no result.
+    #[arg(long, requires = "submit")]
+    pub wait: bool,
+}
+
+pub fn run(args: SlurmArgs) -> anyhow::Result<ExitCode> {
+    let resources = Resources {
+        tasks: args.tasks,
+        cpus_per_task: args.cpus_per_task,
+        time: args.time.clone(),
+        partition: args.partition.clone(),
+        mem: args.mem.clone(),
+        extra: args.sbatch_args.clone(),
+    };
+    resources.validate()?;
+    let grid = args.grid.load()?;
+    std::fs::create_dir_all(&args.grid.results)
+        .with_context(|| format!("creating the results directory {}", args.grid.results.display()))?;
+    let absolute = |p: &Path| std::fs::canonicalize(p).with_context(|| format!("resolving {}", p.display()));
+    let job = ArrayJob {
+        name: grid.spec.name.clone(),
+        linres: absolute(&std::env::current_exe().context("locating the linres binary")?)?,
+        spec: absolute(&args.grid.spec)?,
+        results: absolute(&args.grid.results)?,
+        workdir: std::env::current_dir().context("reading the working directory")?,
+        sets: args.grid.set.clone(),
+        filters: args.grid.filters.clone(),
+        figures: !grid.spec.figure_specs()?.is_empty(),
+        resources,
+    };
+    let (array, finalize) = job.write(grid.selected.len()).context("writing the sbatch scripts")?;
+    outln!("{}", array.display());
+    outln!("{}", finalize.display());
+    if args.tasks > grid.selected.len() {
+        noteln!(
+            "note: {} tasks for {} runs: {} task(s) will have nothing to do",
+            args.tasks,
+            grid.selected.len(),
+            args.tasks - grid.selected.len()
+        );
+    }
+    if !args.submit {
+        noteln!(
+            "submit with: sbatch {} (then sbatch --dependency=afterany:<job id> {})",
+            array.display(),
+            finalize.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let pending = shards_with_missing_runs(&grid, args.tasks);
+    if pending.is_empty() {
+        outln!("{}: every selected run has a result; nothing submitted", grid.spec.name);
+        return Ok(ExitCode::SUCCESS);
+    }
+    let array_id = submit(&array, &[format!("--array={}", array_list(&pending))])?;
+    let finalize_id = submit(&finalize, &[format!("--dependency=afterany:{array_id}")])?;
+    outln!(
+        "{}: submitted array job {array_id} ({} of {} tasks hold missing runs) and finalize job {finalize_id}",
+        grid.spec.name,
+        pending.len(),
+        args.tasks
+    );
+    if !args.wait {
+        return Ok(ExitCode::SUCCESS);
+    }
+    let jobs = [array_id, finalize_id];
+    let mut last = None;
+    wait(&jobs, Duration::from_secs(2), &mut |queued| {
+        if last != Some(queued) {
+            noteln!("{}: {queued} job(s) or task(s) queued or running", grid.spec.name);
+            last = Some(queued);
+        }
+    })?;
+    Ok(ExitCode::from(report_end(&grid, &jobs, &job.dir())))
+}
+
+/// The indices of the shards (of `tasks`) that hold a selected run without a result, sorted.
+fn shards_with_missing_runs(grid: &Grid, tasks: usize) -> Vec<usize> {
+    let parts = shard::parts(&grid.selected, tasks);
+    let mut pending: Vec<usize> = grid
+        .selected
+        .iter()
+        .zip(parts)
+        .filter(|(run, _)| !matches!(RunState::of(&grid.store, run), RunState::Cached { .. }))
+        .map(|(_, p)| p)
+        .collect();
+    pending.sort_unstable();
+    pending.dedup();
+    pending
+}
+
+/// Prints how the jobs ended and what the grid holds; the exit code: 1 when a task or the
+/// finalize job did not complete, or a selected run has no result.
+fn report_end(grid: &Grid, jobs: &[String], dir: &Path) -> u8 {
+    let ends = job_ends(jobs);
+    let bad: Vec<_> = ends.iter().filter(|e| !e.ok()).collect();
+    for e in &bad {
+        errln!("  job {}: {} (exit {})", e.id, e.state, e.exit);
+    }
+    let (mut missing, mut failed) = (0, 0);
+    for run in &grid.selected {
+        match RunState::of(&grid.store, run) {
+            RunState::Cached { .. } => {}
+            RunState::Failed(_) => failed += 1,
+            RunState::Missing | RunState::Corrupt(_) => missing += 1,
+        }
+    }
+    let done = grid.selected.len() - missing - failed;
+    outln!(
+        "{}: {done} of {} runs have a result, {failed} failed, {missing} missing",
+        grid.spec.name,
+        grid.selected.len()
+    );
+    if bad.is_empty() && missing == 0 && failed == 0 {
+        return 0;
+    }
+    errln!(
+        "error: the array did not finish every run (logs in {}); submitting again computes only what is missing",
+        dir.join("logs").display()
+    );
+    1
+}
