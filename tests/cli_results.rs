@@ -55,7 +55,7 @@ fn a_tampered_or_truncated_record_is_corrupt_never_a_result() {
         .unwrap();
 
     let status = ok(d, &["status", "e.yaml"]);
-    assert!(status.contains("e: 4 runs: 2 cached (0 diverged), 0 failed, 0 missing, 2 corrupt"), "{status}");
+    assert!(status.contains("e: 4 runs: 2 cached (0 diverged), 0 failed, 0 running, 0 missing, 2 corrupt"), "{status}");
     assert!(status.contains(&format!("corrupt {a}: ")) && status.contains(&format!("runs/{a}.json")), "{status}");
     assert!(status.contains("`linres clean e.yaml --corrupt` removes them"), "{status}");
     let s = json(d, &["status", "e.yaml", "--json"]);
@@ -75,7 +75,7 @@ fn a_tampered_or_truncated_record_is_corrupt_never_a_result() {
     let out = ok(d, &["clean", "e.yaml", "--corrupt"]);
     assert!(out.contains("removed 2 corrupt record(s)"), "{out}");
     assert_eq!(records(d).len(), 3);
-    assert!(ok(d, &["status", "e.yaml"]).contains("3 cached (0 diverged), 0 failed, 1 missing, 0 corrupt"));
+    assert!(ok(d, &["status", "e.yaml"]).contains("3 cached (0 diverged), 0 failed, 0 running, 1 missing, 0 corrupt"));
 }
 
 #[test]
