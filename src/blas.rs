@@ -1,8 +1,10 @@
 //! The OpenBLAS library linres links: its build configuration and thread count (FFI).
 //!
-//! OpenBLAS starts one thread per core. When several runs execute in parallel, each must use one
-//! BLAS thread, or the two levels of parallelism oversubscribe the cores (measured 1.3–2.6× slower
-//! on 2 cores); the environment variable is read only at library start, so the count is set here.
+//! OpenBLAS starts one thread per core. linres splits a run's work over the cores itself, in fixed
+//! blocks (`engine::blocks`), so OpenBLAS must run one thread per call: a second level of threads
+//! would oversubscribe the cores (measured 1.3–2.6× slower on 2 cores) and split some products
+//! differently for each thread count. The environment variable is read only at library start, so
+//! the count is set here.
 
 use std::ffi::{CStr, c_char, c_int};
 

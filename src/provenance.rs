@@ -13,18 +13,17 @@ pub struct Provenance {
     /// Whether tracked files differed from that commit at build time (`None`: unknown).
     pub git_dirty: Option<bool>,
     pub rustc: String,
+    /// OpenBLAS's build description; it names the core type whose kernels ran (e.g. `Cooperlake`).
     pub openblas_config: String,
-    /// OpenBLAS threads per run.
-    pub blas_threads: usize,
     pub cpu: String,
-    /// Runs executed in parallel.
+    /// Cores of the process (`--jobs`), shared by its runs; OpenBLAS ran one thread per call.
     pub workers: usize,
     /// When the run finished (RFC 3339, UTC).
     pub date: String,
 }
 
 impl Provenance {
-    /// The provenance of a result finished now by a process running `workers` runs at a time.
+    /// The provenance of a result finished now by a process using `workers` cores.
     pub fn now(workers: usize) -> Provenance {
         Provenance {
             crate_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -36,7 +35,6 @@ impl Provenance {
             },
             rustc: env!("LINRES_RUSTC").to_string(),
             openblas_config: blas::config(),
-            blas_threads: blas::threads(),
             cpu: cpu_model(),
             workers,
             date: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),

@@ -1,17 +1,22 @@
 //! Executes the runs of a grid: consult the cache, claim each missing run, train it on a rayon
 //! worker (a panic or error becomes a `failed` record, the others go on), and write its record
-//! atomically the moment it finishes. A [`Halt`] (a signal, or a results directory that cannot take
+//! atomically the moment it finishes.
+//!
+//! `jobs` is a number of cores: a pool of that many threads, each taking the next run from one
+//! queue ordered longest first by [`estimated_cost`]. A run splits its passes into fixed blocks
+//! (`engine::blocks`) on the same pool, so a thread whose queue has run dry helps the runs still
+//! going: the tail of a grid, or a grid of one run, uses every core. Which thread computes a block
+//! never changes a result. A [`Halt`] (a signal, or a results directory that cannot take
 //! records) stops the grid: no new run starts, the runs in progress are interrupted without a
 //! record, and their claims are released.
 
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use rayon::prelude::*;
-
-use crate::blas;
 use crate::engine::plan;
+use crate::engine::plan::estimated_cost;
 use crate::error::RunError;
 use crate::halt::{Halt, is_store_wide};
 use crate::provenance::Provenance;
@@ -22,20 +27,17 @@ use crate::train::train_until;
 /// How to execute a grid.
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Runs executed at once (rayon workers).
+    /// Cores: threads of the pool that runs start on and split their blocks over.
     pub jobs: usize,
     /// Recompute runs even when a result is cached.
     pub force: bool,
-    /// OpenBLAS threads per run. 1 (the default) makes every record independent of `jobs`:
-    /// OpenBLAS splits some products differently with more threads, which changes the last digits.
-    pub blas_threads: usize,
     /// Set by a signal or by the first record that cannot be written: stop taking runs.
     pub halt: Halt,
 }
 
 impl RunOptions {
     pub fn new(jobs: usize) -> RunOptions {
-        RunOptions { jobs, force: false, blas_threads: 1, halt: Halt::new() }
+        RunOptions { jobs, force: false, halt: Halt::new() }
     }
 }
 
@@ -89,10 +91,10 @@ pub fn is_cached(store: &Store, id: &str) -> bool {
     matches!(store.read(id), Lookup::Found(r) if r.is_result())
 }
 
-/// Runs every run of `runs` that has no cached result (all of them with `force`), calling
-/// `on_event` once per run that was looked at (from worker threads; runs a halt kept from starting
-/// are only counted in the summary). OpenBLAS uses `blas_threads` threads per run;
-/// with more than one job it is pinned to one (two levels of threads would oversubscribe the cores).
+/// Runs every run of `runs` that has no cached result (all of them with `force`), longest first,
+/// calling `on_event` once per run that was looked at (from worker threads; runs a halt kept from
+/// starting are only counted in the summary). OpenBLAS runs one thread per call: linres splits
+/// the work itself, in a way that keeps every record independent of `jobs`.
 pub fn run_grid(
     store: &Store,
     runs: &[GridRun],
@@ -107,32 +109,37 @@ pub fn run_grid(
             summary.add(RunEvent::Cached);
             on_event(run, RunEvent::Cached);
         } else {
-            todo.push(run);
+            todo.push((estimated_cost(&run.run), run));
         }
     }
     if todo.is_empty() {
         return summary;
     }
-    blas::set_threads(if jobs > 1 { 1 } else { options.blas_threads.max(1) });
+    // Longest first (a stable sort: equal costs keep the grid's order), so that no long run starts
+    // last and leaves the other cores idle.
+    todo.sort_by(|a, b| b.0.total_cmp(&a.0));
     let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().expect("a rayon pool starts");
     let previous_hook = panic::take_hook();
     panic::set_hook(Box::new(|info| {
         PANIC_MESSAGE.with(|m| *m.borrow_mut() = Some(info.to_string()));
     }));
-    let events: Vec<RunEvent> = pool.install(|| {
-        todo.par_iter()
-            .map(|run| {
-                if options.halt.is_set() {
-                    return RunEvent::NotStarted;
-                }
-                let event = execute(store, run, options, jobs);
-                on_event(run, event);
-                event
-            })
-            .collect()
+    let next = AtomicUsize::new(0);
+    // One loop per thread of the pool; a thread whose loop ends steals blocks of runs still going.
+    let events: Vec<Vec<RunEvent>> = pool.broadcast(|_| {
+        let mut events = Vec::new();
+        while let Some(&(_, run)) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+            if options.halt.is_set() {
+                events.push(RunEvent::NotStarted);
+                continue;
+            }
+            let event = execute(store, run, options, jobs);
+            on_event(run, event);
+            events.push(event);
+        }
+        events
     });
     panic::set_hook(previous_hook);
-    for e in events {
+    for e in events.into_iter().flatten() {
         summary.add(e);
     }
     summary
@@ -160,6 +167,7 @@ fn execute(store: &Store, run: &GridRun, options: &RunOptions, workers: usize) -
         return RunEvent::Cached;
     }
     let start = Instant::now();
+    PANIC_MESSAGE.with(|m| m.borrow_mut().take());
     let result = panic::catch_unwind(AssertUnwindSafe(|| train_until(&run.run, plan(&run.run), &|| halt.is_set())));
     let seconds = start.elapsed().as_secs_f64();
     let event = match result {
@@ -178,7 +186,11 @@ fn execute(store: &Store, run: &GridRun, options: &RunOptions, workers: usize) -
         Ok(Err(RunError::Interrupted)) => RunEvent::Interrupted,
         Ok(Err(e)) => write_failed(store, run, e.to_string(), seconds, options, workers),
         Err(payload) => {
-            let message = PANIC_MESSAGE.with(|m| m.borrow_mut().take()).unwrap_or_else(|| panic_text(payload.as_ref()));
+            // The hook's message names the location; a panic in a block that another thread ran
+            // reached this thread without one, and only its payload text is known here.
+            let text = panic_text(payload.as_ref());
+            let message =
+                PANIC_MESSAGE.with(|m| m.borrow_mut().take()).filter(|m| m.contains(text.as_str())).unwrap_or(text);
             write_failed(store, run, format!("panic: {message}"), seconds, options, workers)
         }
     };

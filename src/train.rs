@@ -93,8 +93,11 @@ pub struct Setup {
 
 impl Setup {
     /// Derives the seeds and builds the data, the network at initialisation and the spectra of
-    /// X, A and B.
+    /// X, A and B. OpenBLAS is set to one thread first: linres splits the work itself, in fixed
+    /// blocks, whereas OpenBLAS's own threads (and LAPACK's blocked routines over them) would make
+    /// the last digits depend on the thread count.
     pub fn new(run: &ResolvedRun) -> Result<Setup, RunError> {
+        crate::blas::set_threads(1);
         crate::engine::footprint::check_fits(run)?;
         crate::engine::footprint::reserve(run)?;
         let seeds = RunSeeds::derive(run);

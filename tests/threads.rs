@@ -51,3 +51,56 @@ fn linear_and_gaussian_init_records_are_identical_for_any_thread_count() {
         log: {schedule: all}";
     identical_for_1_2_3_threads(init, &[EngineKind::Dense, EngineKind::Gram]);
 }
+
+/// A grid of mixed widths and engines through the runner: the records written with 1, 2 and 3
+/// cores are identical apart from `seconds` and `provenance`.
+#[test]
+fn grid_records_are_identical_for_1_2_and_3_cores() {
+    let spec = "name: mixed
+        master_seed: 4
+        seeds: 2
+        data: {kind: paper, d: 10, n: 150}
+        model: {arch: resnet, depth: 3, width: [30, 150], transform: gaussian}
+        optim: {method: gd, iters: 20, step: {rule: zou, scale: 1}}
+        engine: [dense, gram, reduced]
+        log: {points: 8}";
+    let runs = linres::spec::Spec::parse(&common::dedent(spec), std::path::Path::new("mixed.yaml"), &[])
+        .unwrap()
+        .expand()
+        .unwrap();
+    let records = |jobs: usize| {
+        let dir = tempfile::tempdir().unwrap();
+        let store = linres::store::Store::new(dir.path(), "mixed");
+        let s = linres::runner::run_grid(&store, &runs, &linres::runner::RunOptions::new(jobs), &|_, _| {});
+        assert_eq!(s.done, 12, "{s:?}");
+        common::records_in(&store.runs_dir())
+    };
+    let one = records(1);
+    common::assert_same_records(&records(2), &one);
+    common::assert_same_records(&records(3), &one);
+}
+
+/// Runs start longest first by `estimated_cost`: on one core they finish in that order.
+#[test]
+fn runs_start_longest_first() {
+    let spec = "name: order
+        master_seed: 5
+        data: {kind: paper, d: 10, n: 100}
+        model: {arch: resnet, depth: 2, width: [20, 90, 40, 130, 60], transform: gaussian}
+        optim: {method: gd, iters: 5, step: {rule: zou, scale: 1}}
+        engine: dense
+        log: {points: 2}";
+    let runs = linres::spec::Spec::parse(&common::dedent(spec), std::path::Path::new("order.yaml"), &[])
+        .unwrap()
+        .expand()
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = linres::store::Store::new(dir.path(), "order");
+    let finished = std::sync::Mutex::new(Vec::new());
+    linres::runner::run_grid(&store, &runs, &linres::runner::RunOptions::new(1), &|r, _| {
+        finished.lock().unwrap().push(r.run.config().model.width)
+    });
+    assert_eq!(finished.into_inner().unwrap(), vec![130, 90, 60, 40, 20]);
+    let costs: Vec<f64> = runs.iter().map(|r| linres::engine::plan::estimated_cost(&r.run)).collect();
+    assert!(costs[3] > costs[1] && costs[1] > costs[4], "{costs:?}");
+}

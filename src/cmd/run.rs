@@ -15,11 +15,11 @@ use linres::runner::{RunEvent, RunOptions, RunSummary, is_cached, run_grid};
 use linres::spec::GridRun;
 
 use super::grid::{Grid, GridArgs};
-use super::out::{errln, noteln, warnln};
+use super::out::{errln, noteln};
 use super::status::command_hint;
 use super::usage;
 
-/// Most threads `--jobs` and `--blas-threads` may ask for.
+/// Most threads `--jobs` may ask for.
 pub const MAX_THREADS: usize = 1024;
 
 #[derive(Args)]
@@ -27,17 +27,14 @@ pub const MAX_THREADS: usize = 1024;
 pub struct RunArgs {
     #[command(flatten)]
     pub grid: GridArgs,
-    /// Runs executed at once, from 1 to 1024 (default: all cores; never more than the runs to
-    /// compute). With more than one, OpenBLAS uses one thread per run.
+    /// Cores to use, from 1 to 1024 (default: all; never more than the runs to compute when that
+    /// exceeds the machine's cores). Runs start longest first, one per core; a run splits its work
+    /// over the cores the others leave free, and its record does not depend on how many it got.
     #[arg(long, short = 'j', value_name = "N", value_parser = thread_count)]
     pub jobs: Option<usize>,
     /// Recompute the selected runs even when their results are cached.
     #[arg(long)]
     pub force: bool,
-    /// OpenBLAS threads per run when --jobs is 1, from 1 to 1024 (default 1, so records do not
-    /// depend on the thread count: more BLAS threads can change the last digits of a result).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = thread_count)]
-    pub blas_threads: usize,
     /// Run only part I (0-based) of N of the selected runs, balanced by estimated cost. The
     /// partition depends only on the grid, so N processes anywhere with I = 0…N−1 (and the same
     /// filters) cover every run once. Shards do not write the tables (`--tables-only` does).
@@ -48,7 +45,7 @@ pub struct RunArgs {
     pub tables_only: bool,
 }
 
-/// Parses a thread count of `--jobs` or `--blas-threads`: a whole number from 1 to [`MAX_THREADS`].
+/// Parses a thread count of `--jobs`: a whole number from 1 to [`MAX_THREADS`].
 pub fn thread_count(text: &str) -> Result<usize, String> {
     let rule = || format!("a thread count is a whole number from 1 to {MAX_THREADS}");
     let n: usize = text.trim().parse().map_err(|_| rule())?;
@@ -151,20 +148,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let jobs = args.jobs.unwrap_or(cores).min(grid.selected.len().max(1));
-    if jobs > 1 && args.blas_threads > 1 {
-        warnln!(
-            "--blas-threads {} applies with --jobs 1 only; {jobs} parallel runs use one BLAS thread each",
-            args.blas_threads
-        );
-    }
+    // More threads than the machine's cores help only as runs of their own.
+    let jobs = args.jobs.unwrap_or(cores).min(grid.selected.len().max(cores));
     let progress = Progress::new(&grid.spec.name, grid.selected.len());
     let start = Instant::now();
     let halt = Halt::on_signals().context("installing the SIGINT/SIGTERM handlers")?;
     let summary = run_grid(
         &grid.store,
         &grid.selected,
-        &RunOptions { jobs, force: args.force, blas_threads: args.blas_threads, halt: halt.clone() },
+        &RunOptions { jobs, force: args.force, halt: halt.clone() },
         &|_: &GridRun, e| progress.event(e),
     );
     progress.finish();

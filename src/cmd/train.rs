@@ -50,10 +50,9 @@ pub struct TrainArgs {
     /// Print the result as a JSON record (the format of `results/<name>/runs/<id>.json`).
     #[arg(long)]
     json: bool,
-    /// OpenBLAS threads (default 1: the result is then bit-identical to `linres run`'s; more
-    /// threads are faster for wide dense runs but can change the last digits).
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = super::run::thread_count)]
-    blas_threads: usize,
+    /// Cores to use, from 1 to 1024 (default and at most: all). The result does not depend on it.
+    #[arg(long, short = 'j', value_name = "N", value_parser = super::run::thread_count)]
+    jobs: Option<usize>,
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
@@ -75,12 +74,14 @@ pub fn run(args: TrainArgs) -> anyhow::Result<ExitCode> {
         .into());
     }
     let run = &runs[0].run;
-    linres::blas::set_threads(args.blas_threads);
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let jobs = args.jobs.unwrap_or(cores).min(cores);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().context("starting the threads")?;
     let start = Instant::now();
-    let outcome = train(run).with_context(|| format!("run {}", run.id()))?;
+    let outcome = pool.install(|| train(run)).with_context(|| format!("run {}", run.id()))?;
     let seconds = start.elapsed().as_secs_f64();
     if args.json {
-        let record = Record::finished(run.id(), run.config().clone(), outcome.clone(), seconds, Provenance::now(1));
+        let record = Record::finished(run.id(), run.config().clone(), outcome.clone(), seconds, Provenance::now(jobs));
         outln!("{}", serde_json::to_string_pretty(&record)?);
     } else {
         out!("{}", text::run_header(run, plan(run)));
