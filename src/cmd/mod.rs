@@ -75,6 +75,8 @@ pub fn usage(message: impl Into<String>) -> anyhow::Error {
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     out::set_quiet(cli.quiet);
+    // A forced OpenBLAS core type that this CPU cannot run, or that OpenBLAS does not know.
+    linres::blas::check_this_core_type()?;
     let code = match cli.command {
         Command::Train(args) => train::run(args),
         Command::Run(args) => run::run(args),
