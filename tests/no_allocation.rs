@@ -39,6 +39,8 @@ fn steps_of_every_engine_allocate_nothing() {
     // Width 130 splits every pass into blocks that run in parallel on a pool of two threads, as
     // runs do under `linres run` and `linres train`.
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
+    // Wait until both threads have started (a starting thread allocates its queues).
+    pool.broadcast(|_| ());
     for (method, width) in [("method: gd", 24), ("method: sgd, batch: 16", 24), ("method: gd", 130)] {
         let r = run(&format!(
             "master_seed: 1
