@@ -85,12 +85,16 @@ pub fn bytes_text(bytes: u64) -> String {
     format!("{v:.1} {}", UNITS[unit])
 }
 
-/// Total physical memory in bytes (Linux `/proc/meminfo`), `None` where it cannot be read.
+/// Total physical memory in bytes (Linux `/proc/meminfo`), `None` where it cannot be read. Read
+/// once per process: every run of a grid asks while the grid is resolved.
 pub fn physical_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    kib.checked_mul(1024)
+    static TOTAL: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    *TOTAL.get_or_init(|| {
+        let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+        let line = text.lines().find(|l| l.starts_with("MemTotal:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        kib.checked_mul(1024)
+    })
 }
 
 #[cfg(test)]

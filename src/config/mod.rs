@@ -171,6 +171,9 @@ pub struct ResolvedRun {
     config: RunConfig,
     #[serde(skip)]
     dims: Dims,
+    /// [`ResolvedRun::id`], computed once at resolution (a function of `config`).
+    #[serde(skip)]
+    id: String,
 }
 
 impl ResolvedRun {
@@ -192,6 +195,10 @@ impl ResolvedRun {
     /// The run id: the first 16 hex digits of blake3(`ENGINE_SALT` ‖ canonical JSON). It depends on
     /// the resolved configuration only, never on list or key order or on the rest of the grid.
     pub fn id(&self) -> String {
+        self.id.clone()
+    }
+
+    fn compute_id(&self) -> String {
         let mut hasher = blake3::Hasher::new();
         hasher.update(ENGINE_SALT.as_bytes());
         hasher.update(b"\0");
@@ -298,7 +305,9 @@ impl RunConfig {
             return Err(rule("engine", "the reduced engines need a zero-initialised ResNet (arch resnet, init_std 0)"));
         }
         self.model.check_sampling(self.engine)?;
-        Ok(ResolvedRun { config: self, dims })
+        let mut run = ResolvedRun { config: self, dims, id: String::new() };
+        run.id = run.compute_id();
+        Ok(run)
     }
 }
 
