@@ -29,8 +29,8 @@ pub struct Experiment {
     pub spec: Spec,
     /// Runs with a result (done or diverged), in grid order.
     pub rows: Vec<Row>,
-    /// Runs of the grid without a result (missing or failed).
-    pub missing: usize,
+    /// Runs of the grid without a result (missing or failed), in grid order.
+    pub missing: Vec<GridRun>,
     /// The grid's axes.
     pub axes: Vec<String>,
 }
@@ -46,14 +46,14 @@ impl Experiment {
         let store = Store::new(results, &spec.name);
         let axes = spec.axis_names()?;
         let mut rows = Vec::new();
-        let mut missing = 0;
+        let mut missing = Vec::new();
         for run in spec.expand()? {
             match store.read(&run.run.id()) {
                 Lookup::Found(record) if record.is_result() => {
                     let theory = record.theory(&spec.theory).expect("results have an outcome");
                     rows.push(Row { run, record: *record, theory })
                 }
-                _ => missing += 1,
+                _ => missing.push(run),
             }
         }
         Ok(Experiment { spec, rows, missing, axes })

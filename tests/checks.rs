@@ -1,14 +1,13 @@
-//! Every paper check fails on records that contradict its claim (and on records that give it
-//! nothing to measure), so no check passes vacuously. Each test runs a small real grid, checks the
-//! verdict on the honest records, then edits the records to break the claim.
+//! Declared checks (`checks:` in an experiment file) on real results: each kind of measure and test
+//! passes on honest records and fails on records edited to contradict its claim; runs without a
+//! result make a check INCOMPLETE; a finding never gates; nothing passes vacuously; and every
+//! misuse of the section is refused when the file is loaded, naming the check and the field.
 
 mod common;
 
-use std::path::Path;
-
 use common::dedent;
-use linres::check;
-use linres::experiment::Experiment;
+use linres::check::{CheckOutcome, CheckStatus, check_experiment};
+use linres::experiment::{Experiment, Row};
 use linres::runner::{RunOptions, run_grid};
 use linres::spec::Spec;
 
@@ -22,11 +21,20 @@ fn experiment(yaml: &str) -> (tempfile::TempDir, Experiment) {
     let results = dir.path().join("results");
     run_grid(&linres::store::Store::new(&results, &spec.name), &runs, &RunOptions::new(2), &|_, _| {});
     let exp = Experiment::of(spec, &results).unwrap();
-    assert_eq!(exp.missing, 0);
+    assert!(exp.missing.is_empty());
     (dir, exp)
 }
 
-fn set_final_rel_excess(exp: &mut Experiment, pick: impl Fn(&linres::experiment::Row) -> bool, rel: f64) {
+/// The outcome of check `name`.
+fn verdict(exp: &Experiment, name: &str) -> CheckOutcome {
+    check_experiment(exp).unwrap().into_iter().find(|o| o.name == name).unwrap_or_else(|| panic!("no check {name}"))
+}
+
+fn status(exp: &Experiment, name: &str) -> CheckStatus {
+    verdict(exp, name).status
+}
+
+fn set_final_rel_excess(exp: &mut Experiment, pick: impl Fn(&Row) -> bool, rel: f64) {
     let mut n = 0;
     for row in exp.rows.iter_mut().filter(|r| pick(r)) {
         let o = row.record.outcome.as_mut().unwrap();
@@ -37,249 +45,355 @@ fn set_final_rel_excess(exp: &mut Experiment, pick: impl Fn(&linres::experiment:
     assert!(n > 0, "the edit must touch some run");
 }
 
-fn transform(row: &linres::experiment::Row) -> &'static str {
+/// Sets the first iteration below 1e-6 of the runs `pick` selects.
+fn set_iters(exp: &mut Experiment, pick: impl Fn(&Row) -> bool, iters: Option<usize>) {
+    let mut n = 0;
+    for row in exp.rows.iter_mut().filter(|r| pick(r)) {
+        row.record.outcome.as_mut().unwrap().first_below[5] = iters;
+        n += 1;
+    }
+    assert!(n > 0, "the edit must touch some run");
+}
+
+fn transform(row: &Row) -> &'static str {
     row.record.config.model.transform.as_ref().map(|t| t.kind.name()).unwrap_or("")
 }
 
-#[test]
-fn transforms_fails_when_identity_converges_or_another_kind_stalls() {
-    let (_d, exp) = experiment(
-        "name: t
-         master_seed: 1
-         data: {kind: paper, d: 10, n: 200}
-         model: {arch: resnet, depth: 4, width: [40, 200], transform: [identity, modified_identity, gaussian]}
-         optim: {method: gd, iters: 800, step: {rule: fixed, eta: 5.0e-5}}
-         log: {points: 20}",
-    );
-    assert!(check::transforms(&exp).passed(), "{:?}", check::transforms(&exp));
-    let mut a = exp.clone();
-    set_final_rel_excess(&mut a, |r| transform(r) == "identity" && r.record.config.model.width == 200, 1e-8);
-    assert!(!check::transforms(&a).passed());
-    let mut b = exp.clone();
-    set_final_rel_excess(&mut b, |r| transform(r) == "gaussian" && r.record.config.seed == 0, 1e-3);
-    assert!(!check::transforms(&b).passed());
-    let mut c = exp.clone();
-    c.rows.retain(|r| transform(r) != "identity");
-    let v = check::transforms(&c);
-    assert!(!v.passed() && v.measured.contains("nothing to measure"), "{v:?}");
+fn arch(row: &Row) -> String {
+    serde_json::to_value(row.record.config.model.arch).unwrap().as_str().unwrap().to_string()
 }
 
-#[test]
-fn modified_identity_check_fails_on_a_stalled_seed_or_without_runs_at_d_plus_k() {
-    let (_d, exp) = experiment(
-        "name: mi
-         master_seed: 1
-         seeds: 2
-         data: {kind: paper, d: 4, n: 50}
-         model: {arch: resnet, depth: 3, width: [8, 12], transform: modified_identity}
-         optim: {method: gd, iters: 300, step: {rule: zou, scale: 4}}",
-    );
-    assert!(check::modified_identity_narrowest(&[&exp]).passed());
-    let mut a = exp.clone();
-    set_final_rel_excess(&mut a, |r| r.record.config.model.width == 8 && r.record.config.seed == 1, 1e-4);
-    assert!(!check::modified_identity_narrowest(&[&a]).passed());
-    // Editing a run wider than d + k changes nothing.
-    let mut b = exp.clone();
-    set_final_rel_excess(&mut b, |r| r.record.config.model.width == 12, 1e-4);
-    assert!(check::modified_identity_narrowest(&[&b]).passed());
-    let mut c = exp.clone();
-    c.rows.retain(|r| r.record.config.model.width != 8);
-    assert!(!check::modified_identity_narrowest(&[&c]).passed());
+/// Moves the runs `pick` selects to the experiment's missing runs (as if they had no result).
+fn forget(exp: &mut Experiment, pick: impl Fn(&Row) -> bool) {
+    let (gone, kept): (Vec<Row>, Vec<Row>) = exp.rows.drain(..).partition(|r| pick(r));
+    assert!(!gone.is_empty());
+    exp.rows = kept;
+    exp.missing.extend(gone.into_iter().map(|r| r.run));
 }
 
+const TRANSFORMS: &str = "name: t
+     master_seed: 1
+     seeds: 2
+     data: {kind: paper, d: 10, n: 200}
+     model: {arch: resnet, depth: 4, width: [40, 200], transform: [identity, modified_identity, gaussian]}
+     optim: {method: gd, iters: 800, step: {rule: fixed, eta: 5.0e-5}}
+     log: {points: 20}
+     checks:
+       - {name: converge, claim: others converge, filter: {model.transform: [modified_identity, gaussian]},
+          measure: final_rel_excess, over_seeds: max, test: {each: {at_most: 1.0e-6}}}
+       - {name: stuck, claim: identity stalls, filter: {model.transform: identity},
+          measure: final_rel_excess, over_seeds: min, test: {each: {at_least: 1.0e-2}}}
+       - {name: stuck_finding, claim: the same as a finding, filter: {model.transform: identity},
+          measure: final_rel_excess, over_seeds: min, test: {each: {at_least: 1.0e-2}}, finding: true}";
+
 #[test]
-fn zou_bound_fails_on_a_violation_and_on_zero_covered_runs() {
-    let (_d, exp) = experiment(
-        "name: z
-         master_seed: 1
-         data: {kind: paper, d: 10, n: 1000}
-         model: {arch: resnet, depth: 10, width: [40, 5000], transform: gaussian}
-         optim: {method: gd, iters: 100, step: {rule: zou, scale: 1}}
-         log: {schedule: all}",
-    );
-    let v = check::zou_bound(&[&exp]);
-    assert!(v.passed() && v.measured.starts_with("1 covered runs"), "{v:?}");
-    assert!(!v.measured.contains("bound after t = 0 1.0"), "the bound is not tight after the start: {v:?}");
-    let mut a = exp.clone();
-    for row in a.rows.iter_mut().filter(|r| r.record.config.model.width == 5000) {
-        let bound = row.theory.bound_at(5).unwrap();
-        row.record.outcome.as_mut().unwrap().curve[5].excess = 1.01 * bound;
+fn each_fails_when_one_seed_breaks_the_bound_and_cells_never_pool_a_field() {
+    let (_d, exp) = experiment(TRANSFORMS);
+    let v = verdict(&exp, "converge");
+    assert_eq!(v.status, CheckStatus::Pass, "{v:?}");
+    // One cell per width and transformation (the widths are not pooled), each named in the report.
+    for cell in ["m=40 modified_identity", "m=40 gaussian", "m=200 modified_identity", "m=200 gaussian"] {
+        assert!(v.measured.contains(cell), "{cell} missing: {}", v.measured);
     }
-    let v = check::zou_bound(&[&a]);
-    assert!(!v.passed() && v.measured.contains("1 violations"), "{v:?}");
+    assert_eq!(status(&exp, "stuck"), CheckStatus::Pass);
+    let mut a = exp.clone();
+    set_final_rel_excess(&mut a, |r| transform(r) == "gaussian" && r.record.config.seed == 1, 1e-3);
+    assert_eq!(status(&a, "converge"), CheckStatus::Fail, "max over seeds: one bad seed fails the cell");
     let mut b = exp.clone();
-    b.rows.retain(|r| r.record.config.model.width == 40);
-    assert!(!check::zou_bound(&[&b]).passed(), "zero covered runs is a failure");
+    set_final_rel_excess(&mut b, |r| transform(r) == "identity" && r.record.config.model.width == 200, 1e-8);
+    assert_eq!(status(&b, "stuck"), CheckStatus::Fail);
+    assert_eq!(status(&b, "stuck_finding"), CheckStatus::Finding, "a finding never gates, whatever it measures");
+    // Runs without a result make the checks that select them incomplete, not passed.
+    let mut c = exp.clone();
+    forget(&mut c, |r| transform(r) == "identity" && r.record.config.seed == 0);
+    let v = verdict(&c, "stuck");
+    assert_eq!(v.status, CheckStatus::Incomplete, "{v:?}");
+    assert!(v.measured.starts_with("2 of 4 selected runs have no result"), "{v:?}");
+    assert!(!v.status.gates_ok());
+    assert_eq!(status(&c, "converge"), CheckStatus::Pass, "a check whose runs are all there is not affected");
 }
 
 const DEPTH: &str = "name: dep
      master_seed: 1
      data: {kind: paper, d: 4, n: 60}
-     model: {depth: [2, 6], width: 12, transform: gaussian}
+     model: {depth: [2, 4, 6], width: 12, transform: gaussian}
      optim: {method: gd, iters: 600}
-     zip: [{model.arch: [resnet, linear], optim.step: [{rule: zou, scale: 4}, {rule: du_hu, scale: 1}]}]";
-
-fn set_iters(exp: &mut Experiment, arch: &str, depth: usize, iters: Option<usize>) {
-    for row in exp.rows.iter_mut() {
-        let c = &row.record.config;
-        if serde_json::to_value(c.model.arch).unwrap() == arch && c.model.depth == depth {
-            row.record.outcome.as_mut().unwrap().first_below[5] = iters;
-        }
-    }
-}
+     zip: [{model.arch: [resnet, linear], optim.step: [{rule: zou, scale: 4}, {rule: du_hu, scale: 1}]}]
+     checks:
+       - {name: flat, claim: resnet flat, filter: {model.arch: resnet}, measure: iters_to_target,
+          test: {spread: {x: model.depth, at_most: 2}}}
+       - {name: grows, claim: linear grows, filter: {model.arch: linear}, measure: iters_to_target,
+          test: {ratio: {x: model.depth, above: 1}}}
+       - {name: slope, claim: slope over depth, filter: {model.arch: resnet}, measure: iters_to_target,
+          test: {slope: {x: model.depth, at_least: -0.5, at_most: 0.5}}}
+       - {name: versus, claim: linear slower, measure: iters_to_target,
+          test: {versus: {field: model.arch, numerator: linear, denominator: resnet, above: 1}}}";
 
 #[test]
-fn depth_checks_fail_when_the_resnet_slows_or_the_linear_network_speeds_up_with_depth() {
+fn tests_along_a_field_compare_the_right_cells_and_fail_on_edited_records() {
     let (_d, exp) = experiment(DEPTH);
-    let mut a = exp.clone();
-    set_iters(&mut a, "resnet", 2, Some(10));
-    set_iters(&mut a, "resnet", 6, Some(25));
-    assert!(!check::resnet_depth_flat(&a).passed());
-    set_iters(&mut a, "resnet", 6, Some(19));
-    assert!(check::resnet_depth_flat(&a).passed());
-    set_iters(&mut a, "resnet", 6, None);
-    assert!(!check::resnet_depth_flat(&a).passed(), "a depth that never reaches the target fails");
-    let mut b = exp.clone();
-    set_iters(&mut b, "linear", 2, Some(50));
-    set_iters(&mut b, "linear", 6, Some(40));
-    assert!(!check::linear_depth_grows(&b).passed());
-    set_iters(&mut b, "linear", 6, None);
-    assert!(check::linear_depth_grows(&b).passed(), "not reaching the target at depth 6 is growth");
-    let mut c = exp.clone();
-    c.rows.retain(|r| r.record.config.model.arch == linres::config::Arch::Resnet);
-    assert!(!check::linear_depth_grows(&c).passed());
-}
-
-#[test]
-fn critical_width_checks_follow_the_success_pattern() {
-    let (_d, exp) = experiment(
-        "name: cw
-         master_seed: 1
-         data: {kind: spectrum, d: 3, k: 3, n: 30, kappa: 2}
-         model: {depth: [2, 8], width: [3, 6, 12, 24], transform: gaussian}
-         optim: {method: gd, iters: 20}
-         zip: [{model.arch: [resnet, linear], optim.step: [{rule: zou, scale: 1}, {rule: du_hu, scale: 1}]}]
-         figures:
-           - {name: c, kind: critical_width, title: c, x: model.depth, series: model.arch, budget: 10}",
-    );
-    // Impose a success pattern: a run succeeds iff width ≥ threshold(arch, depth).
-    let pattern = |exp: &mut Experiment, threshold: &dyn Fn(&str, usize) -> usize| {
-        for row in exp.rows.iter_mut() {
-            let c = &row.record.config;
-            let arch = serde_json::to_value(c.model.arch).unwrap().as_str().unwrap().to_string();
-            let ok = c.model.width >= threshold(&arch, c.model.depth);
-            row.record.outcome.as_mut().unwrap().first_below[5] = ok.then_some(1);
-        }
-    };
-    let verdicts = |exp: &Experiment| check::critical_width_depth(exp).iter().map(|o| o.passed()).collect::<Vec<_>>();
-    let mut a = exp.clone();
-    // ResNet 6 at both depths; linear 6 then 24: every claim holds.
-    pattern(&mut a, &|arch, depth| if arch == "linear" && depth != 2 { 24 } else { 6 });
-    assert_eq!(verdicts(&a), [true, true, true, true]);
-    // Linear below the ResNet at depth 2: the first claim fails only.
-    pattern(&mut a, &|arch, depth| {
-        if arch == "resnet" {
-            6
-        } else if depth == 2 {
-            3
-        } else {
-            24
-        }
-    });
-    assert_eq!(verdicts(&a), [false, true, true, true]);
-    // Linear flat and equal to the ResNet: "strictly larger at the deepest" and "grows" fail.
-    pattern(&mut a, &|_, _| 6);
-    assert_eq!(verdicts(&a), [true, false, false, true]);
-    // ResNet jumps two grid steps (3 → 12): "flat" fails.
-    pattern(&mut a, &|arch, depth| {
-        if arch == "linear" {
-            if depth == 2 { 12 } else { 24 }
-        } else if depth == 2 {
-            3
-        } else {
-            12
-        }
-    });
-    assert_eq!(verdicts(&a), [true, true, true, false]);
-    let mut b = exp.clone();
-    b.rows.retain(|r| r.record.config.model.arch == linres::config::Arch::Resnet);
-    assert!(verdicts(&b).iter().all(|p| !p));
-}
-
-#[test]
-fn kappa_check_fails_on_a_quadratic_growth_and_on_too_few_kappas() {
-    let (_d, exp) = experiment(
-        "name: k
-         master_seed: 1
-         data: {kind: spectrum, d: 3, k: 3, n: 30, kappa: [1, 4, 16]}
-         model: {arch: resnet, depth: 2, width: 20, transform: gaussian}
-         optim: {method: gd, iters: 2000, step: {rule: zou, scale: 1}}",
-    );
-    let v = check::iterations_vs_kappa(&exp);
-    assert!(v.passed(), "{v:?}");
-    let mut a = exp.clone();
-    for row in a.rows.iter_mut() {
-        let linres::config::DataConfig::Spectrum(s) = &row.record.config.data else { panic!() };
-        let kappa = s.kappa;
-        row.record.outcome.as_mut().unwrap().first_below[5] = Some((10.0 * kappa * kappa) as usize);
+    let depth = |r: &Row| r.record.config.model.depth;
+    let mut e = exp.clone();
+    // ResNet: 10, 12, 15 iterations over depth 2, 4, 6 (spread 1.5); linear: 10, 20, 40.
+    for (d, it) in [(2, 10), (4, 12), (6, 15)] {
+        set_iters(&mut e, |r| arch(r) == "resnet" && depth(r) == d, Some(it));
     }
-    let v = check::iterations_vs_kappa(&a);
-    assert!(!v.passed() && v.measured.contains("slope 2.00"), "{v:?}");
-    let mut b = exp.clone();
-    b.rows.truncate(2);
-    assert!(!check::iterations_vs_kappa(&b).passed());
+    for (d, it) in [(2, 10), (4, 20), (6, 40)] {
+        set_iters(&mut e, |r| arch(r) == "linear" && depth(r) == d, Some(it));
+    }
+    assert_eq!(status(&e, "flat"), CheckStatus::Pass, "{:?}", verdict(&e, "flat"));
+    assert!(verdict(&e, "flat").measured.contains("2:10 4:12 6:15 → spread 1.5"), "{:?}", verdict(&e, "flat"));
+    assert_eq!(status(&e, "grows"), CheckStatus::Pass);
+    assert!(verdict(&e, "grows").measured.contains("ratio 4"), "{:?}", verdict(&e, "grows"));
+    // The slope of ln(10, 12, 15) on ln(2, 4, 6), by hand: least squares.
+    let (lx, ly): (Vec<f64>, Vec<f64>) =
+        [(2.0f64, 10.0f64), (4.0, 12.0), (6.0, 15.0)].iter().map(|(x, y)| (x.ln(), y.ln())).unzip();
+    let (mx, my) = (lx.iter().sum::<f64>() / 3.0, ly.iter().sum::<f64>() / 3.0);
+    let by_hand = lx.iter().zip(&ly).map(|(x, y)| (x - mx) * (y - my)).sum::<f64>()
+        / lx.iter().map(|x| (x - mx).powi(2)).sum::<f64>();
+    let shown = format!("slope {}", (by_hand * 1000.0).round() / 1000.0);
+    assert!(verdict(&e, "slope").measured.contains(&shown), "{shown}: {:?}", verdict(&e, "slope"));
+    assert_eq!(status(&e, "versus"), CheckStatus::Fail, "at depth 2 both take 10: the ratio 1 is not above 1");
+    // Break each claim.
+    let mut a = e.clone();
+    set_iters(&mut a, |r| arch(r) == "resnet" && depth(r) == 6, Some(25));
+    assert_eq!(status(&a, "flat"), CheckStatus::Fail, "spread 2.5");
+    let mut b = e.clone();
+    set_iters(&mut b, |r| arch(r) == "linear" && depth(r) == 6, Some(9));
+    assert_eq!(status(&b, "grows"), CheckStatus::Fail);
+    let mut c = e.clone();
+    set_iters(&mut c, |r| arch(r) == "resnet" && depth(r) == 6, None);
+    let v = verdict(&c, "slope");
+    assert_eq!(v.status, CheckStatus::Fail, "a value never reached has no slope: {v:?}");
+    let mut d = e.clone();
+    set_iters(&mut d, |r| arch(r) == "linear" && depth(r) == 2, Some(11));
+    assert_eq!(status(&d, "versus"), CheckStatus::Pass, "{:?}", verdict(&d, "versus"));
+}
+
+const WIDTH: &str = "name: w
+     master_seed: 1
+     seeds: 2
+     data: {kind: spectrum, d: 3, k: 3, n: 40, kappa: 2}
+     model: {depth: [2, 4], width: [6, 8, 12], transform: gaussian}
+     optim: {method: gd, iters: 3000, stop_below: 1.0e-6}
+     log: {points: 20}
+     zip: [{model.arch: [resnet, linear], optim.step: [{rule: zou, scale: 1}, {rule: du_hu, scale: 1}]}]
+     checks:
+       - {name: crit, claim: crit grows, filter: {model.arch: linear}, measure: critical_width, budget_iters: 100,
+          test: {ratio: {x: model.depth, at_least: 1}}}
+       - {name: crit_theory, claim: the same in theory units, filter: {model.arch: linear}, measure: critical_width,
+          budget: 10, test: {ratio: {x: model.depth, at_least: 1}}}";
+
+#[test]
+fn critical_widths_are_the_smallest_width_from_which_every_wider_one_succeeds_in_half_the_seeds() {
+    let (_d, exp) = experiment(WIDTH);
+    let w = |r: &Row| r.record.config.model.width;
+    let depth = |r: &Row| r.record.config.model.depth;
+    let mut e = exp.clone();
+    // Depth 2: every width succeeds (critical 6). Depth 4: width 6 fails in both seeds, width 8 in
+    // one seed of two (half succeed: it counts), so the critical width is 8.
+    set_iters(&mut e, |r| arch(r) == "linear", Some(50));
+    set_iters(&mut e, |r| arch(r) == "linear" && depth(r) == 4 && w(r) == 6, Some(500));
+    set_iters(&mut e, |r| arch(r) == "linear" && depth(r) == 4 && w(r) == 8 && r.record.config.seed == 0, None);
+    let v = verdict(&e, "crit");
+    assert_eq!(v.status, CheckStatus::Pass, "{v:?}");
+    assert!(v.measured.contains("2:6 4:8 → ratio 1.333"), "{v:?}");
+    // A wider width failing in both seeds moves the critical width above it; at the widest, to ∞.
+    let mut f = e.clone();
+    set_iters(&mut f, |r| arch(r) == "linear" && depth(r) == 2 && w(r) == 12, None);
+    let v = verdict(&f, "crit");
+    assert_eq!(v.status, CheckStatus::Fail, "∞ at depth 2 over 8 at depth 4: {v:?}");
+    assert!(v.measured.contains("2:∞"), "{v:?}");
 }
 
 #[test]
-fn sgd_check_fails_when_a_batch_size_stalls() {
+fn certified_widths_compare_the_margin_one_width_with_du_and_hus_requirement() {
     let (_d, exp) = experiment(
-        "name: s
-         master_seed: 1
-         data: {kind: paper, d: 4, n: 100, noise: 0}
-         model: {arch: resnet, depth: 2, width: 30, transform: gaussian}
-         optim: {method: sgd, batch: [10, 100], iters: 1500, step: {rule: zou, scale: 1}}
-         log: {points: 10}",
+        "name: cert
+         master_seed: 2
+         seeds: 2
+         data: {kind: spectrum, d: 3, k: 3, n: 40, kappa: [2, 4]}
+         model: {depth: [2, 4, 8], transform: {kind: gaussian, sampling: gram}}
+         optim: {method: gd, iters: 1}
+         zip: [{model.arch: [resnet, resnet, resnet, resnet, resnet, resnet, linear],
+                model.width: [10, 100, 1000, 10000, 100000, 1000000, 10],
+                optim.step: [{rule: zou}, {rule: zou}, {rule: zou}, {rule: zou}, {rule: zou}, {rule: zou}, {rule: du_hu}]}]
+         checks:
+           - {name: ratio_in_depth, claim: ratio linear in L, measure: certified_width,
+              test: {versus: {field: model.arch, numerator: linear, denominator: resnet,
+                              slope: {x: model.depth, at_least: 0.8, at_most: 1.2}}}}",
     );
-    assert!(check::sgd_converges(&exp).passed(), "{:?}", check::sgd_converges(&exp));
-    let mut a = exp.clone();
-    set_final_rel_excess(&mut a, |r| r.record.config.optim.batch == Some(10), 1e-3);
-    assert!(!check::sgd_converges(&a).passed());
+    let v = verdict(&exp, "ratio_in_depth");
+    assert_eq!(v.status, CheckStatus::Pass, "{v:?}");
+    // Independently: Du & Hu's required width from its formula at κ = 2, L = 8, the median (mean of
+    // two) over the seeds.
+    let required: Vec<f64> = exp
+        .rows
+        .iter()
+        .filter(|r| arch(r) == "linear" && r.record.config.model.depth == 8 && r.theory.data.kappa < 3.0)
+        .map(|row| {
+            let t = &row.theory.data;
+            let (r, k, l) = (t.rank as f64, t.k as f64, 8.0f64);
+            let k3 = r * t.kappa.powi(3);
+            l * (k3 * k * (1.0 + t.w_star_norm.powi(2))).max(k3 * (r / 0.01f64).ln()).max(l.ln())
+        })
+        .collect();
+    assert_eq!(required.len(), 2);
+    let median = 0.5 * (required[0] + required[1]);
+    let cell = format!("κ=2 L=8 linear {} / resnet", (median * 1000.0).round() / 1000.0);
+    assert!(v.measured.contains(&cell), "{cell}: {v:?}");
 }
 
 #[test]
-fn engine_check_fails_on_a_corrupted_cache_and_with_nothing_to_compare() {
+fn zou_bound_fails_on_a_violation_and_on_zero_covered_runs() {
+    let (_d, exp) = experiment(
+        "name: b
+         master_seed: 1
+         data: {kind: paper, d: 10, n: 1000}
+         model: {arch: resnet, depth: 10, width: [40, 5000], transform: gaussian}
+         optim: {method: gd, iters: 100, step: {rule: zou, scale: 1}}
+         log: {schedule: all}
+         checks:
+           - {name: bound, claim: the bound holds, measure: zou_bound}
+           - {name: narrow, claim: no covered run, filter: {model.width: 40}, measure: zou_bound}",
+    );
+    let v = verdict(&exp, "bound");
+    assert!(v.passed() && v.measured.starts_with("1 covered runs"), "{v:?}");
+    let mut a = exp.clone();
+    for row in a.rows.iter_mut().filter(|r| r.record.config.model.width == 5000) {
+        let bound = row.theory.bound_at(5).unwrap();
+        row.record.outcome.as_mut().unwrap().curve[5].excess = 1.01 * bound;
+    }
+    let v = verdict(&a, "bound");
+    assert!(!v.passed() && v.measured.contains("1 violations"), "{v:?}");
+    let v = verdict(&exp, "narrow");
+    assert!(v.status == CheckStatus::Fail && v.measured.contains("nothing to measure"), "{v:?}");
+}
+
+#[test]
+fn engines_agree_fails_on_a_tampered_curve_and_without_a_comparison() {
     let (_d, exp) = experiment(
         "name: e
          master_seed: 1
          data: {kind: paper, d: 4, n: 40}
-         model: {depth: 3, width: 40, transform: gaussian}
-         optim: {method: gd, iters: 400}
-         log: {schedule: all}
-         zip: [{model.arch: [resnet, linear], optim.step: [{rule: zou, scale: 4}, {rule: du_hu, scale: 1}]}]",
+         model: {arch: resnet, depth: 3, width: 16, transform: gaussian}
+         optim: {method: gd, iters: 200, step: {rule: zou, scale: 1}}
+         log: {points: 30}
+         checks: [{name: agree, claim: engines agree, measure: engines_agree}]",
     );
-    let v = check::engines_agree(&[&exp]);
-    assert!(v.passed() && v.measured.starts_with("4 re-runs compared"), "{v:?}");
+    let v = verdict(&exp, "agree");
+    assert!(v.passed() && v.measured.starts_with("3 re-runs compared"), "{v:?}");
     let mut a = exp.clone();
-    let o = a.rows[0].record.outcome.as_mut().unwrap();
-    o.curve[3].loss *= 1.0 + 1e-7;
-    assert!(!check::engines_agree(&[&a]).passed());
+    a.rows[0].record.outcome.as_mut().unwrap().curve[10].loss *= 1.0 + 1e-6;
+    assert!(!verdict(&a, "agree").passed());
     let mut b = exp.clone();
-    for row in b.rows.iter_mut() {
-        row.record.outcome.as_mut().unwrap().first_below[5] = None;
-    }
-    assert!(!check::engines_agree(&[&b]).passed(), "no plateau-free run: nothing compared is a failure");
+    set_iters(&mut b, |_| true, None);
+    assert!(!verdict(&b, "agree").passed(), "no plateau-free run: nothing compared is a failure");
 }
 
+/// Every misuse of `checks:` is refused when the file is loaded, naming the check and the field.
 #[test]
-fn without_experiments_or_results_every_check_fails() {
+fn misdeclared_checks_are_refused_at_load_naming_the_check_and_field() {
+    let base = "name: m\nmaster_seed: 1\ndata: {kind: paper, d: 4, n: 20}\n\
+                model: {arch: resnet, depth: [2, 3], width: 8, transform: [gaussian, modified_identity]}\n\
+                optim: {method: gd, iters: 10, step: {rule: zou}}\nchecks:\n";
+    let cases: [(&str, &[&str]); 14] = [
+        (
+            "  - {name: a, claim: c, measure: nope, test: {each: {at_most: 1}}}",
+            &["checks[0].measure", "`nope` is not a measure"],
+        ),
+        ("  - {name: a, claim: c, measure: final_rel_excess}", &["checks[0].test", "give a test"]),
+        (
+            "  - {name: a, claim: c, measure: zou_bound, test: {each: {at_most: 1}}}",
+            &["checks[0].test", "brings its own test"],
+        ),
+        (
+            "  - {name: a, claim: c, measure: final_rel_excess, test: {each: {}}}",
+            &["checks[0].test", "at least one bound"],
+        ),
+        (
+            "  - {name: a, claim: c, measure: final_rel_excess, test: {each: {at_most: 1}, slope: {x: model.depth, above: 0}}}",
+            &["checks[0].test", "exactly one test"],
+        ),
+        (
+            "  - {name: a, claim: c, measure: final_rel_excess, test: {slope: {x: model.width, above: 0}}}",
+            &["checks[0].test", "`model.width` must take two or more values"],
+        ),
+        (
+            "  - {name: a, claim: c, measure: final_rel_excess, test: {slope: {x: model.transform, above: 0}}}",
+            &["checks[0].test", "must be numeric"],
+        ),
+        (
+            "  - {name: a, claim: c, measure: final_rel_excess, test: {versus: {field: model.transform, numerator: identity, denominator: gaussian, above: 1}}}",
+            &["checks[0].test", "never takes the value `identity`"],
+        ),
+        (
+            "  - {name: a, claim: c, filter: {model.depth: 7}, measure: final_rel_excess, test: {each: {at_most: 1}}}",
+            &["checks[0].filter", "selects no run"],
+        ),
+        (
+            "  - {name: a, claim: c, measure: iters_to_target, target: 5.0e-7, test: {each: {at_most: 1}}}",
+            &["checks[0].target", "a decade"],
+        ),
+        (
+            "  - {name: a, claim: c, measure: critical_width, test: {each: {at_most: 1}}}",
+            &["checks[0].budget", "needs one positive budget"],
+        ),
+        (
+            "  - {name: a, claim: c, measure: final_rel_excess, budget: 3, test: {each: {at_most: 1}}}",
+            &["checks[0].budget", "only critical_width"],
+        ),
+        (
+            "  - {name: a, claim: c, measure: final_rel_excess, test: {each: {at_most: 1}}}\n  - {name: a, claim: d, measure: final_rel_excess, test: {each: {at_most: 1}}}",
+            &["checks[1].name", "declared twice"],
+        ),
+        (
+            "  - {name: a, claim: c, measure: final_rel_excess, colour: red, test: {each: {at_most: 1}}}",
+            &["checks[0]", "unknown field `colour`"],
+        ),
+    ];
+    for (check, parts) in cases {
+        let text = format!("{base}{check}\n");
+        let spec = Spec::parse(&text, std::path::Path::new("m.yaml"), &[]).unwrap();
+        let runs = spec.expand().unwrap();
+        let e = spec.check_specs(&runs).expect_err(check).to_string();
+        assert!(e.starts_with("m.yaml:"), "the position is given: {e}");
+        for p in parts {
+            assert!(e.contains(p), "`{p}` missing from: {e}\n(for {check})");
+        }
+    }
+}
+
+/// Through the binary: `linres check SPEC` exits 0 on PASS and findings, 1 on FAIL or INCOMPLETE,
+/// 2 on a misdeclared check (before anything runs), and `run` refuses such a file too.
+#[test]
+fn the_check_command_gates_on_fail_and_incomplete_but_not_on_findings() {
     let dir = tempfile::tempdir().unwrap();
-    let outcomes = check::run_all(dir.path(), &dir.path().join("results"));
-    assert!(outcomes.len() >= 8);
-    assert!(outcomes.iter().all(|o| !o.passed()), "{outcomes:?}");
-    // With the experiment files but no results, likewise.
-    let experiments = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
-    let outcomes = check::run_all(&experiments, &dir.path().join("results"));
-    assert!(outcomes.iter().all(|o| !o.passed() && o.measured.contains("nothing to measure")), "{outcomes:?}");
-    let table = check::markdown(&outcomes);
-    assert_eq!(table.lines().filter(|l| l.starts_with("| **FAIL**")).count(), outcomes.len());
+    let linres = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_linres")).current_dir(dir.path()).args(args).output().unwrap()
+    };
+    std::fs::write(dir.path().join("t.yaml"), dedent(TRANSFORMS)).unwrap();
+    let o = linres(&["check", "t.yaml"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "nothing has run: INCOMPLETE gates: {out}");
+    assert!(out.contains("INCOMPLETE t/converge") && out.contains("8 of 8 selected runs have no result"), "{out}");
+    assert!(linres(&["run", "t.yaml", "-q"]).status.success());
+    let o = linres(&["check", "t.yaml"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("PASS t/converge") && out.contains("FINDING t/stuck_finding"), "{out}");
+    assert!(out.contains("3 checks: 2 passed, 0 failed, 0 incomplete, 1 findings"), "{out}");
+    // A threshold nothing can meet fails the gate; a finding with the same threshold would not.
+    let strict = dedent(TRANSFORMS).replace("at_most: 1.0e-6", "at_most: 1.0e-300");
+    std::fs::write(dir.path().join("t.yaml"), strict).unwrap();
+    assert_eq!(linres(&["check", "t.yaml"]).status.code(), Some(1));
+    let broken =
+        dedent(TRANSFORMS).replace("measure: final_rel_excess, over_seeds: max", "measure: nope, over_seeds: max");
+    std::fs::write(dir.path().join("bad.yaml"), broken.replace("name: t", "name: bad")).unwrap();
+    for cmd in ["check", "run", "list"] {
+        let o = linres(&[cmd, "bad.yaml"]);
+        assert_eq!(o.status.code(), Some(2), "{cmd}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(String::from_utf8_lossy(&o.stderr).contains("checks[0].measure"));
+    }
+    assert!(!dir.path().join("results/bad").exists(), "nothing is written for a misdeclared file");
 }

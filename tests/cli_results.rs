@@ -321,7 +321,15 @@ fn malformed_readme_markers_are_refused_and_the_file_is_untouched() {
         assert_eq!(std::fs::read_to_string(d.join("R.md")).unwrap(), text, "the file is untouched");
         assert!(!d.join("results").exists(), "nothing is written");
     }
-    // Well-formed markers: the table replaces what was between them, once.
+    // Well-formed markers: the table replaces what was between them, once (an experiment with a
+    // declared check gives it a row).
+    std::fs::write(
+        d.join("e.yaml"),
+        "name: e\ndata: {kind: paper, d: 3, n: 20}\nmodel: {arch: resnet, depth: 2, width: 6}\n\
+         optim: {method: gd, iters: 5, step: {rule: zou}}\n\
+         checks: [{name: c, claim: converges, measure: final_rel_excess, test: {each: {at_most: 1}}}]\n",
+    )
+    .unwrap();
     std::fs::write(d.join("R.md"), format!("a\n{begin}\nold\n{end}\nb\n")).unwrap();
     for _ in 0..2 {
         common::linres(d, &["check", "--experiments", ".", "--readme", "R.md"]);

@@ -1,26 +1,21 @@
-//! The paper's claims, measured: each check reads the cached results of one or two experiments,
-//! compares what was measured with a fixed threshold, and reports PASS or FAIL with the numbers.
-//! A check with nothing to measure (no runs, no covered runs) fails: nothing passes vacuously.
+//! Claims declared in experiment files (`checks:`), measured on the cached results: each check
+//! selects runs, measures one number per cell (see [`spec`]), compares the cells with its test and
+//! reports PASS or FAIL with the numbers, INCOMPLETE when runs it needs have no result, or FINDING
+//! for a measurement reported beside the papers' claims. Nothing passes vacuously: a check whose
+//! runs are all missing is INCOMPLETE, and one with nothing to compare fails.
 
 mod bound;
-mod depth;
+pub mod cells;
 mod engines;
-mod sgd;
-mod transforms;
-mod width;
-
-use std::collections::BTreeMap;
-use std::path::Path;
+pub mod spec;
+pub mod verdict;
 
 pub use bound::zou_bound;
-pub use depth::{linear_depth_grows, resnet_depth_flat};
 pub use engines::engines_agree;
-pub use sgd::sgd_converges;
-pub use transforms::{modified_identity_narrowest, transforms};
-pub use width::{CriticalWidths, critical_width_depth, critical_widths, iterations_vs_kappa, log_log_slope};
+pub use spec::{CheckSpec, Measure, Test};
 
-use crate::config::TransformKind;
 use crate::experiment::{Experiment, Row};
+use crate::spec::SpecError;
 
 /// What a check concluded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -57,13 +52,15 @@ impl CheckStatus {
 /// The verdict of one check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckOutcome {
+    /// The experiment that declares the check.
+    pub experiment: String,
     pub name: String,
     /// The claim, in words.
     pub claim: String,
     pub status: CheckStatus,
     /// What was measured.
     pub measured: String,
-    /// The fixed threshold it was compared with.
+    /// What it was compared with.
     pub threshold: String,
 }
 
@@ -74,101 +71,51 @@ impl CheckOutcome {
     }
 }
 
-fn outcome(name: &str, claim: &str, pass: bool, measured: String, threshold: &str) -> CheckOutcome {
-    CheckOutcome {
-        name: name.to_string(),
-        claim: claim.to_string(),
-        status: if pass { CheckStatus::Pass } else { CheckStatus::Fail },
+/// Runs every check `exp` declares on its results.
+pub fn check_experiment(exp: &Experiment) -> Result<Vec<CheckOutcome>, SpecError> {
+    let grid: Vec<_> = exp.rows.iter().map(|r| r.run.clone()).chain(exp.missing.iter().cloned()).collect();
+    let specs = exp.spec.check_specs(&grid)?;
+    Ok(specs.iter().map(|c| evaluate(c, exp)).collect())
+}
+
+/// One check on `exp`.
+pub fn evaluate(check: &CheckSpec, exp: &Experiment) -> CheckOutcome {
+    let rows: Vec<&Row> = exp.rows.iter().filter(|r| check.filters.iter().all(|f| f.matches(&r.run))).collect();
+    let missing = check.select(&exp.missing).len();
+    let outcome = |status: CheckStatus, measured: String| CheckOutcome {
+        experiment: exp.spec.name.clone(),
+        name: check.name.clone(),
+        claim: check.claim.clone(),
+        status,
         measured,
-        threshold: threshold.to_string(),
+        threshold: check.threshold(),
+    };
+    if missing > 0 {
+        return outcome(
+            CheckStatus::Incomplete,
+            format!(
+                "{missing} of {} selected runs have no result (`linres run {}` computes them)",
+                missing + rows.len(),
+                exp.spec.path.display()
+            ),
+        );
     }
-}
-
-fn fail_missing(name: &str, claim: &str, what: &str, threshold: &str) -> CheckOutcome {
-    outcome(name, claim, false, format!("nothing to measure: {what}"), threshold)
-}
-
-fn e(v: f64) -> String {
-    if v.is_infinite() { "∞".into() } else { format!("{v:.2e}") }
-}
-
-/// Final relative excess loss (L(W_T) − L*)/(L(W0) − L*) of a run.
-pub fn final_rel_excess(row: &Row) -> Option<f64> {
-    let o = row.record.outcome.as_ref()?;
-    let last = o.curve.last()?;
-    Some(if o.theory.excess0 > 0.0 { last.excess / o.theory.excess0 } else { 0.0 })
-}
-
-fn transform_of(row: &Row) -> Option<TransformKind> {
-    row.record.config.model.transform.as_ref().map(|t| t.kind)
-}
-
-/// A count or width, ∞ for one that was never reached.
-fn show_count(v: f64) -> String {
-    if v.is_finite() { format!("{v}") } else { "∞".into() }
-}
-
-/// The condition number a run's data was generated with (`spectrum` data), else the measured κ.
-fn kappa_of(row: &Row) -> f64 {
-    match &row.record.config.data {
-        crate::config::DataConfig::Spectrum(s) => s.kappa,
-        _ => row.record.outcome.as_ref().map_or(0.0, |o| o.theory.data.kappa),
-    }
-}
-
-/// The experiments the checks read, by name.
-pub const EXPERIMENTS: [&str; 7] =
-    ["paper_fig1_transforms", "paper_fig1_depth", "rates", "width_vs_depth", "width_vs_kappa", "sgd", "digits"];
-
-/// Runs every check on the experiment files in `dir` and their results under `results`. A missing
-/// experiment file or missing results make the checks that need them fail.
-pub fn run_all(dir: &Path, results: &Path) -> Vec<CheckOutcome> {
-    let loaded: BTreeMap<&str, Result<Experiment, String>> = EXPERIMENTS
-        .iter()
-        .map(|&name| {
-            let exp =
-                Experiment::load(&dir.join(format!("{name}.yaml")), results).map_err(|e| e.to_string()).and_then(|x| {
-                    if x.rows.is_empty() { Err(format!("{name} has no results (run `make figures`)")) } else { Ok(x) }
-                });
-            (name, exp)
-        })
-        .collect();
-    let get = |name: &str| loaded[name].as_ref();
-    let missing = |name: &'static str, claim: &'static str, why: &String| fail_missing(name, claim, why, "-");
-    let mut out = Vec::new();
-    match get("paper_fig1_transforms") {
-        Ok(x) => out.push(transforms(x)),
-        Err(why) => out.push(missing("transforms", "identity stuck, others converge", why)),
-    }
-    match (get("paper_fig1_transforms"), get("digits")) {
-        (Ok(a), Ok(b)) => out.push(modified_identity_narrowest(&[a, b])),
-        (Err(why), _) | (_, Err(why)) => {
-            out.push(missing("modified_identity_d_plus_k", "modified identity converges at d + k", why))
+    let (pass, measured) = match &check.measure {
+        Measure::ZouBound => zou_bound(&rows),
+        Measure::EnginesAgree => engines_agree(&rows),
+        _ => {
+            let cells = cells::cells(check, exp, &rows);
+            let test = check.test.as_ref().expect("non-built-in checks have a validated test");
+            let v = verdict::judge(test, &cells);
+            (v.pass, v.measured)
         }
-    }
-    let available: Vec<&Experiment> = loaded.values().filter_map(|r| r.as_ref().ok()).collect();
-    out.push(zou_bound(&available));
-    match get("paper_fig1_depth") {
-        Ok(x) => {
-            out.push(resnet_depth_flat(x));
-            out.push(linear_depth_grows(x));
-        }
-        Err(why) => out.push(missing("iterations_vs_depth", "depth dependence of iterations", why)),
-    }
-    match get("width_vs_depth") {
-        Ok(x) => out.extend(critical_width_depth(x)),
-        Err(why) => out.push(missing("critical_width_vs_depth", "critical widths over depth", why)),
-    }
-    match get("width_vs_kappa") {
-        Ok(x) => out.push(iterations_vs_kappa(x)),
-        Err(why) => out.push(missing("resnet_iterations_linear_in_kappa", "iterations over κ", why)),
-    }
-    match get("sgd") {
-        Ok(x) => out.push(sgd_converges(x)),
-        Err(why) => out.push(missing("sgd_converges", "SGD converges", why)),
-    }
-    out.push(engines_agree(&available));
-    out
+    };
+    let status = match (check.finding, pass) {
+        (true, _) => CheckStatus::Finding,
+        (false, true) => CheckStatus::Pass,
+        (false, false) => CheckStatus::Fail,
+    };
+    outcome(status, measured)
 }
 
 /// The checks as a markdown table.
@@ -177,8 +124,9 @@ pub fn markdown(outcomes: &[CheckOutcome]) -> String {
     for o in outcomes {
         let cell = |t: &str| t.replace('|', "\\|");
         s.push_str(&format!(
-            "| {} | `{}` | {} | {} | {} |\n",
+            "| {} | `{}/{}` | {} | {} | {} |\n",
             if o.status.gates_ok() { o.status.label().to_string() } else { format!("**{}**", o.status.label()) },
+            o.experiment,
             o.name,
             cell(&o.claim),
             cell(&o.measured),

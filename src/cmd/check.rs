@@ -1,11 +1,12 @@
-//! `linres check`: the paper's claims against the cached results.
+//! `linres check`: the claims experiment files declare, against their cached results.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use linres::check::{markdown, run_all};
+use linres::check::{CheckOutcome, CheckStatus, check_experiment, markdown};
+use linres::experiment::Experiment;
 use linres::store::atomic;
 
 use super::out::outln;
@@ -15,15 +16,24 @@ const BEGIN: &str = "<!-- checks:begin -->";
 const END: &str = "<!-- checks:end -->";
 
 #[derive(Args)]
-#[command(about = "Check the paper's claims against the results; print PASS/FAIL with the numbers and write CHECKS.md")]
+#[command(
+    about = "Check the claims experiment files declare (`checks:`) against their results",
+    long_about = "Check the claims experiment files declare (`checks:`) against their results: print \
+PASS, FAIL, INCOMPLETE (runs without a result) or FINDING (reported, never gating) with the numbers, \
+write a markdown table, and exit 1 when a check fails or is incomplete. Without SPEC, every experiment \
+file in --experiments is checked and the table goes to <results>/CHECKS.md."
+)]
 pub struct CheckArgs {
-    /// Directory of the experiment files.
+    /// Experiment files to check (default: every `*.yaml` in --experiments).
+    pub specs: Vec<PathBuf>,
+    /// Directory of the experiment files checked when no SPEC is given.
     #[arg(long, value_name = "DIR", default_value = "experiments")]
     pub experiments: PathBuf,
     /// Directory holding the results.
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub results: PathBuf,
-    /// Where to write the table (default: <results>/CHECKS.md).
+    /// Where to write the table (default: <results>/CHECKS.md when every experiment is checked, none
+    /// when SPECs are given).
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Also replace the table between `<!-- checks:begin -->` and `<!-- checks:end -->` in FILE.
@@ -41,11 +51,21 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
         None => None,
     };
-    let outcomes = run_all(&args.experiments, &args.results);
+    let specs = if args.specs.is_empty() { experiment_files(&args.experiments)? } else { args.specs.clone() };
+    // Every file is loaded and its checks validated before any is reported.
+    let experiments = specs
+        .iter()
+        .map(|path| Experiment::load(path, &args.results).map_err(anyhow::Error::from))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut outcomes: Vec<CheckOutcome> = Vec::new();
+    for exp in &experiments {
+        outcomes.extend(check_experiment(exp)?);
+    }
     for o in &outcomes {
         outln!(
-            "{} {}: {}\n     measured: {}\n     threshold: {}",
+            "{} {}/{}: {}\n     measured: {}\n     threshold: {}",
             o.status.label(),
+            o.experiment,
             o.name,
             o.claim,
             o.measured,
@@ -53,21 +73,45 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
         );
     }
     let table = markdown(&outcomes);
-    let out = args.out.clone().unwrap_or_else(|| args.results.join("CHECKS.md"));
-    let text = format!(
-        "# Paper checks\n\nWritten by `linres check` from the results in `{}`.\n\n{table}",
-        args.results.display()
-    );
-    std::fs::create_dir_all(out.parent().unwrap_or(std::path::Path::new("."))).ok();
-    atomic::write(&out, text.as_bytes()).with_context(|| format!("writing {}", out.display()))?;
+    let out = args.out.clone().or_else(|| args.specs.is_empty().then(|| args.results.join("CHECKS.md")));
+    if let Some(out) = &out {
+        let text = format!(
+            "# Checks\n\nWritten by `linres check` from the results in `{}`.\n\n{table}",
+            args.results.display()
+        );
+        std::fs::create_dir_all(out.parent().unwrap_or(Path::new("."))).ok();
+        atomic::write(out, text.as_bytes()).with_context(|| format!("writing {}", out.display()))?;
+    }
     if let Some((path, old, (a, b))) = readme {
         let new = format!("{}{BEGIN}\n{table}{}", &old[..a], &old[b..]);
         atomic::write(path, new.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
     }
-    let failed = outcomes.iter().filter(|o| !o.status.gates_ok()).count();
-    let passed = outcomes.iter().filter(|o| o.passed()).count();
-    outln!("\n{passed} of {} checks passed; table in {}", outcomes.len(), out.display());
-    Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    let count = |s: CheckStatus| outcomes.iter().filter(|o| o.status == s).count();
+    let table_note = out.map(|o| format!("; table in {}", o.display())).unwrap_or_default();
+    outln!(
+        "\n{} checks: {} passed, {} failed, {} incomplete, {} findings{table_note}",
+        outcomes.len(),
+        count(CheckStatus::Pass),
+        count(CheckStatus::Fail),
+        count(CheckStatus::Incomplete),
+        count(CheckStatus::Finding)
+    );
+    let gating_ok = outcomes.iter().all(|o| o.status.gates_ok());
+    Ok(if gating_ok { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// Every `*.yaml` file in `dir`, sorted.
+fn experiment_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir).map_err(|e| usage(format!("--experiments {}: {e}", dir.display())))?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "yaml" || x == "yml"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err(usage(format!("--experiments {}: no experiment files (*.yaml) there", dir.display())));
+    }
+    Ok(files)
 }
 
 /// Where the table goes in a README: the byte offsets of the `checks:begin` marker and of the

@@ -47,6 +47,8 @@ impl GridArgs {
         spec.figure_specs()?;
         let filters = self.filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?;
         let all = spec.expand()?;
+        // So is a broken check declaration.
+        spec.check_specs(&all)?;
         let selected = select(all.clone(), &filters)?;
         let store = open_store(&self.results, &spec.name)?;
         let axes = spec.axis_names()?;

@@ -26,11 +26,11 @@ pub struct PlotArgs {
 pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
     open_store(&args.results, "")?;
     let exp = Experiment::load(&args.spec, &args.results)?;
-    if exp.missing > 0 {
+    if !exp.missing.is_empty() {
         warnln!(
             "{} of {} runs of {} have no result; the figures show the others (`linres run {}` computes them)",
-            exp.missing,
-            exp.missing + exp.rows.len(),
+            exp.missing.len(),
+            exp.missing.len() + exp.rows.len(),
             exp.spec.name,
             args.spec.display()
         );

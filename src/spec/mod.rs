@@ -31,8 +31,8 @@ pub use filter::{Filter, select};
 use locate::{Locations, Position};
 
 /// Top-level keys of an experiment file.
-const TOP_KEYS: [&str; 11] =
-    ["name", "master_seed", "seeds", "data", "model", "optim", "engine", "log", "theory", "zip", "figures"];
+const TOP_KEYS: [&str; 12] =
+    ["name", "master_seed", "seeds", "data", "model", "optim", "engine", "log", "theory", "zip", "figures", "checks"];
 /// Largest experiment file read (a grid file is a few kilobytes).
 const MAX_SPEC_BYTES: u64 = 16 << 20;
 /// Longest experiment name: it is a directory name, and file systems allow 255 bytes.
@@ -86,6 +86,8 @@ pub struct Spec {
     zip: Vec<ZipGroup>,
     /// The raw `figures` section (read by the plotting stage).
     pub figures: Value,
+    /// The raw `checks` section (read by the checks).
+    pub checks: Value,
     /// The theorems' open constants and the accuracy target, applied when results are read.
     pub theory: TheoryConstants,
     locations: Locations,
@@ -178,6 +180,7 @@ impl Spec {
         let seeds = parse_seeds(doc.get("seeds")).map_err(|(f, m)| error(Some(&f), m))?;
         let zip = parse_zip(doc.get("zip")).map_err(|(f, m)| error(Some(&f), m))?;
         let figures = doc.get("figures").cloned().unwrap_or(Value::Null);
+        let checks = doc.get("checks").cloned().unwrap_or(Value::Null);
         let theory = parse_theory(doc.get("theory")).map_err(|(f, m)| {
             let from_flag = overrides.iter().any(|o| o.starts_with(&format!("{f}=")) || o.starts_with("theory="));
             if from_flag {
@@ -202,11 +205,21 @@ impl Spec {
             body,
             zip,
             figures,
+            checks,
             theory,
             locations,
             overridden,
             base,
         })
+    }
+
+    /// The fields that vary together with `field` in a `zip` group (empty when it is in none).
+    pub fn zip_partners(&self, field: &str) -> Vec<String> {
+        self.zip
+            .iter()
+            .find(|g| g.iter().any(|(f, _)| f == field))
+            .map(|g| g.iter().map(|(f, _)| f.clone()).filter(|f| f != field).collect())
+            .unwrap_or_default()
     }
 
     /// The directory relative paths in this spec are resolved against.
@@ -216,6 +229,12 @@ impl Spec {
 
     /// An error in the `figures` section at `path` (e.g. `figures[0].series`).
     pub(crate) fn figure_error(&self, path: &str, message: impl Into<String>) -> SpecError {
+        self.section_error(path, message)
+    }
+
+    /// An error in a section that is not part of a run (`figures`, `checks`) at `path`, e.g.
+    /// `checks[2].test`.
+    pub(crate) fn section_error(&self, path: &str, message: impl Into<String>) -> SpecError {
         SpecError {
             file: self.path.display().to_string(),
             position: self.locations.find(path),

@@ -1,0 +1,540 @@
+//! The `checks:` section of an experiment file: claims declared in YAML, measured on the results.
+//!
+//! ```yaml
+//! checks:
+//!   - name: iterations_linear_in_kappa          # unique within the experiment
+//!     claim: "ResNet iterations grow about linearly with κ"
+//!     filter: {model.arch: resnet, model.width: 128}   # values (or lists of alternatives) of fields
+//!     measure: iters_to_target                 # see below
+//!     target: 1.0e-6                           # iters_to_target, critical_width (default theory.target)
+//!     # budget: 10 | budget_iters: 2000        # critical_width: × the theorem's iterations, or absolute
+//!     over_seeds: median                       # median | min | max | mean (per-run measures)
+//!     test: {slope: {x: data.kappa, at_least: 0.5, at_most: 1.5}}
+//!     finding: false                           # true: reported with its numbers, never gating
+//! ```
+//!
+//! A measure gives one number per *cell*: the selected runs that agree on every grid field but the
+//! seed (per-run measures, aggregated over seeds with `over_seeds`), or on every grid field but the
+//! seed and the width (`critical_width`, `margin_one_width`). So no field is ever pooled. Measures:
+//! `final_rel_excess`, `iters_to_target`, `theory.<quantity>` (see [`THEORY_QUANTITIES`]),
+//! `critical_width` (needs `budget`), `margin_one_width`, `certified_width` (the margin-one width
+//! of a ResNet, Du & Hu's required width of a linear network), and the built-ins `zou_bound` and
+//! `engines_agree`, which carry their own test.
+//!
+//! Tests compare cells: `each` (every cell within bounds), and along a numeric grid field `x` within
+//! each group of cells that agree on every other field: `slope` (least-squares slope of log value on
+//! log x), `ratio` (value at the largest x over value at the smallest), `spread` (largest over
+//! smallest value); `versus` divides the cell with `field = numerator` by the one with
+//! `field = denominator`. Bounds are `at_least`, `at_most`, `above`, `below`.
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+use serde_json::Value as Json;
+
+use crate::config::{StepRule, decade_of, decade_rule};
+use crate::export::tables::param_value;
+use crate::spec::{Filter, GridRun, Spec, SpecError};
+
+/// What a check measures.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Measure {
+    /// Final relative excess (L(W_T) − L*)/(L(W0) − L*), ∞ for a diverged run.
+    FinalRelExcess,
+    /// First iteration with relative excess ≤ target, ∞ when never reached.
+    ItersToTarget,
+    /// A quantity of the run's theory report (under the experiment's constants).
+    Theory(TheoryQuantity),
+    /// The smallest width from which every wider width of the grid reaches the target within
+    /// `budget` × the theorem's wide-limit iteration count in at least half the seeds.
+    CriticalWidth,
+    /// The width at which the median Zou condition margin reaches 1 (log–log interpolation).
+    MarginOneWidth,
+    /// The width each theorem certifies: for a ResNet the width at which the median Zou condition
+    /// margin reaches 1, for the linear network the median of Du & Hu's required width.
+    CertifiedWidth,
+    /// Built-in: the Zou bound holds on every covered run.
+    ZouBound,
+    /// Built-in: re-runs with every other applicable engine agree with the cached curves.
+    EnginesAgree,
+}
+
+/// Theory quantities a check may measure, by name.
+pub const THEORY_QUANTITIES: [&str; 11] = [
+    "zou_margin",
+    "zou_eta_over_bracket",
+    "zou_rho",
+    "zou_iters_bound",
+    "lin_factor",
+    "du_hu_width_required",
+    "du_hu_iters_bound",
+    "m_zou",
+    "m_du_hu",
+    "kappa",
+    "eta",
+];
+
+/// One of [`THEORY_QUANTITIES`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct TheoryQuantity(pub &'static str);
+
+impl Measure {
+    fn parse(text: &str) -> Result<Measure, String> {
+        Ok(match text {
+            "final_rel_excess" => Measure::FinalRelExcess,
+            "iters_to_target" => Measure::ItersToTarget,
+            "critical_width" => Measure::CriticalWidth,
+            "margin_one_width" => Measure::MarginOneWidth,
+            "certified_width" => Measure::CertifiedWidth,
+            "zou_bound" => Measure::ZouBound,
+            "engines_agree" => Measure::EnginesAgree,
+            other => match other.strip_prefix("theory.").and_then(|q| THEORY_QUANTITIES.iter().find(|&&n| n == q)) {
+                Some(q) => Measure::Theory(TheoryQuantity(q)),
+                None => {
+                    return Err(format!(
+                        "`{other}` is not a measure; expected final_rel_excess, iters_to_target, critical_width, \
+                         margin_one_width, certified_width, zou_bound, engines_agree or theory.<{}>",
+                        THEORY_QUANTITIES.join(" | ")
+                    ));
+                }
+            },
+        })
+    }
+
+    /// Whether a cell spans the widths of the grid (the measure is a width).
+    pub fn over_widths(&self) -> bool {
+        matches!(self, Measure::CriticalWidth | Measure::MarginOneWidth | Measure::CertifiedWidth)
+    }
+
+    /// Whether the measure brings its own test.
+    pub fn builtin(&self) -> bool {
+        matches!(self, Measure::ZouBound | Measure::EnginesAgree)
+    }
+
+    /// The measure in words, for reports.
+    pub fn describe(&self, target: f64, budget: Budget) -> String {
+        match self {
+            Measure::FinalRelExcess => "final relative excess".into(),
+            Measure::ItersToTarget => format!("iterations to relative excess {target:e}"),
+            Measure::Theory(q) => format!("theory.{}", q.0),
+            Measure::CriticalWidth => format!(
+                "critical width (the smallest width from which every wider one reaches {target:e} within {} in ≥ \
+                 half the seeds)",
+                budget.describe()
+            ),
+            Measure::MarginOneWidth => "width at which the median Zou condition margin reaches 1".into(),
+            Measure::CertifiedWidth => {
+                "certified width (ResNet: the median Zou margin reaches 1; linear network: Du & Hu's required width)"
+                    .into()
+            }
+            Measure::ZouBound => {
+                "L(W_t) − L* ≤ (1 − ρ)^t (L(W0) − L*) at every logged point above 1e-12 × (L(W0) − L*), on every \
+                 covered run (GD, margin ≥ 1, η ≤ bracket); at least one covered run"
+                    .into()
+            }
+            Measure::EnginesAgree => "re-runs with every other applicable engine: |a − b| ≤ 1e-9 · max(|a|, |b|, \
+                 1e-12 × initial excess) at every logged point; at least one comparison"
+                .into(),
+        }
+    }
+}
+
+/// How the seeds of one cell are combined.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum OverSeeds {
+    #[default]
+    Median,
+    Min,
+    Max,
+    Mean,
+}
+
+/// Bounds on a number; at least one is given.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Bounds {
+    pub at_least: Option<f64>,
+    pub at_most: Option<f64>,
+    pub above: Option<f64>,
+    pub below: Option<f64>,
+}
+
+impl Bounds {
+    pub fn holds(&self, v: f64) -> bool {
+        self.at_least.is_none_or(|b| v >= b)
+            && self.at_most.is_none_or(|b| v <= b)
+            && self.above.is_none_or(|b| v > b)
+            && self.below.is_none_or(|b| v < b)
+    }
+
+    /// "≥ 0.5 and ≤ 1.5".
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [("≥", self.at_least), ("≤", self.at_most), (">", self.above), ("<", self.below)]
+            .iter()
+            .filter_map(|(op, b)| b.map(|b| format!("{op} {}", crate::export::float_text(b))))
+            .collect();
+        parts.join(" and ")
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let all = [self.at_least, self.at_most, self.above, self.below];
+        if all.iter().all(Option::is_none) {
+            return Err("give at least one bound: at_least, at_most, above or below".into());
+        }
+        if let Some(b) = all.iter().flatten().find(|b| b.is_nan()) {
+            return Err(format!("a bound must be a number, got {b}"));
+        }
+        Ok(())
+    }
+}
+
+/// A comparison along a numeric field: the field and the bounds of the compared number.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Along {
+    pub x: String,
+    #[serde(flatten)]
+    pub bounds: Bounds,
+}
+
+/// The ratio of two groups: the cell with `field = numerator` over the one with `field = denominator`.
+/// Either every ratio is bounded, or (`slope`) the log–log slope of the ratios along another field.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Versus {
+    pub field: String,
+    pub numerator: Json,
+    pub denominator: Json,
+    #[serde(flatten)]
+    pub bounds: Bounds,
+    #[serde(default)]
+    pub slope: Option<Along>,
+}
+
+/// What a check compares: one of `each`, `slope`, `ratio`, `spread`, `versus`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "TestInput")]
+pub enum Test {
+    Each(Bounds),
+    Slope(Along),
+    Ratio(Along),
+    Spread(Along),
+    Versus(Versus),
+}
+
+/// A test as written: a mapping with exactly one of the test kinds (serde_norway reads enums only
+/// from YAML tags, which the files do not use).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestInput {
+    each: Option<Bounds>,
+    slope: Option<Along>,
+    ratio: Option<Along>,
+    spread: Option<Along>,
+    versus: Option<Versus>,
+}
+
+impl TryFrom<TestInput> for Test {
+    type Error = String;
+
+    fn try_from(i: TestInput) -> Result<Test, String> {
+        let mut given = Vec::new();
+        given.extend(i.each.map(Test::Each));
+        given.extend(i.slope.map(Test::Slope));
+        given.extend(i.ratio.map(Test::Ratio));
+        given.extend(i.spread.map(Test::Spread));
+        given.extend(i.versus.map(Test::Versus));
+        match given.len() {
+            1 => Ok(given.remove(0)),
+            n => Err(format!("give exactly one test (each, slope, ratio, spread or versus), got {n}")),
+        }
+    }
+}
+
+impl Test {
+    /// The grid field the test compares along (it must vary among the selected runs).
+    pub fn field(&self) -> Option<&str> {
+        match self {
+            Test::Each(_) => None,
+            Test::Slope(a) | Test::Ratio(a) | Test::Spread(a) => Some(&a.x),
+            Test::Versus(v) => Some(&v.field),
+        }
+    }
+
+    fn bounds(&self) -> &Bounds {
+        match self {
+            Test::Each(b) => b,
+            Test::Slope(a) | Test::Ratio(a) | Test::Spread(a) => &a.bounds,
+            Test::Versus(Versus { slope: Some(a), .. }) => &a.bounds,
+            Test::Versus(v) => &v.bounds,
+        }
+    }
+
+    /// A second field a test compares along (the slope of a `versus` ratio).
+    fn second_field(&self) -> Option<&str> {
+        match self {
+            Test::Versus(Versus { slope: Some(a), .. }) => Some(&a.x),
+            _ => None,
+        }
+    }
+
+    /// The test in words: "every cell ≤ 1e-6", "log–log slope over data.kappa ≥ 0.5 and ≤ 1.5".
+    pub fn describe(&self) -> String {
+        let b = self.bounds().describe();
+        match self {
+            Test::Each(_) => format!("every cell {b}"),
+            Test::Slope(a) => format!("log–log slope over {} {b}", a.x),
+            Test::Ratio(a) => format!("value at the largest {x} / at the smallest {x} {b}", x = a.x),
+            Test::Spread(a) => format!("largest / smallest value over {} {b}", a.x),
+            Test::Versus(v) => {
+                let ratio =
+                    format!("{f} = {} over {f} = {}", json_text(&v.numerator), json_text(&v.denominator), f = v.field);
+                match &v.slope {
+                    Some(a) => format!("log–log slope of ({ratio}) over {} {b}", a.x),
+                    None => format!("{ratio} {b}"),
+                }
+            }
+        }
+    }
+}
+
+fn json_text(v: &Json) -> String {
+    match v {
+        Json::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// One declared check, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CheckInput {
+    name: String,
+    claim: String,
+    #[serde(default)]
+    filter: BTreeMap<String, Json>,
+    measure: String,
+    #[serde(default)]
+    target: Option<f64>,
+    #[serde(default)]
+    budget: Option<f64>,
+    #[serde(default)]
+    budget_iters: Option<u64>,
+    #[serde(default)]
+    over_seeds: Option<OverSeeds>,
+    #[serde(default)]
+    test: Option<Test>,
+    #[serde(default)]
+    finding: bool,
+}
+
+/// The iterations a run of a `critical_width` check may take to reach the target.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Budget {
+    /// Not a width measure.
+    None,
+    /// A multiple of the run's theorem's wide-limit iteration count at its step.
+    TimesTheory(f64),
+    /// The same absolute count for every run.
+    Iterations(u64),
+}
+
+impl Budget {
+    fn describe(&self) -> String {
+        match self {
+            Budget::None => String::new(),
+            Budget::TimesTheory(b) => format!("{b} × the theorem's wide-limit iterations"),
+            Budget::Iterations(n) => format!("{n} iterations"),
+        }
+    }
+}
+
+/// One declared check, checked against its experiment's grid.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckSpec {
+    pub name: String,
+    pub claim: String,
+    pub filters: Vec<Filter>,
+    pub measure: Measure,
+    /// The relative excess of `iters_to_target` and `critical_width` (a decade).
+    pub target: f64,
+    pub budget: Budget,
+    pub over_seeds: OverSeeds,
+    /// `None` for the built-in measures.
+    pub test: Option<Test>,
+    pub finding: bool,
+}
+
+impl CheckSpec {
+    /// The runs of `runs` that the check selects.
+    pub fn select<'a>(&self, runs: impl IntoIterator<Item = &'a GridRun>) -> Vec<&'a GridRun> {
+        runs.into_iter().filter(|r| self.filters.iter().all(|f| f.matches(r))).collect()
+    }
+
+    /// What the check compares against, in words.
+    pub fn threshold(&self) -> String {
+        match &self.test {
+            Some(test) => {
+                let seeds = if self.measure.over_widths() {
+                    String::new()
+                } else {
+                    format!(" ({} over seeds)", format!("{:?}", self.over_seeds).to_lowercase())
+                };
+                format!("{}{seeds}: {}", self.measure.describe(self.target, self.budget), test.describe())
+            }
+            None => self.measure.describe(self.target, self.budget),
+        }
+    }
+}
+
+impl Spec {
+    /// The checks declared in this spec, validated against its grid `runs` (the expanded grid):
+    /// every filter selects runs, the field a test compares along varies among them and is numeric
+    /// where it must be, targets are decades, budgets positive.
+    pub fn check_specs(&self, runs: &[GridRun]) -> Result<Vec<CheckSpec>, SpecError> {
+        if self.checks.is_null() {
+            return Ok(Vec::new());
+        }
+        let inputs: Vec<CheckInput> = serde_path_to_error::deserialize(self.checks.clone()).map_err(|e| {
+            let path = e.path().to_string();
+            let path = if path == "." { String::new() } else { path };
+            self.section_error(&format!("checks{}", bracket(&path)), e.into_inner().to_string())
+        })?;
+        let mut names = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        for (i, input) in inputs.into_iter().enumerate() {
+            let at = |field: &str| format!("[{i}].{field}");
+            let err = |field: &str, message: String| self.section_error(&format!("checks{}", at(field)), message);
+            if input.name.is_empty() || !input.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+                return Err(err("name", format!("`{}` must be a name of letters, digits, `-` and `_`", input.name)));
+            }
+            if !names.insert(input.name.clone()) {
+                return Err(err("name", format!("check `{}` is declared twice", input.name)));
+            }
+            let measure = Measure::parse(&input.measure).map_err(|m| err("measure", m))?;
+            let target = input.target.unwrap_or(self.theory.target);
+            decade_of(target).ok_or_else(|| err("target", decade_rule(target)))?;
+            let budget = match (measure == Measure::CriticalWidth, input.budget, input.budget_iters) {
+                (true, Some(b), None) if b.is_finite() && b > 0.0 => Budget::TimesTheory(b),
+                (true, None, Some(n)) if n > 0 => Budget::Iterations(n),
+                (true, _, _) => {
+                    return Err(err(
+                        "budget",
+                        "critical_width needs one positive budget: `budget` (a multiple of the theorem's \
+                         iterations) or `budget_iters` (the same count for every run)"
+                            .into(),
+                    ));
+                }
+                (false, None, None) => Budget::None,
+                (false, _, _) => return Err(err("budget", "only critical_width takes a budget".into())),
+            };
+            if input.over_seeds.is_some() && (measure.over_widths() || measure.builtin()) {
+                return Err(err("over_seeds", format!("{} combines the seeds itself", input.measure)));
+            }
+            match (&input.test, measure.builtin()) {
+                (Some(_), true) => return Err(err("test", format!("{} brings its own test", input.measure))),
+                (None, false) => return Err(err("test", "give a test: each, slope, ratio, spread or versus".into())),
+                _ => {}
+            }
+            if let Some(test) = &input.test {
+                test.bounds().check().map_err(|m| err("test", m))?;
+                if let Test::Versus(v) = test
+                    && v.slope.is_some()
+                    && v.bounds != Bounds::default()
+                {
+                    return Err(err("test", "versus takes bounds on each ratio or a `slope`, not both".into()));
+                }
+            }
+            let filters: Vec<Filter> = input
+                .filter
+                .iter()
+                .map(|(key, v)| Filter {
+                    key: key.clone(),
+                    values: match v {
+                        Json::Array(items) => items.clone(),
+                        other => vec![other.clone()],
+                    },
+                })
+                .collect();
+            let spec = CheckSpec {
+                name: input.name,
+                claim: input.claim,
+                filters,
+                measure,
+                target,
+                budget,
+                over_seeds: input.over_seeds.unwrap_or_default(),
+                test: input.test,
+                finding: input.finding,
+            };
+            let selected = spec.select(runs);
+            if selected.is_empty() {
+                return Err(err("filter", "selects no run of the grid".into()));
+            }
+            if matches!(spec.budget, Budget::TimesTheory(_))
+                && let Some(r) = selected.iter().find(|r| matches!(r.run.config().optim.step, StepRule::Fixed { .. }))
+            {
+                return Err(err(
+                    "measure",
+                    format!(
+                        "a budget in theory iterations needs the theorem's step, but run {} has a fixed step \
+                         (give `budget_iters`)",
+                        r.run.id()
+                    ),
+                ));
+            }
+            if let Some(field) = spec.test.as_ref().and_then(Test::second_field) {
+                let values = distinct_values(&selected, field);
+                if values.len() < 2 || values.iter().any(|v| v.parse::<f64>().is_err()) {
+                    return Err(err(
+                        "test",
+                        format!("`{field}` must take two or more numeric values among the selected runs"),
+                    ));
+                }
+            }
+            if let Some(field) = spec.test.as_ref().and_then(Test::field) {
+                let values = distinct_values(&selected, field);
+                if values.len() < 2 {
+                    return Err(err("test", format!("`{field}` must take two or more values among the selected runs")));
+                }
+                let numeric = !matches!(spec.test, Some(Test::Versus(_)));
+                if numeric && let Some(v) = values.iter().find(|v| v.parse::<f64>().is_err()) {
+                    return Err(err("test", format!("`{field}` must be numeric to compare along it, got `{v}`")));
+                }
+                if let Some(Test::Versus(v)) = &spec.test {
+                    for side in [&v.numerator, &v.denominator] {
+                        if !values.contains(&json_text(side)) {
+                            return Err(err(
+                                "test",
+                                format!(
+                                    "`{field}` never takes the value `{}` among the selected runs",
+                                    json_text(side)
+                                ),
+                            ));
+                        }
+                    }
+                }
+            }
+            out.push(spec);
+        }
+        Ok(out)
+    }
+}
+
+/// `[0].name` stays, `name` becomes `.name`, nothing stays nothing.
+fn bracket(path: &str) -> String {
+    if path.is_empty() || path.starts_with('[') { path.to_string() } else { format!(".{path}") }
+}
+
+/// Distinct texts of `field` among `runs`.
+pub fn distinct_values(runs: &[&GridRun], field: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in runs {
+        let v = param_value(r, field);
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
