@@ -345,6 +345,88 @@ fn diff_finds_every_kind_of_difference_and_exits_1() {
     assert!(!text(&o).contains(ids[0].as_str()), "{}", text(&o));
 }
 
+/// Rewrites cell `column` of the row of `id` in the csv table at `path` with `edit` (None: drops
+/// the row).
+fn edit_summary(path: &Path, id: &str, column: &str, edit: impl Fn(&str) -> Option<String>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
+    let j = header.iter().position(|c| c == column).unwrap_or_else(|| panic!("no column {column}"));
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(&header).unwrap();
+    let mut found = false;
+    for row in reader.records() {
+        let mut row: Vec<String> = row.unwrap().iter().map(String::from).collect();
+        if row[0] == id {
+            found = true;
+            match edit(&row[j]) {
+                Some(v) => row[j] = v,
+                None => continue,
+            }
+        }
+        writer.write_record(&row).unwrap();
+    }
+    assert!(found, "no row {id}");
+    std::fs::write(path, writer.into_inner().unwrap()).unwrap();
+}
+
+/// `make reproduce`: committed results hold only `<name>/summary.csv`; a fresh run beside them holds
+/// records and tables. diff compares the tables row by row.
+#[test]
+fn diff_compares_summary_tables_when_a_side_holds_only_them() {
+    let (ref_dir, recs) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = copy_reference(dir.path(), "fresh");
+    let table = ref_dir.path().join("results/small/summary.csv");
+    std::fs::copy(&table, fresh.join("small/summary.csv")).unwrap();
+    let committed = dir.path().join("committed/small");
+    std::fs::create_dir_all(&committed).unwrap();
+    let committed_table = committed.join("summary.csv");
+    let reset = || std::fs::copy(&table, &committed_table).unwrap();
+    reset();
+    for args in [
+        ["diff", "committed", "fresh"],
+        ["diff", "fresh", "committed"],
+        ["diff", "committed", "committed"],
+        ["diff", "committed/small", "fresh/small"],
+    ] {
+        let o = linres(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(&format!("agree: {RUNS} runs compared")), "{args:?}: {}", text(&o));
+        assert!(!text(&o).contains("kernels"), "{}", text(&o));
+    }
+    let id = &recs[3].0;
+    let scale = |factor: f64| move |v: &str| Some((v.parse::<f64>().unwrap() * factor).to_string());
+    // A theory quantity off by a relative 1e-7: beyond the default 1e-9, within 1e-6.
+    edit_summary(&committed_table, id, "sigma_max", scale(1.0 + 1e-7));
+    let o = linres(dir.path(), &["diff", "committed", "fresh"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    let line = out.lines().find(|l| l.contains(id.as_str())).unwrap_or_else(|| panic!("no row for {id}: {out}"));
+    assert!(line.starts_with("small ") && line.contains("sigma_max (relative 1.0e-7)"), "{out}");
+    assert!(out.contains("1 difference(s)"), "{out}");
+    let o = linres(dir.path(), &["diff", "committed", "fresh", "--rtol", "1e-6"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    // An iteration count is compared exactly, whatever the tolerance.
+    reset();
+    edit_summary(&committed_table, id, "final_iter", |v| Some((v.parse::<u64>().unwrap() + 1).to_string()));
+    let o = linres(dir.path(), &["diff", "committed", "fresh", "--rtol", "0.5"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).lines().any(|l| l.contains(id.as_str()) && l.contains("final_iter")), "{}", text(&o));
+    // A missing row, and a missing table.
+    reset();
+    edit_summary(&committed_table, id, "status", |_| None);
+    let o = linres(dir.path(), &["diff", "committed", "fresh"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = text(&o);
+    let line = out.lines().find(|l| l.contains(id.as_str())).unwrap_or_else(|| panic!("no row for {id}: {out}"));
+    assert!(line.contains("row") && line.contains("absent") && line.contains("done"), "{out}");
+    assert!(out.contains(&format!("{} runs on both sides", RUNS - 1)), "{out}");
+    std::fs::remove_file(fresh.join("small/summary.csv")).unwrap();
+    let o = linres(dir.path(), &["diff", "committed", "fresh"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).lines().any(|l| l.contains("summary.csv") && l.contains("absent")), "{}", text(&o));
+}
+
 #[test]
 fn diff_says_when_the_sides_ran_on_different_openblas_kernels() {
     let dir = tempfile::tempdir().unwrap();

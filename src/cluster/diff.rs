@@ -2,9 +2,11 @@
 //! how a reader checks a reproduction made on another machine (`linres diff A B`).
 //!
 //! Results directories are paired by experiment name, records by run id; each pair of records is
-//! compared by [`compare`](super::compare). A record or experiment present on one side only is a
-//! difference. The OpenBLAS kernels each side was computed with are counted, because other kernels
-//! change the last digits of a result.
+//! compared by [`compare`](super::compare). Where either side of an experiment holds only its
+//! tables (committed results keep `summary.csv`, not `runs/`), the two `summary.csv` are compared
+//! row by row instead ([`summary`](super::summary)). A record, row or experiment present on one side
+//! only is a difference. The OpenBLAS kernels each side was computed with are counted (from
+//! records), because other kernels change the last digits of a result.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -12,7 +14,8 @@ use std::path::Path;
 use rayon::prelude::*;
 
 use super::compare::{compare, kernels, status_name};
-use super::layout::{Layout, read_all, read_one};
+use super::layout::{Layout, SUMMARY, read_all, read_one};
+use super::summary::{Summary, compare_tables};
 use crate::error::ConfigError;
 use crate::store::{Record, Store};
 
@@ -38,18 +41,20 @@ pub struct DiffReport {
 }
 
 impl DiffReport {
-    /// Whether the two sides were computed with different sets of OpenBLAS kernels.
+    /// Whether the two sides were computed with different sets of OpenBLAS kernels (unknown, so
+    /// not different, when a side holds no records).
     pub fn kernels_differ(&self) -> bool {
         let names = |m: &BTreeMap<String, usize>| m.keys().cloned().collect::<BTreeSet<_>>();
-        names(&self.kernels[0]) != names(&self.kernels[1])
+        let [a, b] = &self.kernels;
+        !a.is_empty() && !b.is_empty() && names(a) != names(b)
     }
 }
 
 /// Compares `a` and `b` (both results directories, or both one experiment's directory); curve values
 /// within relative tolerance `rtol`.
 pub fn diff(a: &Path, b: &Path, rtol: f64) -> Result<DiffReport, ConfigError> {
-    let la = Layout::of(a, "A")?;
-    let lb = Layout::of(b, "B")?;
+    let la = Layout::of(a, "A", true)?;
+    let lb = Layout::of(b, "B", true)?;
     if la.single != lb.single {
         let kind = |l: &Layout| if l.single { "one experiment's directory" } else { "a results directory" };
         return Err(ConfigError::new(
@@ -79,6 +84,10 @@ pub fn diff(a: &Path, b: &Path, rtol: f64) -> Result<DiffReport, ConfigError> {
             });
             continue;
         };
+        if !sa.runs_dir().is_dir() || !sb.runs_dir().is_dir() {
+            tables(&name, sa, sb, rtol, &mut report);
+            continue;
+        }
         let records_a = read_all(sa);
         let ids_b: BTreeSet<String> = sb.record_ids().into_iter().collect();
         let ids_a: BTreeSet<&String> = records_a.iter().map(|(id, _)| id).collect();
@@ -123,6 +132,29 @@ pub fn diff(a: &Path, b: &Path, rtol: f64) -> Result<DiffReport, ConfigError> {
     }
     report.rows.sort_by(|x, y| (&x.experiment, &x.id).cmp(&(&y.experiment, &y.id)));
     Ok(report)
+}
+
+/// Compares the `summary.csv` of two stores (a side that cannot be read is one difference).
+fn tables(name: &str, a: &Store, b: &Store, rtol: f64, report: &mut DiffReport) {
+    let read = |s: &Store| {
+        let path = s.root().join(SUMMARY);
+        if path.exists() {
+            Summary::read(&path).map_err(|why| format!("unreadable ({why})"))
+        } else {
+            Err("absent".into())
+        }
+    };
+    match (read(a), read(b)) {
+        (Ok(x), Ok(y)) => {
+            let (both, differences) = compare_tables(&x, &y, rtol);
+            report.compared += both;
+            report.rows.extend(differences.into_iter().map(|d| row(name, &d.id, &d.what, d.a, d.b)));
+        }
+        (x, y) => {
+            let side = |r: Result<Summary, String>| r.map_or_else(|why| why, |t| format!("{} rows", t.rows.len()));
+            report.rows.push(row(name, "-", SUMMARY, side(x), side(y)));
+        }
+    }
 }
 
 fn row(experiment: &str, id: &str, what: &str, a: String, b: String) -> DiffRow {

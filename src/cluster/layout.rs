@@ -1,5 +1,7 @@
 //! What a directory given to `diff` or `merge` holds: a results directory (one `<name>/runs/` per
 //! experiment, what `--results` names) or the directory of one experiment (`runs/` directly below).
+//! `diff` also takes experiments that hold only their tables (`<name>/summary.csv`, what committed
+//! results keep).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,15 +21,17 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// Reads the layout of `dir`, given as argument `arg` (named in errors).
-    pub fn of(dir: &Path, arg: &str) -> Result<Layout, ConfigError> {
+    /// Reads the layout of `dir`, given as argument `arg` (named in errors): experiments are the
+    /// directories holding records (`runs/`), and with `tables` also those holding only `summary.csv`.
+    pub fn of(dir: &Path, arg: &str, tables: bool) -> Result<Layout, ConfigError> {
+        let is_experiment = |d: &Path| d.join("runs").is_dir() || (tables && d.join(SUMMARY).is_file());
         if !dir.is_dir() {
             return Err(ConfigError::new(
                 arg,
                 format!("`{}` is not a directory (give a results directory or one experiment's)", dir.display()),
             ));
         }
-        if dir.join("runs").is_dir() {
+        if is_experiment(dir) {
             let absolute = fs::canonicalize(dir)
                 .map_err(|e| ConfigError::new(arg, format!("cannot resolve `{}`: {e}", dir.display())))?;
             let name = absolute.file_name().and_then(|n| n.to_str()).unwrap_or("experiment").to_string();
@@ -38,7 +42,7 @@ impl Layout {
             fs::read_dir(dir).map_err(|e| ConfigError::new(arg, format!("cannot read `{}`: {e}", dir.display())))?;
         let mut experiments: Vec<(String, Store)> = entries
             .filter_map(|e| e.ok())
-            .filter(|e| e.path().join("runs").is_dir())
+            .filter(|e| is_experiment(&e.path()))
             .filter_map(|e| e.file_name().to_str().map(String::from))
             .map(|name| (name.clone(), Store::new(dir, &name)))
             .collect();
@@ -51,6 +55,9 @@ impl Layout {
         self.experiments.iter().find(|(n, _)| n == name).map(|(_, s)| s)
     }
 }
+
+/// The table of one row per run, beside `runs/`.
+pub const SUMMARY: &str = "summary.csv";
 
 /// The record of `id` in `store`, or why it cannot be read (a record listed a moment ago that has
 /// gone counts as unreadable).

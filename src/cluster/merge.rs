@@ -94,8 +94,10 @@ pub fn plan(sources: &[PathBuf], into: &Path, rtol: f64) -> Result<MergePlan, Co
     if sources.is_empty() {
         return Err(ConfigError::new("SRC", "give at least one source directory"));
     }
-    let layouts =
-        sources.iter().map(|s| Layout::of(s, &format!("SRC `{}`", s.display()))).collect::<Result<Vec<_>, _>>()?;
+    let layouts = sources
+        .iter()
+        .map(|s| Layout::of(s, &format!("SRC `{}`", s.display()), false))
+        .collect::<Result<Vec<_>, _>>()?;
     let single = layouts[0].single;
     if layouts.iter().any(|l| l.single != single) {
         return Err(ConfigError::new(

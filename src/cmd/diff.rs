@@ -13,15 +13,17 @@ use super::out::outln;
 
 #[derive(Args)]
 #[command(
-    about = "Compare two results directories (or two experiments' results): runs, statuses, curves within a tolerance, iterations to target"
+    about = "Compare two results directories (or two experiments' results): runs, statuses, curves within a tolerance, iterations to target; summary.csv row by row where a side holds only its tables"
 )]
 pub struct DiffArgs {
-    /// A results directory (`results/`) or one experiment's (`results/<name>/`).
+    /// A results directory (`results/`) or one experiment's (`results/<name>/`), with records
+    /// (`runs/`) or only its tables (`summary.csv`, as committed).
     pub a: PathBuf,
     /// The other one, of the same kind.
     pub b: PathBuf,
-    /// Relative tolerance of the loss and excess at every logged point (below 1e-12 of a curve's
-    /// largest value, differences are rounding and measured against that floor).
+    /// Relative tolerance of the loss and excess at every logged point, and of the numbers of
+    /// summary.csv (below 1e-6 of a curve's largest value, differences are rounding and measured
+    /// against that floor).
     #[arg(long, value_name = "RTOL", default_value_t = DEFAULT_RTOL, value_parser = parse_rtol)]
     pub rtol: f64,
 }
