@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use ndarray::{Array, Array2, Dimension, Ix1, Ix2};
+use ndarray_npy::npy::header::Header;
 use ndarray_npy::{ReadNpyError, ReadNpyExt};
 use serde::{Deserialize, Deserializer, Serialize};
 
@@ -135,8 +136,8 @@ fn parse_npy(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
         // A 1-D array of n values is one column: n samples of one feature, or targets with k = 1.
         Err(ReadNpyError::WrongNdim(_, 1)) => read_float::<Ix1>(bytes)
             .map(|v| Array2::from_shape_vec((v.len(), 1), v.to_vec()).expect("n values make an n×1 matrix"))
-            .map_err(|e| npy_error(path, e, bytes)),
-        other => other.map_err(|e| npy_error(path, e, bytes)),
+            .map_err(|e| npy_error(path, e)),
+        other => other.map_err(|e| npy_error(path, e)),
     }
 }
 
@@ -148,61 +149,55 @@ fn read_float<D: Dimension>(bytes: &[u8]) -> Result<Array<f64, D>, ReadNpyError>
     }
 }
 
-fn npy_error(path: &Path, e: ReadNpyError, bytes: &[u8]) -> DataError {
+fn npy_error(path: &Path, e: ReadNpyError) -> DataError {
     match e {
         ReadNpyError::WrongNdim(_, found) => format_error(
             path,
             format!("expected a 2-D array (rows are samples) or a 1-D one, found {found} dimensions"),
         ),
-        ReadNpyError::WrongDescriptor(_) => {
-            format_error(path, format!("expected dtype float64 or float32, found {}", npy_descr(bytes)))
+        ReadNpyError::WrongDescriptor(descr) => {
+            format_error(path, format!("expected dtype float64 or float32, found {}", descr_text(&descr)))
         }
         other => format_error(path, format!("not a readable .npy file: {other}")),
     }
 }
 
-/// Checks that the data an `.npy` header declares (its shape times the item size) is exactly the
-/// payload the file holds, before any array is allocated from the header: a header may claim a
-/// 100000×100000 array on an 800-byte file.
+/// Checks the `.npy` header, as the reader will interpret it, against the payload the file holds,
+/// before any array is allocated from it: a header may claim a 100000×100000 array on an 800-byte
+/// file (the reader allocates the declared size before it reads), or name a key twice.
 ///
 /// Layout: `\x93NUMPY`, major and minor version, the header length (u16 LE in version 1, u32 LE in
 /// versions 2 and 3), then a Python dict literal `{'descr': '<f8', 'fortran_order': False,
-/// 'shape': (n, d), }` padded with spaces, then the data.
+/// 'shape': (n, d), }` padded with spaces, then the data: exactly item size × Π shape bytes.
+/// The header is parsed by the reader's own parser, so the check and the read cannot disagree.
 fn check_npy_size(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
     let bad = |why: &str| format_error(path, format!("not a readable .npy file: {why}"));
-    if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
+    if bytes.len() < 6 || &bytes[..6] != b"\x93NUMPY" {
         return Err(bad("it does not start with the .npy magic string"));
     }
-    let (len, start): (usize, usize) = match bytes[6] {
-        1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-        2 | 3 if bytes.len() >= 12 => (u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize, 12),
-        v => return Err(bad(&format!("format version {v} is not 1, 2 or 3"))),
+    // The reader allocates the header length the file states (up to 4 GiB) before reading it.
+    let stated = match bytes.get(6) {
+        Some(1) => bytes.get(8..10).map(|b| (10, u16::from_le_bytes([b[0], b[1]]) as usize)),
+        Some(2 | 3) => bytes.get(8..12).map(|b| (12, u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)),
+        _ => None,
     };
-    let header = bytes.get(start..start.saturating_add(len)).ok_or_else(|| bad("the header is cut short"))?;
-    let header = String::from_utf8_lossy(header);
-    let descr = header.split("'descr':").nth(1).and_then(|r| r.split('\'').nth(1)).ok_or_else(|| bad("no dtype"))?;
-    let item: u64 = match descr.trim_start_matches(['<', '>', '=', '|']) {
-        "f8" => 8,
-        "f4" => 4,
-        // Other dtypes are refused with their name by the reader; their size does not matter here.
-        _ => return Ok(()),
+    if let Some((start, len)) = stated
+        && start + len > bytes.len()
+    {
+        return Err(bad(&format!("the header length is {len} bytes but the file holds {}", bytes.len() - start)));
+    }
+    let mut rest = bytes;
+    let header = Header::from_reader(&mut rest).map_err(|e| bad(&e.to_string()))?;
+    let descr = &header.type_descriptor;
+    let item: u64 = match descr.as_string().map(String::as_str) {
+        Some("<f8" | ">f8") => 8,
+        Some("<f4" | ">f4") => 4,
+        _ => return Err(format_error(path, format!("expected dtype float64 or float32, found {}", descr_text(descr)))),
     };
-    let shape = header
-        .split("'shape':")
-        .nth(1)
-        .and_then(|r| r.split('(').nth(1))
-        .and_then(|r| r.split(')').next())
-        .ok_or_else(|| bad("no shape in the header"))?;
-    let dims: Vec<u64> = shape
-        .split(',')
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(|t| t.trim_end_matches('L').parse::<u64>().map_err(|_| bad(&format!("shape entry `{t}` is not a count"))))
-        .collect::<Result<_, _>>()?;
-    let payload = (bytes.len() - start - len) as u64;
-    let declared = dims.iter().try_fold(item, |acc, &d| acc.checked_mul(d));
+    let payload = rest.len() as u64;
+    let declared = header.shape.iter().try_fold(item, |acc, &d| acc.checked_mul(d as u64));
     if declared != Some(payload) {
-        let shape_text = dims.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+        let shape_text = header.shape.iter().map(usize::to_string).collect::<Vec<_>>().join(", ");
         return Err(bad(&format!(
             "the header declares shape ({shape_text}) of {item}-byte values, {}, but the file holds {payload} bytes of data",
             declared.map_or_else(|| "more bytes than can be counted".to_string(), |b| format!("{b} bytes"))
@@ -211,15 +206,9 @@ fn check_npy_size(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
     Ok(())
 }
 
-/// The `descr` entry of an .npy header, for error messages.
-fn npy_descr(bytes: &[u8]) -> String {
-    let header = String::from_utf8_lossy(&bytes[..bytes.len().min(256)]);
-    header
-        .split("'descr':")
-        .nth(1)
-        .and_then(|rest| rest.split(',').next())
-        .map(|d| d.trim().trim_matches('\'').to_string())
-        .unwrap_or_else(|| "an unknown dtype".into())
+/// A dtype as numpy writes it (`<i8`, not `'<i8'`), for error messages.
+fn descr_text(descr: &impl fmt::Display) -> String {
+    descr.to_string().trim_matches('\'').to_string()
 }
 
 fn parse_csv(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
@@ -391,6 +380,40 @@ mod tests {
         assert!(e.contains("holds 24 bytes of data"), "{e}");
         let e = load(&write(dir.path(), "junk.npy", b"not numpy at all")).unwrap_err().to_string();
         assert!(e.contains("magic string"), "{e}");
+    }
+
+    /// The size check reads the header as the reader does: a second `shape` (the reader keeps the
+    /// last) or a dtype the reader refuses only after allocating (`<i8`) cannot slip a huge
+    /// declared shape past it, and a header length beyond the file is refused before the reader
+    /// allocates it. Each made the process abort ("memory allocation of … bytes failed") or
+    /// allocate gigabytes before the check used the reader's header parser.
+    #[test]
+    fn an_npy_header_is_checked_as_the_reader_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = |dict: &str, payload: usize| {
+            let mut header = format!("{dict:<117}\n");
+            header.truncate(117);
+            header.push('\n');
+            let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
+            bytes.extend((header.len() as u16).to_le_bytes());
+            bytes.extend(header.as_bytes());
+            bytes.extend(vec![0u8; payload]);
+            bytes
+        };
+        let twice = file("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'shape': (100000, 100000), }", 16);
+        let e = load(&write(dir.path(), "twice.npy", &twice)).unwrap_err().to_string();
+        assert!(e.contains("twice.npy") && e.contains("declares shape (100000, 100000)"), "{e}");
+        let ints = file("{'descr': '<i8', 'fortran_order': False, 'shape': (100000, 100000), }", 16);
+        let e = load(&write(dir.path(), "ints.npy", &ints)).unwrap_err().to_string();
+        assert!(e.contains("ints.npy") && e.contains("expected dtype float64 or float32, found <i8"), "{e}");
+        let mut long = file("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), }", 16);
+        long[6] = 2;
+        long.splice(8..10, [0x15, 0x41, 0x7a, 0xd0]);
+        let e = load(&write(dir.path(), "long.npy", &long)).unwrap_err().to_string();
+        assert!(e.contains("long.npy") && e.contains("header length is 3497672981 bytes"), "{e}");
+        let unknown = file("{'descr': '<f8', 'fortran_order': False, 'shape': (2,), 'extra': 1, }", 16);
+        let e = load(&write(dir.path(), "extra.npy", &unknown)).unwrap_err().to_string();
+        assert!(e.contains("extra.npy: not a readable .npy file") && e.contains("extra"), "{e}");
     }
 
     #[test]
