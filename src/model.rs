@@ -181,6 +181,14 @@ pub fn linear_shapes(dims: Dims, depth: usize, m: usize) -> Vec<(usize, usize)> 
     shapes
 }
 
+/// Σ_l rows_l·cols_l over [`linear_shapes`] (the number of weights), in closed form and in floating
+/// point: k·d for L = 1, else m·d + (L − 2)·m² + k·m. Depth and width come from input, so no shape
+/// list is built and no product can overflow.
+pub fn linear_weight_count(dims: Dims, depth: usize, m: usize) -> f64 {
+    let (d, k, m, l) = (dims.d as f64, dims.k as f64, m as f64, depth as f64);
+    if depth == 1 { k * d } else { m * d + (l - 2.0) * m * m + k * m }
+}
+
 /// α = 1/√(m^{L−1}k), computed in log space so deep networks neither overflow nor underflow.
 pub fn linear_alpha(k: usize, depth: usize, m: usize) -> f64 {
     (-0.5 * ((depth - 1) as f64 * (m as f64).ln() + (k as f64).ln())).exp()

@@ -2,32 +2,13 @@
 //! special files. Every case ends, within a bounded time, in exit 2 with a message naming the
 //! field (and, in a grid, the run), and writes nothing.
 
-use std::io::Read;
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-/// Runs the binary in `dir`, killing it if it has not finished after `limit`.
-fn linres_within(dir: &Path, args: &[&str], limit: Duration) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_linres"))
-        .current_dir(dir)
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the binary starts");
-    let start = Instant::now();
-    while child.try_wait().unwrap().is_none() {
-        if start.elapsed() > limit {
-            child.kill().unwrap();
-            let mut err = String::new();
-            child.stderr.take().unwrap().read_to_string(&mut err).unwrap();
-            panic!("`linres {}` did not finish within {limit:?} (a hang): {err}", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    child.wait_with_output().unwrap()
-}
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+
+use common::linres_within;
 
 /// Asserts exit 2, every part in stderr, and no results directory.
 fn refused(dir: &Path, args: &[&str], parts: &[&str]) {

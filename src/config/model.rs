@@ -240,9 +240,11 @@ impl TransformConfig {
                 "model.width",
                 format!("{} transformations need m ≥ max(d, k) = {}, got m = {m}", self.kind.name(), d.max(k)),
             )),
-            TransformKind::ModifiedIdentity if m < d + k => {
-                Err(rule("model.width", format!("modified_identity needs m ≥ d + k = {}, got m = {m}", d + k)))
-            }
+            // In u128: d and k come from input, and their sum may exceed usize.
+            TransformKind::ModifiedIdentity if (m as u128) < d as u128 + k as u128 => Err(rule(
+                "model.width",
+                format!("modified_identity needs m ≥ d + k = {}, got m = {m}", d as u128 + k as u128),
+            )),
             TransformKind::Gaussian => {
                 // Derived defaults (1/m, 1/k) stay unset, so editing the width of a resolved run
                 // changes them with it.

@@ -14,7 +14,7 @@
 use crate::config::{Arch, Dims, ResolvedRun, Sampling};
 use crate::error::ConfigError;
 use crate::fileio::bytes_text;
-use crate::model::linear_shapes;
+use crate::model::linear_weight_count;
 
 use super::plan::{Kernel, plan};
 
@@ -48,7 +48,7 @@ impl Footprint {
         let (dd, kk, nn) = (d as f64, k as f64, n as f64);
         let (m, depth) = (c.model.width as f64, c.model.depth as f64);
         let kind = plan(run);
-        let w = if kind.is_reduced() { (d + k).min(c.model.width) as f64 } else { m };
+        let w = if kind.is_reduced() { d.saturating_add(k).min(c.model.width) as f64 } else { m };
         let width_field = if kind.is_reduced() { "model.transform" } else { "model.width" };
         let (samples_field, cols) = match c.optim.batch {
             Some(b) => ("optim.batch", b as f64),
@@ -58,9 +58,9 @@ impl Footprint {
         let (weights, dims_sum, max_dim) = match c.model.arch {
             Arch::Resnet => (depth * w * w, (depth + 1.0) * w, w),
             Arch::Linear => {
-                let shapes = linear_shapes(run.dims(), c.model.depth, c.model.width);
-                let weights = shapes.iter().map(|&(r, s)| r as f64 * s as f64).sum();
-                let dims_sum = dd + shapes.iter().map(|&(r, _)| r as f64).sum::<f64>();
+                // Σ_l dims_l = d + (L − 1)·m + k (d + k for L = 1), without building the L shapes.
+                let weights = linear_weight_count(run.dims(), c.model.depth, c.model.width);
+                let dims_sum = dd + (depth - 1.0) * m + kk;
                 (weights, dims_sum, dd.max(m))
             }
         };

@@ -15,7 +15,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Arch, Dims, EngineChoice, Method, ResolvedRun, Sampling};
-use crate::model::linear_shapes;
+use crate::model::linear_weight_count;
 
 /// The engine a run was trained with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -94,9 +94,9 @@ pub fn plan(run: &ResolvedRun) -> EngineKind {
         EngineChoice::Gram => EngineKind::Gram,
         EngineChoice::ReducedDense => EngineKind::ReducedDense,
         EngineChoice::ReducedGram => EngineKind::ReducedGram,
-        EngineChoice::Reduced => reduce(cheaper_kernel(run, (dims.d + dims.k).min(m))),
-        EngineChoice::Auto if gram_sampled(run) => reduce(cheaper_kernel(run, (dims.d + dims.k).min(m))),
-        EngineChoice::Auto if zero_init_resnet(run) && m > dims.d + dims.k => {
+        EngineChoice::Reduced => reduce(cheaper_kernel(run, dims.d.saturating_add(dims.k).min(m))),
+        EngineChoice::Auto if gram_sampled(run) => reduce(cheaper_kernel(run, dims.d.saturating_add(dims.k).min(m))),
+        EngineChoice::Auto if zero_init_resnet(run) && m > dims.d.saturating_add(dims.k) => {
             reduce(cheaper_kernel(run, dims.d + dims.k))
         }
         EngineChoice::Auto => full(cheaper_kernel(run, m)),
@@ -108,7 +108,7 @@ pub fn plan(run: &ResolvedRun) -> EngineKind {
 pub fn cost_per_step(run: &ResolvedRun, kind: EngineKind) -> f64 {
     let Dims { d, k, .. } = run.dims();
     let m = run.config().model.width;
-    let w = if kind.is_reduced() { m.min(d + k) } else { m };
+    let w = if kind.is_reduced() { m.min(d.saturating_add(k)) } else { m };
     kernel_cost(run, w, kind.kernel())
 }
 
@@ -117,22 +117,24 @@ pub fn cost_per_step(run: &ResolvedRun, kind: EngineKind) -> f64 {
 pub fn estimated_cost(run: &ResolvedRun) -> f64 {
     let c = run.config();
     let Dims { d, k, n } = run.dims();
-    let m = c.model.width;
-    let data = (n * d * (d + k)) as f64;
+    let (dd, kk, nn, m) = (d as f64, k as f64, n as f64, c.model.width as f64);
+    let data = nn * dd * (dd + kk);
     let network: f64 = match c.model.arch {
-        Arch::Resnet if gram_sampled(run) => ((d + k) * (d + k) * (d + k)) as f64,
-        Arch::Resnet => (m * (d + k) * (d + k)) as f64,
-        Arch::Linear => linear_shapes(run.dims(), c.model.depth, m).iter().map(|&(r, s)| (r * s) as f64).sum(),
+        Arch::Resnet if gram_sampled(run) => (dd + kk).powi(3),
+        Arch::Resnet => m * (dd + kk) * (dd + kk),
+        Arch::Linear => linear_weight_count(run.dims(), c.model.depth, c.model.width),
     };
     c.optim.iters as f64 * cost_per_step(run, plan(run)) + data + network
 }
 
+/// In floating point: sizes come from input, and their products may exceed any integer type.
 fn kernel_cost(run: &ResolvedRun, w: usize, kernel: Kernel) -> f64 {
     let c = run.config();
     let Dims { d, k, n } = run.dims();
+    let (dd, kk, wf) = (d as f64, k as f64, w as f64);
     let layer_cost: f64 = match c.model.arch {
-        Arch::Resnet => (c.model.depth * w * w + w * (d + k)) as f64,
-        Arch::Linear => linear_shapes(run.dims(), c.model.depth, w).iter().map(|&(r, s)| (r * s) as f64).sum(),
+        Arch::Resnet => c.model.depth as f64 * wf * wf + wf * (dd + kk),
+        Arch::Linear => linear_weight_count(run.dims(), c.model.depth, w),
     };
     let cols = match c.optim.method {
         Method::Gd => n,
@@ -141,8 +143,8 @@ fn kernel_cost(run: &ResolvedRun, w: usize, kernel: Kernel) -> f64 {
     match kernel {
         Kernel::Dense => 3.0 * cols * layer_cost,
         Kernel::Gram => {
-            let minibatch_gram = if c.optim.method == Method::Sgd { cols * (d * (d + k)) as f64 } else { 0.0 };
-            3.0 * d as f64 * layer_cost + (k * d * d) as f64 + minibatch_gram
+            let minibatch_gram = if c.optim.method == Method::Sgd { cols * dd * (dd + kk) } else { 0.0 };
+            3.0 * dd * layer_cost + kk * dd * dd + minibatch_gram
         }
     }
 }

@@ -60,7 +60,8 @@ impl fmt::Display for SpecError {
         if let Some(p) = self.position {
             write!(f, ":{}:{}", p.line, p.column)?;
         }
-        if let Some(field) = &self.field {
+        // An empty path (`--set =1`) names no field.
+        if let Some(field) = self.field.as_deref().filter(|f| !f.is_empty()) {
             write!(f, ": {field}")?;
         }
         write!(f, ": {}", self.message)
@@ -411,7 +412,10 @@ fn apply_override(doc: &mut Mapping, text: &str) -> Result<(), SpecError> {
     }
     let parts: Vec<&str> = path.split('.').collect();
     if parts.iter().any(|p| p.is_empty()) {
-        return Err(err(Some(path.into()), "empty component in the field path".into()));
+        return Err(err(
+            Some(path.into()),
+            format!("`{text}`: the field path has an empty component (write key.path=value)"),
+        ));
     }
     drop_inapplicable(doc, &parts, &value);
     set_path(doc, &parts, value).map_err(|m| err(Some(path.into()), m))
