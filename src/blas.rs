@@ -34,9 +34,19 @@ pub fn threads() -> usize {
 
 /// OpenBLAS's build description, e.g. `OpenBLAS 0.3.21 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=64`;
 /// a DYNAMIC_ARCH build names the core type whose kernels it runs.
+///
+/// Read once per process: a DYNAMIC_ARCH OpenBLAS assembles the text in one static buffer at every
+/// call (strcpy, then strcat of the core name), so concurrent calls from the runner's threads
+/// garbled it (records named `… NO_AFFINITY  MAX_THREADS=64Cooperlake MAX_THREADS=64`).
 pub fn config() -> String {
-    // SAFETY: OpenBLAS returns a pointer to a static NUL-terminated string.
-    unsafe { c_text(openblas_get_config()) }
+    static CONFIG: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            // SAFETY: OpenBLAS returns a pointer to a static NUL-terminated string; the OnceLock
+            // makes this the only call.
+            unsafe { c_text(openblas_get_config()) }
+        })
+        .clone()
 }
 
 /// The core type whose kernels OpenBLAS runs, e.g. `Cooperlake` or `Haswell`: detected from the
@@ -128,6 +138,20 @@ pub unsafe extern "C" fn xerbla_(_name: *const c_char, _info: *const c_int, _len
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_configuration_is_the_same_text_when_read_from_many_threads_at_once() {
+        let seen: Vec<String> = std::thread::scope(|scope| {
+            let handles: Vec<_> =
+                (0..8).map(|_| scope.spawn(|| (0..50_000).map(|_| config()).collect::<Vec<String>>())).collect();
+            handles.into_iter().flat_map(|h| h.join().unwrap()).collect()
+        });
+        let core = core_name();
+        for text in &seen {
+            assert_eq!(text.matches("MAX_THREADS").count(), 1, "garbled: {text}");
+            assert!(text.starts_with("OpenBLAS ") && text.contains(&core), "{text} does not name {core}");
+        }
+    }
 
     #[test]
     fn thread_count_round_trips_and_config_names_openblas() {

@@ -47,7 +47,10 @@ impl Experiment {
         let axes = spec.axis_names()?;
         let mut rows = Vec::new();
         let mut missing = Vec::new();
-        for run in spec.expand()? {
+        let all = spec.expand()?;
+        // Every command that reads an experiment validates its declared checks (exit 2 up front).
+        spec.check_specs(&all)?;
+        for run in all {
             match store.read(&run.run.id()) {
                 Lookup::Found(record) if record.is_result() => {
                     let theory = record.theory(&spec.theory).expect("results have an outcome");

@@ -365,7 +365,8 @@ fn misdeclared_checks_are_refused_at_load_naming_the_check_and_field() {
 }
 
 /// Through the binary: `linres check SPEC` exits 0 on PASS and findings, 1 on FAIL or INCOMPLETE,
-/// 2 on a misdeclared check (before anything runs), and `run` refuses such a file too.
+/// 2 on a misdeclared check (before anything runs), and `run`, `list`, `plot` and `status` refuse
+/// such a file too.
 #[test]
 fn the_check_command_gates_on_fail_and_incomplete_but_not_on_findings() {
     let dir = tempfile::tempdir().unwrap();
@@ -390,10 +391,11 @@ fn the_check_command_gates_on_fail_and_incomplete_but_not_on_findings() {
     let broken =
         dedent(TRANSFORMS).replace("measure: final_rel_excess, over_seeds: max", "measure: nope, over_seeds: max");
     std::fs::write(dir.path().join("bad.yaml"), broken.replace("name: t", "name: bad")).unwrap();
-    for cmd in ["check", "run", "list"] {
+    for cmd in ["check", "run", "list", "plot", "status"] {
         let o = linres(&[cmd, "bad.yaml"]);
         assert_eq!(o.status.code(), Some(2), "{cmd}: {}", String::from_utf8_lossy(&o.stderr));
         assert!(String::from_utf8_lossy(&o.stderr).contains("checks[0].measure"));
     }
     assert!(!dir.path().join("results/bad").exists(), "nothing is written for a misdeclared file");
+    assert!(!dir.path().join("figures/bad").exists(), "no figure is drawn for a misdeclared file");
 }

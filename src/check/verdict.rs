@@ -107,7 +107,8 @@ pub fn slope(points: &[(f64, f64)]) -> Option<f64> {
     let (mx, my) = (lx.iter().sum::<f64>() / n, ly.iter().sum::<f64>() / n);
     let sxx: f64 = lx.iter().map(|x| (x - mx).powi(2)).sum();
     let sxy: f64 = lx.iter().zip(&ly).map(|(x, y)| (x - mx) * (y - my)).sum();
-    (sxx > 0.0).then(|| sxy / sxx)
+    // Slopes are O(1) numbers: below 1e-12 the fit of equal values is rounding, reported as 0.
+    (sxx > 0.0).then(|| sxy / sxx).map(|s| if s.abs() < 1e-12 { 0.0 } else { s })
 }
 
 /// The ratios of `v` as cells keyed without its field.
@@ -172,6 +173,7 @@ mod tests {
         let points: Vec<(f64, f64)> = [1.0, 2.0, 4.0, 8.0].iter().map(|&x: &f64| (x, 3.0 * x.powf(1.5))).collect();
         assert!((slope(&points).unwrap() - 1.5).abs() < 1e-12);
         assert_eq!(slope(&[(1.0, 1.0), (2.0, f64::INFINITY)]), None);
+        assert_eq!(slope(&[(1.0, 10.0), (2.0, 10.0), (32.0, 10.0)]), Some(0.0));
     }
 
     #[test]
