@@ -446,17 +446,7 @@ impl Spec {
                     return Err(err("test", "versus takes bounds on each ratio or a `slope`, not both".into()));
                 }
             }
-            let filters: Vec<Filter> = input
-                .filter
-                .iter()
-                .map(|(key, v)| Filter {
-                    key: key.clone(),
-                    values: match v {
-                        Json::Array(items) => items.clone(),
-                        other => vec![other.clone()],
-                    },
-                })
-                .collect();
+            let filters = Filter::from_map(&input.filter);
             let spec = CheckSpec {
                 name: input.name,
                 claim: input.claim,

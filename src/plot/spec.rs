@@ -140,16 +140,7 @@ pub const BAR_Y: [&str; 3] = ["iters_to_target", "final_rel_excess", "seconds"];
 impl FigureSpec {
     /// The figure's filters.
     pub fn filters(&self) -> Vec<Filter> {
-        self.filter
-            .iter()
-            .map(|(key, v)| Filter {
-                key: key.clone(),
-                values: match v {
-                    Json::Array(items) => items.clone(),
-                    other => vec![other.clone()],
-                },
-            })
-            .collect()
+        Filter::from_map(&self.filter)
     }
 
     /// The series a run belongs to: the values of the series fields it has, joined by " · "

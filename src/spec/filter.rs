@@ -17,6 +17,20 @@ pub struct Filter {
 }
 
 impl Filter {
+    /// The filters of a YAML `filter:` mapping (figures, checks): each key's value, or a list of
+    /// alternatives.
+    pub fn from_map(map: &std::collections::BTreeMap<String, Json>) -> Vec<Filter> {
+        map.iter()
+            .map(|(key, v)| Filter {
+                key: key.clone(),
+                values: match v {
+                    Json::Array(items) => items.clone(),
+                    other => vec![other.clone()],
+                },
+            })
+            .collect()
+    }
+
     /// Parses `key=value[,value…]`.
     pub fn parse(text: &str) -> Result<Filter, SpecError> {
         let err = |m: String| SpecError { file: "--filter".into(), position: None, field: None, message: m };
