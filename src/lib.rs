@@ -30,5 +30,6 @@ pub mod rng;
 pub mod runner;
 pub mod spec;
 pub mod store;
+pub mod table;
 pub mod theory;
 pub mod train;

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::spec::{Budget, CheckSpec, Measure, OverSeeds, TheoryQuantity};
+use super::spec::{Budget, Measure, OverSeeds, Quantity, TheoryQuantity};
 use crate::experiment::{Experiment, Row};
 use crate::export::tables::param_value;
 use crate::plot::data::{critical, margin_one_width, spread, succeeds};
@@ -47,9 +47,9 @@ pub fn varying_fields(exp: &Experiment, rows: &[&Row], skip: &[&str]) -> Vec<Str
 }
 
 /// The value of a per-run measure for one run.
-fn run_value(check: &CheckSpec, row: &Row) -> f64 {
+fn run_value(q: &Quantity, row: &Row) -> f64 {
     let o = row.outcome();
-    match &check.measure {
+    match &q.measure {
         Measure::FinalRelExcess => {
             if o.diverged_at.is_some() {
                 return f64::INFINITY;
@@ -57,8 +57,8 @@ fn run_value(check: &CheckSpec, row: &Row) -> f64 {
             let e0 = o.theory.excess0;
             o.curve.last().map_or(f64::INFINITY, |p| if e0 > 0.0 { p.excess / e0 } else { 0.0 })
         }
-        Measure::ItersToTarget => o.iters_to(check.target).map_or(f64::INFINITY, |t| t as f64),
-        Measure::Theory(q) => theory_value(&row.theory, q),
+        Measure::ItersToTarget => o.iters_to(q.target).map_or(f64::INFINITY, |t| t as f64),
+        Measure::Theory(t) => theory_value(&row.theory, t),
         _ => unreachable!("cells of width measures and built-ins are not per run"),
     }
 }
@@ -106,21 +106,21 @@ fn group<'a>(rows: &[&'a Row], fields: &[String]) -> Vec<(Key, Vec<&'a Row>)> {
     out
 }
 
-/// The cells of a per-run or width measure over `rows` (the check's selected results).
-pub fn cells(check: &CheckSpec, exp: &Experiment, rows: &[&Row]) -> Cells {
-    let skip: &[&str] = if check.measure.over_widths() { &["model.width"] } else { &[] };
+/// The cells of a per-run or width quantity over `rows` (a check's or a table's selected results).
+pub fn cells(q: &Quantity, exp: &Experiment, rows: &[&Row]) -> Cells {
+    let skip: &[&str] = if q.measure.over_widths() { &["model.width"] } else { &[] };
     let fields = varying_fields(exp, rows, skip);
     let partners = fields.iter().map(|f| (f.clone(), exp.spec.zip_partners(f))).collect();
     let values = group(rows, &fields)
         .into_iter()
         .map(|(key, members)| {
-            let value = match &check.measure {
-                Measure::CriticalWidth => critical_width(check, &members),
+            let value = match &q.measure {
+                Measure::CriticalWidth => critical_width(q, &members),
                 Measure::MarginOneWidth => margin_one_width(&members).unwrap_or(f64::INFINITY),
                 Measure::CertifiedWidth => certified_width(&members),
                 _ => {
-                    let mut v: Vec<f64> = members.iter().map(|r| run_value(check, r)).collect();
-                    combine(check.over_seeds, &mut v)
+                    let mut v: Vec<f64> = members.iter().map(|r| run_value(q, r)).collect();
+                    combine(q.over_seeds, &mut v)
                 }
             };
             (key, value)
@@ -131,12 +131,12 @@ pub fn cells(check: &CheckSpec, exp: &Experiment, rows: &[&Row]) -> Cells {
 
 /// The smallest width of the cell from which every wider width succeeds in at least half the seeds
 /// (success: the target within the budget); ∞ when none does.
-fn critical_width(check: &CheckSpec, members: &[&Row]) -> f64 {
+fn critical_width(q: &Quantity, members: &[&Row]) -> f64 {
     let mut by_width: BTreeMap<usize, Vec<bool>> = BTreeMap::new();
     for r in members {
-        let ok = match check.budget {
-            Budget::TimesTheory(b) => succeeds(r, check.target, b).unwrap_or(false),
-            Budget::Iterations(n) => r.outcome().iters_to(check.target).is_some_and(|t| t as u64 <= n),
+        let ok = match q.budget {
+            Budget::TimesTheory(b) => succeeds(r, q.target, b).unwrap_or(false),
+            Budget::Iterations(n) => r.outcome().iters_to(q.target).is_some_and(|t| t as u64 <= n),
             Budget::None => unreachable!("critical_width has a validated budget"),
         };
         by_width.entry(r.record.config.model.width).or_default().push(ok);

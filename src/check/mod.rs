@@ -100,11 +100,11 @@ pub fn evaluate(check: &CheckSpec, exp: &Experiment) -> CheckOutcome {
             ),
         );
     }
-    let (pass, measured) = match &check.measure {
+    let (pass, measured) = match &check.quantity.measure {
         Measure::ZouBound => zou_bound(&rows),
         Measure::EnginesAgree => engines_agree(&rows),
         _ => {
-            let cells = cells::cells(check, exp, &rows);
+            let cells = cells::cells(&check.quantity, exp, &rows);
             let test = check.test.as_ref().expect("non-built-in checks have a validated test");
             let v = verdict::judge(test, &cells);
             (v.pass, v.measured)

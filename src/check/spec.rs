@@ -350,17 +350,80 @@ impl Budget {
     }
 }
 
+/// A number measured per cell of an experiment's results: what a check compares, or what a cell of
+/// a summary table shows (`linres table`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quantity {
+    pub measure: Measure,
+    /// The relative excess of `iters_to_target` and `critical_width` (a decade).
+    pub target: f64,
+    pub budget: Budget,
+    pub over_seeds: OverSeeds,
+}
+
+/// Where a [`Quantity`] as written breaks a rule: the field and the rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuantityError {
+    /// `measure`, `target`, `budget` or `over_seeds`.
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl Quantity {
+    /// Reads a quantity as written: `measure` by name, `target` (default `default_target`) a decade,
+    /// exactly one positive budget (`budget` × the theorem's iterations or `budget_iters`) for
+    /// `critical_width` and none otherwise, `over_seeds` only for per-run measures.
+    pub fn parse(
+        measure: &str,
+        target: Option<f64>,
+        default_target: f64,
+        budget: Option<f64>,
+        budget_iters: Option<u64>,
+        over_seeds: Option<OverSeeds>,
+    ) -> Result<Quantity, QuantityError> {
+        let err = |field, message| QuantityError { field, message };
+        let parsed = Measure::parse(measure).map_err(|m| err("measure", m))?;
+        let target = target.unwrap_or(default_target);
+        decade_of(target).ok_or_else(|| err("target", decade_rule(target)))?;
+        let budget = match (parsed == Measure::CriticalWidth, budget, budget_iters) {
+            (true, Some(b), None) if b.is_finite() && b > 0.0 => Budget::TimesTheory(b),
+            (true, None, Some(n)) if n > 0 => Budget::Iterations(n),
+            (true, _, _) => {
+                return Err(err(
+                    "budget",
+                    "critical_width needs one positive budget: `budget` (a multiple of the theorem's \
+                     iterations) or `budget_iters` (the same count for every run)"
+                        .into(),
+                ));
+            }
+            (false, None, None) => Budget::None,
+            (false, _, _) => return Err(err("budget", "only critical_width takes a budget".into())),
+        };
+        if over_seeds.is_some() && (parsed.over_widths() || parsed.builtin()) {
+            return Err(err("over_seeds", format!("{measure} combines the seeds itself")));
+        }
+        Ok(Quantity { measure: parsed, target, budget, over_seeds: over_seeds.unwrap_or_default() })
+    }
+
+    /// The quantity in words: "iterations to relative excess 1e-6 (median over seeds)".
+    pub fn describe(&self) -> String {
+        let seeds = if self.measure.over_widths() || self.measure.builtin() {
+            String::new()
+        } else {
+            format!(" ({} over seeds)", format!("{:?}", self.over_seeds).to_lowercase())
+        };
+        format!("{}{seeds}", self.measure.describe(self.target, self.budget))
+    }
+}
+
 /// One declared check, checked against its experiment's grid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CheckSpec {
     pub name: String,
     pub claim: String,
     pub filters: Vec<Filter>,
-    pub measure: Measure,
-    /// The relative excess of `iters_to_target` and `critical_width` (a decade).
-    pub target: f64,
-    pub budget: Budget,
-    pub over_seeds: OverSeeds,
+    /// What is measured per cell.
+    pub quantity: Quantity,
     /// `None` for the built-in measures.
     pub test: Option<Test>,
     pub finding: bool,
@@ -375,15 +438,8 @@ impl CheckSpec {
     /// What the check compares against, in words.
     pub fn threshold(&self) -> String {
         match &self.test {
-            Some(test) => {
-                let seeds = if self.measure.over_widths() {
-                    String::new()
-                } else {
-                    format!(" ({} over seeds)", format!("{:?}", self.over_seeds).to_lowercase())
-                };
-                format!("{}{seeds}: {}", self.measure.describe(self.target, self.budget), test.describe())
-            }
-            None => self.measure.describe(self.target, self.budget),
+            Some(test) => format!("{}: {}", self.quantity.describe(), test.describe()),
+            None => self.quantity.describe(),
         }
     }
 }
@@ -412,26 +468,16 @@ impl Spec {
             if !names.insert(input.name.clone()) {
                 return Err(err("name", format!("check `{}` is declared twice", input.name)));
             }
-            let measure = Measure::parse(&input.measure).map_err(|m| err("measure", m))?;
-            let target = input.target.unwrap_or(self.theory.target);
-            decade_of(target).ok_or_else(|| err("target", decade_rule(target)))?;
-            let budget = match (measure == Measure::CriticalWidth, input.budget, input.budget_iters) {
-                (true, Some(b), None) if b.is_finite() && b > 0.0 => Budget::TimesTheory(b),
-                (true, None, Some(n)) if n > 0 => Budget::Iterations(n),
-                (true, _, _) => {
-                    return Err(err(
-                        "budget",
-                        "critical_width needs one positive budget: `budget` (a multiple of the theorem's \
-                         iterations) or `budget_iters` (the same count for every run)"
-                            .into(),
-                    ));
-                }
-                (false, None, None) => Budget::None,
-                (false, _, _) => return Err(err("budget", "only critical_width takes a budget".into())),
-            };
-            if input.over_seeds.is_some() && (measure.over_widths() || measure.builtin()) {
-                return Err(err("over_seeds", format!("{} combines the seeds itself", input.measure)));
-            }
+            let quantity = Quantity::parse(
+                &input.measure,
+                input.target,
+                self.theory.target,
+                input.budget,
+                input.budget_iters,
+                input.over_seeds,
+            )
+            .map_err(|e| err(e.field, e.message))?;
+            let measure = &quantity.measure;
             match (&input.test, measure.builtin()) {
                 (Some(_), true) => return Err(err("test", format!("{} brings its own test", input.measure))),
                 (None, false) => return Err(err("test", "give a test: each, slope, ratio, spread or versus".into())),
@@ -451,10 +497,7 @@ impl Spec {
                 name: input.name,
                 claim: input.claim,
                 filters,
-                measure,
-                target,
-                budget,
-                over_seeds: input.over_seeds.unwrap_or_default(),
+                quantity,
                 test: input.test,
                 finding: input.finding,
             };
@@ -462,7 +505,7 @@ impl Spec {
             if selected.is_empty() {
                 return Err(err("filter", "selects no run of the grid".into()));
             }
-            if matches!(spec.budget, Budget::TimesTheory(_))
+            if matches!(spec.quantity.budget, Budget::TimesTheory(_))
                 && let Some(r) = selected.iter().find(|r| matches!(r.run.config().optim.step, StepRule::Fixed { .. }))
             {
                 return Err(err(

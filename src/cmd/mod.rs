@@ -13,6 +13,7 @@ mod plot;
 mod run;
 mod slurm;
 mod status;
+mod table;
 mod text;
 mod theory;
 mod train;
@@ -54,6 +55,7 @@ enum Command {
     Theory(theory::TheoryArgs),
     Plot(plot::PlotArgs),
     Check(check::CheckArgs),
+    Table(table::TableArgs),
     Merge(merge::MergeArgs),
     Diff(diff::DiffArgs),
     Slurm(slurm::SlurmArgs),
@@ -87,6 +89,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Theory(args) => theory::run(args),
         Command::Plot(args) => plot::run(args),
         Command::Check(args) => check::run(args),
+        Command::Table(args) => table::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Slurm(args) => slurm::run(args),
@@ -106,6 +109,7 @@ pub fn exit_code_of(e: &anyhow::Error) -> u8 {
             || c.downcast_ref::<linres::error::ConfigError>().is_some()
             || c.downcast_ref::<linres::error::DataError>().is_some()
             || matches!(c.downcast_ref::<linres::plot::PlotError>(), Some(linres::plot::PlotError::Spec(_)))
+            || matches!(c.downcast_ref::<linres::table::TableError>(), Some(linres::table::TableError::Spec(_)))
             || matches!(
                 c.downcast_ref::<linres::error::RunError>(),
                 Some(linres::error::RunError::Config(_) | linres::error::RunError::Data(_))

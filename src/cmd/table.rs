@@ -1,0 +1,127 @@
+//! `linres table`: a summary table of an experiment's results for a paper.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, ValueEnum};
+use linres::check::spec::{OverSeeds, Quantity, QuantityError};
+use linres::experiment::Experiment;
+use linres::spec::{Filter, SpecError};
+use linres::store::atomic;
+use linres::table::TableSpec;
+use linres::table::format::Format;
+
+use super::grid::open_store;
+use super::out::outln;
+use super::usage;
+
+#[derive(Args)]
+#[command(
+    about = "A summary table of an experiment's results (booktabs LaTeX, Markdown or CSV), e.g. iterations by depth \
+and architecture",
+    long_about = "A summary table of an experiment's results for a paper: one quantity per row × column cell, a \
+cell being the selected runs that share the row and column fields' values, combined over the seeds with --agg. \
+Every grid field that varies among the selected runs must be a row or column field or be fixed by --filter (the \
+seed is the only replicate), and every selected run must have a result. Example:\n\n  linres table \
+experiments/paper_fig1_depth.yaml --rows model.depth --cols model.arch --filter model.width=200 --value \
+iters_to_target --format latex"
+)]
+pub struct TableArgs {
+    /// The experiment file.
+    pub spec: PathBuf,
+    /// Grid field(s) along the rows, comma-separated (a row per value combination).
+    #[arg(long, value_name = "FIELD[,FIELD…]", value_delimiter = ',', required = true)]
+    pub rows: Vec<String>,
+    /// Grid field(s) along the columns, comma-separated.
+    #[arg(long, value_name = "FIELD[,FIELD…]", value_delimiter = ',', required = true)]
+    pub cols: Vec<String>,
+    /// The quantity in each cell: final_rel_excess, iters_to_target, theory.<quantity> (zou_margin,
+    /// zou_eta_over_bracket, zou_rho, zou_iters_bound, lin_factor, du_hu_width_required, du_hu_iters_bound,
+    /// m_zou, m_du_hu, kappa, eta), critical_width (needs --budget or --budget-iters), margin_one_width,
+    /// certified_width.
+    #[arg(long, value_name = "QUANTITY")]
+    pub value: String,
+    /// How a cell combines its seeds (per-run quantities; width measures define their own).
+    #[arg(long, value_enum)]
+    pub agg: Option<Agg>,
+    /// Relative excess of iters_to_target and critical_width, a decade (default: the experiment's
+    /// theory.target).
+    #[arg(long, value_name = "EPS")]
+    pub target: Option<f64>,
+    /// critical_width: the iterations a run may take, as a multiple of its theorem's count.
+    #[arg(long, value_name = "B")]
+    pub budget: Option<f64>,
+    /// critical_width: the same absolute iteration budget for every run.
+    #[arg(long, value_name = "N")]
+    pub budget_iters: Option<u64>,
+    /// Only runs whose field matches: KEY=VALUE[,VALUE…] (repeatable; every filter must match).
+    #[arg(long = "filter", value_name = "KEY=VALUE")]
+    pub filters: Vec<String>,
+    #[arg(long, value_enum, default_value = "markdown")]
+    pub format: TableFormat,
+    /// Significant digits of the numbers (LaTeX and Markdown; CSV keeps every digit).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=17))]
+    pub digits: u8,
+    /// Write the table to FILE (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Directory holding the results.
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub results: PathBuf,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum Agg {
+    Median,
+    Min,
+    Max,
+    Mean,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum TableFormat {
+    /// booktabs LaTeX (\usepackage{booktabs})
+    Latex,
+    /// GitHub-flavoured Markdown
+    Markdown,
+    /// comma-separated values, full precision
+    Csv,
+}
+
+pub fn run(args: TableArgs) -> anyhow::Result<ExitCode> {
+    open_store(&args.results, "")?;
+    let exp = Experiment::load(&args.spec, &args.results)?;
+    let agg = args.agg.map(|a| match a {
+        Agg::Median => OverSeeds::Median,
+        Agg::Min => OverSeeds::Min,
+        Agg::Max => OverSeeds::Max,
+        Agg::Mean => OverSeeds::Mean,
+    });
+    let quantity =
+        Quantity::parse(&args.value, args.target, exp.spec.theory.target, args.budget, args.budget_iters, agg)
+            .map_err(|QuantityError { field, message }| {
+                let flag = match field {
+                    "measure" => "--value",
+                    "over_seeds" => "--agg",
+                    "budget" => "--budget",
+                    _ => "--target",
+                };
+                SpecError { file: flag.into(), position: None, field: None, message }
+            })?;
+    if quantity.measure.builtin() {
+        return Err(usage(format!("--value {}: a built-in check, not a number per cell", args.value)));
+    }
+    let filters = args.filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?;
+    let spec = TableSpec { rows: args.rows, cols: args.cols, quantity, filters };
+    let format = match args.format {
+        TableFormat::Latex => Format::Latex,
+        TableFormat::Markdown => Format::Markdown,
+        TableFormat::Csv => Format::Csv,
+    };
+    let text = spec.build(&exp)?.render(format, args.digits as usize);
+    match &args.out {
+        Some(path) => atomic::write(path, text.as_bytes())?,
+        None => outln!("{}", text.trim_end()),
+    }
+    Ok(ExitCode::SUCCESS)
+}

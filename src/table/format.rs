@@ -1,0 +1,197 @@
+//! A [`SummaryTable`] as text: booktabs LaTeX, Markdown or CSV.
+
+use super::SummaryTable;
+use crate::export::float_text;
+
+/// The text forms of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// A booktabs `tabular` (`\usepackage{booktabs}`), every text escaped for LaTeX.
+    Latex,
+    /// A GitHub-flavoured Markdown pipe table.
+    Markdown,
+    /// Comma-separated values at full precision (`inf` where never reached, empty where no run).
+    Csv,
+}
+
+impl SummaryTable {
+    /// The table in `format`; numbers rounded to `digits` significant digits (LaTeX, Markdown).
+    pub fn render(&self, format: Format, digits: usize) -> String {
+        match format {
+            Format::Latex => self.latex(digits),
+            Format::Markdown => self.markdown(digits),
+            Format::Csv => self.csv(),
+        }
+    }
+
+    /// "model.depth \ model.arch": which fields run down and which across (`escape`d pieces).
+    fn corner(&self, escape: fn(&str) -> String) -> String {
+        format!("{} \\ {}", escape(&self.rows.join(", ")), escape(&self.cols.join(", ")))
+    }
+
+    fn latex(&self, digits: usize) -> String {
+        let n = self.col_values.len();
+        let mut s = format!(
+            "% {}: {}; rows {}, columns {} (linres table)\n",
+            latex_escape(&self.experiment),
+            latex_escape(&self.quantity),
+            latex_escape(&self.rows.join(", ")),
+            latex_escape(&self.cols.join(", "))
+        );
+        s.push_str(&format!("\\begin{{tabular}}{{l{}}}\n\\toprule\n", "r".repeat(n)));
+        s.push_str(&format!(
+            " & \\multicolumn{{{n}}}{{c}}{{{}}} \\\\\n\\cmidrule(lr){{2-{}}}\n",
+            latex_escape(&self.cols.join(", ")),
+            n + 1
+        ));
+        let head: Vec<String> = std::iter::once(latex_escape(&self.rows.join(", ")))
+            .chain(self.col_values.iter().map(|v| latex_escape(&v.join(", "))))
+            .collect();
+        s.push_str(&format!("{} \\\\\n\\midrule\n", head.join(" & ")));
+        for (values, cells) in self.row_values.iter().zip(&self.cells) {
+            let row: Vec<String> = std::iter::once(latex_escape(&values.join(", ")))
+                .chain(cells.iter().map(|c| c.map_or("--".into(), |v| latex_number(v, digits))))
+                .collect();
+            s.push_str(&format!("{} \\\\\n", row.join(" & ")));
+        }
+        s.push_str("\\bottomrule\n\\end{tabular}\n");
+        s
+    }
+
+    fn markdown(&self, digits: usize) -> String {
+        let n = self.col_values.len();
+        let head: Vec<String> = std::iter::once(self.corner(markdown_escape))
+            .chain(self.col_values.iter().map(|v| markdown_escape(&v.join(", "))))
+            .collect();
+        let mut s = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(n + 1));
+        for (values, cells) in self.row_values.iter().zip(&self.cells) {
+            let row: Vec<String> = std::iter::once(markdown_escape(&values.join(", ")))
+                .chain(cells.iter().map(|c| c.map_or("—".into(), |v| plain_number(v, digits))))
+                .collect();
+            s.push_str(&format!("| {} |\n", row.join(" | ")));
+        }
+        s
+    }
+
+    fn csv(&self) -> String {
+        let mut w = csv::Writer::from_writer(Vec::new());
+        let head: Vec<String> =
+            std::iter::once(self.corner(str::to_string)).chain(self.col_values.iter().map(|v| v.join(", "))).collect();
+        let rows = std::iter::once(head).chain(self.row_values.iter().zip(&self.cells).map(|(values, cells)| {
+            std::iter::once(values.join(", "))
+                .chain(cells.iter().map(|c| c.map(float_text).unwrap_or_default()))
+                .collect()
+        }));
+        for row in rows {
+            w.write_record(&row).expect("writing to memory");
+        }
+        String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 texts")
+    }
+}
+
+/// `v` rounded to `digits` significant digits, as (mantissa, decimal exponent) when it needs one:
+/// integers below 10⁹ stay whole, magnitudes in [10⁻³, 10⁵) are written positionally.
+fn rounded(v: f64, digits: usize) -> (String, Option<i32>) {
+    let digits = digits.max(1);
+    if v == v.round() && v.abs() < 1e9 {
+        return (format!("{v}"), None);
+    }
+    let a = v.abs();
+    if (1e-3..1e5).contains(&a) {
+        let decimals = (digits as i32 - 1 - a.log10().floor() as i32).max(0) as usize;
+        return (format!("{v:.decimals$}"), None);
+    }
+    let text = format!("{v:.*e}", digits - 1);
+    let (mantissa, exponent) = text.split_once('e').expect("exponent form");
+    (mantissa.to_string(), Some(exponent.parse().expect("an integer exponent")))
+}
+
+/// A number for Markdown: ∞ where never reached, n/a for no value, 1.23e-6 for small or large.
+fn plain_number(v: f64, digits: usize) -> String {
+    if v.is_nan() {
+        return "n/a".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "∞" } else { "−∞" }.into();
+    }
+    match rounded(v, digits) {
+        (m, None) => m,
+        (m, Some(e)) => format!("{m}e{e}"),
+    }
+}
+
+/// A number for LaTeX: `$\infty$`, `n/a`, `$1.23 \times 10^{-6}$`.
+fn latex_number(v: f64, digits: usize) -> String {
+    if v.is_nan() {
+        return "n/a".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "$\\infty$" } else { "$-\\infty$" }.into();
+    }
+    match rounded(v, digits) {
+        (m, None) => m,
+        (m, Some(e)) => format!("${m} \\times 10^{{{e}}}$"),
+    }
+}
+
+/// `text` with LaTeX's special characters written as commands: \ & % $ # _ { } ~ ^.
+pub fn latex_escape(text: &str) -> String {
+    let mut s = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' => s.push_str("\\textbackslash{}"),
+            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
+                s.push('\\');
+                s.push(c);
+            }
+            '~' => s.push_str("\\textasciitilde{}"),
+            '^' => s.push_str("\\textasciicircum{}"),
+            '\n' => s.push(' '),
+            _ => s.push(c),
+        }
+    }
+    s
+}
+
+/// `text` for a Markdown table cell: pipes and backslashes escaped, HTML brackets as entities.
+pub fn markdown_escape(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latex_specials_become_commands() {
+        assert_eq!(
+            latex_escape(r"a_b & 50% $x$ #1 {y} ~ ^ \"),
+            r"a\_b \& 50\% \$x\$ \#1 \{y\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
+        );
+        assert_eq!(latex_escape("κ = 2"), "κ = 2");
+    }
+
+    #[test]
+    fn markdown_cells_cannot_end_a_cell_or_open_a_tag() {
+        assert_eq!(markdown_escape("a|b <script>"), "a\\|b &lt;script&gt;");
+    }
+
+    #[test]
+    fn numbers_keep_their_significant_digits() {
+        assert_eq!(plain_number(1234.0, 3), "1234");
+        assert_eq!(plain_number(0.012345, 3), "0.0123");
+        assert_eq!(plain_number(1.23456, 3), "1.23");
+        assert_eq!(plain_number(1.2345e-7, 3), "1.23e-7");
+        assert_eq!(plain_number(2.5e12, 2), "2.5e12");
+        assert_eq!(plain_number(f64::INFINITY, 3), "∞");
+        assert_eq!(plain_number(f64::NAN, 3), "n/a");
+        assert_eq!(latex_number(1.2345e-7, 3), "$1.23 \\times 10^{-7}$");
+        assert_eq!(latex_number(f64::INFINITY, 3), "$\\infty$");
+        // Every rounded text parses back to within half a unit of its last digit.
+        for v in [0.001234567, 98765.4321, 1.5e-300, 7.77e200, 42.4242] {
+            let t = plain_number(v, 4);
+            let back: f64 = t.parse().unwrap();
+            assert!((back - v).abs() <= 5e-4 * v.abs(), "{v} → {t}");
+        }
+    }
+}
