@@ -1,6 +1,6 @@
 //! Bar figures: a per-run number, median and min–max across seeds, grouped by a grid field.
 
-use super::{axis_label, check_replicates, distinct, selected, spread, values_of};
+use super::{axis_label, distinct, selected, spread, values_of};
 use crate::experiment::{Experiment, Row};
 use crate::export::tables::param_value;
 use crate::plot::spec::{FigureSpec, Scale};
@@ -41,8 +41,6 @@ pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
                 .filter(|r| param_value(&r.run, x_field) == *cat)
                 .filter(|r| fig.series_of(&r.run) == *value)
                 .collect();
-            let grouping: Vec<&str> = std::iter::once(x_field).chain(fig.series.iter().map(String::as_str)).collect();
-            check_replicates(exp, fig, &group, &grouping)?;
             let mut values: Vec<f64> = group
                 .iter()
                 .map(|r| {
@@ -64,7 +62,8 @@ pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
                 .collect();
             per_cat.push((!values.is_empty()).then(|| spread(&mut values)));
         }
-        series.push(BarSeries { label: fig.label(value), colour, values: per_cat });
+        let label = rows.iter().find(|r| fig.series_of(&r.run) == *value).map(|r| fig.series_label(&r.run));
+        series.push(BarSeries { label: label.unwrap_or_default(), colour, values: per_cat });
     }
     let y_label = match y_kind {
         "iters_to_target" => format!("iterations to relative excess {:e}", fig.target.unwrap_or(1e-6)),
@@ -74,7 +73,7 @@ pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
     Ok(BarData {
         categories: categories.iter().map(|c| fig.label(c)).collect(),
         series,
-        x_label: axis_label(x_field),
+        x_label: fig.labels.get(x_field).cloned().unwrap_or_else(|| axis_label(x_field)),
         y_label,
         yscale: fig.yscale.unwrap_or(Scale::Log),
     })
