@@ -84,6 +84,10 @@ pub enum Key {
     Line(RGBColor, &'static str),
     Point(RGBColor),
     Bar(RGBColor),
+    /// A min–max whisker.
+    Whisker,
+    /// The ✗ of a value never reached.
+    Cross,
 }
 
 /// Splits `root` into title, body and legend; draws title and legend; returns the body.
@@ -121,6 +125,8 @@ fn frame<DB: DrawingBackend>(
             }
             Key::Point(c) => legend.draw(&Circle::new((x + 17, y + 8), 5, c.filled()))?,
             Key::Bar(c) => legend.draw(&Rectangle::new([(x + 6, y + 1), (x + 28, y + 15)], c.filled()))?,
+            Key::Whisker => legend.draw(&ErrorBar::new_vertical(x + 17, y, y + 8, y + 16, BLACK.stroke_width(1), 6))?,
+            Key::Cross => legend.draw(&Cross::new((x + 17, y + 8), 6, GREY.stroke_width(3)))?,
         }
         legend.draw_text(text, &(FONT, 15).into_font().color(&BLACK), (x + 42, y))?;
     }
@@ -343,7 +349,11 @@ pub fn critical<DB: DrawingBackend>(
 /// Draws grouped bars (log y), with min–max whiskers; a run that never reached the target
 /// (infinite value) is marked by a cross above its group.
 pub fn bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &BarData) -> DrawResult<(), DB> {
-    let keys: Vec<(Key, String)> = d.series.iter().map(|s| (Key::Bar(colour(s.colour)), s.label.clone())).collect();
+    let mut keys: Vec<(Key, String)> = d.series.iter().map(|s| (Key::Bar(colour(s.colour)), s.label.clone())).collect();
+    keys.push((Key::Whisker, "median (bar) and min–max (whisker) across seeds".to_string()));
+    if d.series.iter().flat_map(|s| s.values.iter().flatten()).any(|(m, _, _)| !m.is_finite()) {
+        keys.push((Key::Cross, "✗ above a group: the median seed never reached the target".to_string()));
+    }
     let body = frame(root, title, &keys)?;
     let finite: Vec<f64> = d
         .series
