@@ -48,7 +48,9 @@ impl Experiment {
         let mut rows = Vec::new();
         let mut missing = Vec::new();
         let all = spec.expand()?;
-        // Every command that reads an experiment validates its declared checks (exit 2 up front).
+        // Every command that reads an experiment validates its declared figures and checks (exit 2
+        // up front).
+        spec.figure_specs(&all)?;
         spec.check_specs(&all)?;
         for run in all {
             match store.read(&run.run.id()) {

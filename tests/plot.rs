@@ -38,7 +38,7 @@ fn figures_are_deterministic_and_their_csvs_hold_the_medians_of_the_records() {
     let exp = Experiment::load(&dir.path().join("p.yaml"), &dir.path().join("results")).unwrap();
     let first = plot_experiment(&exp, &dir.path().join("a"), &dir.path().join("results")).unwrap();
     plot_experiment(&exp, &dir.path().join("b"), &dir.path().join("results")).unwrap();
-    assert_eq!(first.len(), 12, "svg, csv and png for each of 4 figures");
+    assert_eq!(first.len(), 16, "svg, pdf, csv and png for each of 4 figures");
     for name in ["curves", "faceted", "bars", "critical"] {
         for ext in ["svg", "csv"] {
             let a = std::fs::read(dir.path().join(format!("a/p/{name}.{ext}"))).unwrap();
@@ -66,11 +66,14 @@ fn figures_are_deterministic_and_their_csvs_hold_the_medians_of_the_records() {
     assert_eq!(rel.len(), 3);
     rel.sort_by(f64::total_cmp);
     let csv = std::fs::read_to_string(dir.path().join("a/p/curves.csv")).unwrap();
-    let row = csv.lines().find(|l| l.starts_with(",linear,median,30,")).expect("a median row at x = 30");
+    assert!(csv.starts_with("panel_value,panel,series_value,series,curve,x,y\n"), "{csv}");
+    let row = csv.lines().find(|l| l.starts_with(",,linear,linear,median,30,")).expect("a median row at x = 30");
     let drawn: f64 = row.rsplit(',').next().unwrap().parse().unwrap();
     assert_eq!(drawn, rel[1]);
     // Theory lines are drawn per series: Zou for the ResNet, Du & Hu for the linear network.
-    assert!(csv.contains(",resnet,zou,") && csv.contains(",linear,du_hu,") && !csv.contains(",linear,zou,"));
+    assert!(
+        csv.contains(",resnet,resnet,zou,") && csv.contains(",linear,linear,du_hu,") && !csv.contains(",linear,zou,")
+    );
     // The samples axis counts n samples per GD step.
     let faceted = std::fs::read_to_string(dir.path().join("a/p/faceted.csv")).unwrap();
     assert!(faceted.lines().any(|l| l.contains(",median,600,")), "iteration 10 × n = 60 samples");
@@ -114,20 +117,186 @@ fn figure_declarations_are_checked_with_positions() {
 }
 
 #[test]
-fn a_series_that_mixes_grid_values_is_refused() {
+fn every_kind_refuses_at_load_a_mark_that_pools_an_unnamed_grid_field() {
+    let head = "name: m\nmaster_seed: 1\ndata: {kind: spectrum, d: 4, k: 2, n: 30, noise: 0.0, kappa: [2, 4]}\nmodel: {arch: resnet, depth: [2, 3], width: [8, 16], transform: gaussian}\noptim: {method: gd, iters: 5, step: {rule: zou}}\nfigures:\n";
+    let cases = [
+        ("{name: c, kind: curves, title: t, filter: {model.width: 8}, series: model.depth}", "`data.kappa` (2, 4)"),
+        (
+            "{name: c, kind: curves, title: t, filter: {model.width: [8, 16]}, series: model.depth, facets: data.kappa}",
+            "`model.width` (8, 16)",
+        ),
+        (
+            "{name: c, kind: bars, title: t, x: model.depth, y: iters_to_target}",
+            "`data.kappa` (2, 4) and `model.width` (8, 16)",
+        ),
+        (
+            "{name: c, kind: critical_width, title: t, x: model.depth, series: model.arch, budget: 10}",
+            "`data.kappa` (2, 4)",
+        ),
+    ];
+    for (fig, unnamed) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("m.yaml"), format!("{head}  - {fig}\n")).unwrap();
+        for cmd in ["list", "run", "plot", "check"] {
+            let o = linres(dir.path(), &[cmd, "m.yaml"]);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{cmd} {fig}: {err}");
+            assert!(err.contains("figure `c` pools runs that differ in"), "{cmd} {fig}: {err}");
+            assert!(err.contains(unnamed), "{cmd} {fig}: expected {unnamed} in {err}");
+        }
+        assert!(!dir.path().join("results").exists() && !dir.path().join("figures").exists());
+    }
+    // Named by a facet list, a series or a filter, the same grid is accepted.
+    let dir = tempfile::tempdir().unwrap();
+    let ok =
+        "  - {name: c, kind: curves, title: t, filter: {model.width: 8}, series: model.depth, facets: [data.kappa]}\n";
+    std::fs::write(dir.path().join("m.yaml"), format!("{head}{ok}")).unwrap();
+    let o = linres(dir.path(), &["list", "m.yaml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+#[test]
+fn facets_take_a_list_and_field_labels_name_the_fields() {
     let dir = tempfile::tempdir().unwrap();
     let spec = dedent(
-        "name: m
+        "name: f
          master_seed: 1
-         data: {kind: paper, d: 3, n: 20}
-         model: {arch: resnet, depth: [2, 3], width: 8, transform: gaussian}
-         optim: {method: gd, iters: 5, step: {rule: zou}}
-         figures: [{name: c, kind: curves, title: t}]",
+         seeds: 2
+         data: {kind: spectrum, d: 4, k: 2, n: 30, noise: 0.0, kappa: [2, 4]}
+         model: {arch: resnet, depth: [2, 4], width: 8, transform: [gaussian, modified_identity]}
+         optim: {method: gd, iters: 20, step: {rule: zou}}
+         figures:
+           - {name: one, kind: curves, title: One facet, facets: data.kappa, series: [model.depth, model.transform],
+              labels: {data.kappa: κ, model.depth: L, modified_identity: modified identity}}
+           - {name: two, kind: curves, title: Two facets, facets: [data.kappa, model.depth], series: model.transform,
+              labels: {data.kappa: κ, model.depth: L}}",
     );
-    std::fs::write(dir.path().join("m.yaml"), spec).unwrap();
-    assert!(linres(dir.path(), &["run", "m.yaml", "--quiet"]).status.success());
-    let o = linres(dir.path(), &["plot", "m.yaml"]);
+    std::fs::write(dir.path().join("f.yaml"), spec).unwrap();
+    assert!(linres(dir.path(), &["run", "f.yaml", "--quiet"]).status.success());
+    let o = linres(dir.path(), &["plot", "f.yaml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let one = std::fs::read_to_string(dir.path().join("figures/f/one.csv")).unwrap();
+    // Each row carries the raw grid values beside the labels drawn.
+    assert!(one.contains("2,κ = 2,2 · gaussian,L = 2 · gaussian,median"), "{one}");
+    assert!(one.contains("4,κ = 4,4 · modified_identity,L = 4 · modified identity,"), "{one}");
+    let two = std::fs::read_to_string(dir.path().join("figures/f/two.csv")).unwrap();
+    for panel in ["\"κ = 2, L = 2\"", "\"κ = 2, L = 4\"", "\"κ = 4, L = 2\"", "\"κ = 4, L = 4\""] {
+        assert!(two.contains(&format!("{panel},gaussian,gaussian,median")), "panel {panel} in {two}");
+    }
+    let svg = std::fs::read_to_string(dir.path().join("figures/f/two.svg")).unwrap();
+    assert!(svg.contains("κ = 4, L = 2"), "the facet title is drawn");
+}
+
+#[test]
+fn facets_on_a_kind_that_draws_one_panel_are_refused_with_what_to_use() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "name: b\nmaster_seed: 1\ndata: {kind: paper, d: 3, n: 20}\nmodel: {arch: resnet, depth: [2, 3], width: 8}\noptim: {method: gd, iters: 5, step: {rule: zou}}\nfigures:\n  - {name: b, kind: bars, title: t, x: model.depth, y: iters_to_target, facets: model.depth}\n";
+    std::fs::write(dir.path().join("b.yaml"), spec).unwrap();
+    let o = linres(dir.path(), &["list", "b.yaml"]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(err.contains("runs of one series differ in `model.depth` (2, 3)"), "{err}");
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("figures[0].facets: kind Bars draws one panel: use `filter`"), "{err}");
+}
+
+#[test]
+fn plot_writes_all_figures_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    // The second figure's margin experiment does not exist: it fails after the first was drawn.
+    let spec = "name: a\nmaster_seed: 1\ndata: {kind: paper, d: 3, n: 20}\nmodel: {arch: resnet, depth: 2, width: [8, 16]}\noptim: {method: gd, iters: 5, step: {rule: zou}}\nfigures:\n  - {name: curves, kind: curves, title: t, series: model.width}\n  - {name: crit, kind: critical_width, title: t, x: model.depth, series: model.arch, budget: 10, bounds: [margin], margin_experiment: nowhere}\n";
+    std::fs::write(dir.path().join("a.yaml"), spec).unwrap();
+    assert!(linres(dir.path(), &["run", "a.yaml", "--quiet"]).status.success());
+    let o = linres(dir.path(), &["plot", "a.yaml"]);
+    assert_eq!(o.status.code(), Some(2), "{}", String::from_utf8_lossy(&o.stderr));
+    let left: Vec<_> = std::fs::read_dir(dir.path().join("figures/a"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "nothing of any figure is left behind: {left:?}");
+}
+
+#[test]
+fn axis_bounds_plotters_cannot_draw_are_refused_at_load_quickly() {
+    let head = "name: f\nmaster_seed: 1\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: 8}\noptim: {method: gd, iters: 2, step: {rule: zou}}\nfigures:\n";
+    let cases = [
+        ("ymin: 1.0e-320", "figures[0].ymin: a bound of a log axis must lie in [1e-300, 1e300]"),
+        ("ymin: .inf", "figures[0].ymin: an axis bound must be a finite number"),
+        ("yscale: linear, ymin: -1e308, ymax: 1e308", "figures[0].ymin: a bound of a linear axis must lie in"),
+        ("ymin: 0", "figures[0].ymin: a bound of a log axis"),
+        ("ymin: 1.0e-3, ymax: 1.0e-4", "figures[0].ymax: ymin (0.001) must be below ymax (0.0001)"),
+        ("ymin: 1.0e-300, ymax: 1.0e+100", "figures[0].ymax: a log axis may span at most 300 decades"),
+        ("yscale: linear, ymin: 1, ymax: 1.0000000000000002", "figures[0].ymax: the span"),
+        ("xmax: .nan", "figures[0].xmax: an axis bound must be a finite number"),
+        ("xmax: -5", "figures[0].xmax: -5 is not above the x axis' start (0)"),
+    ];
+    for (bounds, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let fig = format!("  - {{name: c, kind: curves, title: t, {bounds}}}\n");
+        std::fs::write(dir.path().join("f.yaml"), format!("{head}{fig}")).unwrap();
+        for cmd in ["plot", "run", "list", "check"] {
+            let o = common::linres_within(dir.path(), &[cmd, "f.yaml"], std::time::Duration::from_secs(20));
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{cmd} with {bounds}: {err}");
+            assert!(err.contains(expected), "{cmd} with {bounds}: expected `{expected}` in: {err}");
+        }
+        assert!(!dir.path().join("results").exists() && !dir.path().join("figures").exists());
+    }
+}
+
+#[test]
+fn every_figure_is_also_a_vector_pdf_whose_text_is_real_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "name: v\nmaster_seed: 1\ndata: {kind: paper, d: 3, n: 20}\nmodel: {arch: resnet, depth: [2, 3], width: 8}\noptim: {method: gd, iters: 20, step: {rule: zou}}\nfigures:\n  - {name: c, kind: curves, title: Curves in a PDF, series: model.depth}\n  - {name: b, kind: bars, title: Bars in a PDF, x: model.depth, y: iters_to_target}\n";
+    std::fs::write(dir.path().join("v.yaml"), spec).unwrap();
+    assert!(linres(dir.path(), &["run", "v.yaml", "--quiet"]).status.success());
+    let o = linres(dir.path(), &["plot", "v.yaml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (name, texts) in [
+        ("c", ["Curves in a PDF", "iteration", "relative excess loss"]),
+        ("b", ["Bars in a PDF", "depth L", "iterations to relative excess"]),
+    ] {
+        let pdf = dir.path().join(format!("figures/v/{name}.pdf"));
+        let bytes = std::fs::read(&pdf).unwrap();
+        assert!(bytes.starts_with(b"%PDF-"), "{name}.pdf is a PDF");
+        assert!(bytes.windows(9).any(|w| w == b"/FontFile"), "{name}.pdf embeds its font");
+        let Ok(out) = Command::new("pdftotext").arg(&pdf).arg("-").output() else {
+            eprintln!("skipped: pdftotext (poppler-utils) is not installed; the PDF's text is not checked");
+            return;
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        for t in texts {
+            assert!(text.contains(t), "`{t}` is text in {name}.pdf: {text}");
+        }
+    }
+}
+
+#[test]
+fn diverged_runs_are_marked_and_counted_in_the_legend_not_in_the_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dedent(
+        "name: dv
+         master_seed: 1
+         seeds: 2
+         data: {kind: paper, d: 3, n: 20}
+         model: {arch: resnet, depth: 2, width: 8}
+         optim: {method: gd, iters: 200, step: [{rule: fixed, eta: 0.01}, {rule: fixed, eta: 50}]}
+         log: {schedule: all}
+         figures:
+           - {name: c, kind: curves, title: Curves, series: optim.step.eta}
+           - {name: b, kind: bars, title: Bars, x: model.depth, series: optim.step.eta, y: final_rel_excess}",
+    );
+    std::fs::write(dir.path().join("dv.yaml"), spec).unwrap();
+    assert!(linres(dir.path(), &["run", "dv.yaml", "--quiet"]).status.success());
+    let o = linres(dir.path(), &["plot", "dv.yaml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for name in ["c", "b"] {
+        let svg = std::fs::read_to_string(dir.path().join(format!("figures/dv/{name}.svg"))).unwrap();
+        assert!(svg.contains("optim.step.eta = 50 (2 of 2 runs diverged)"), "{name}: the legend counts them");
+        assert!(
+            !svg.contains("0.01 (") && svg.contains("optim.step.eta = 0.01\n<"),
+            "{name}: the stable series is plain"
+        );
+        let csv = std::fs::read_to_string(dir.path().join(format!("figures/dv/{name}.csv"))).unwrap();
+        assert!(!csv.contains("diverged"), "{name}: the CSV holds grid values and numbers, not legend text");
+    }
+    let svg = std::fs::read_to_string(dir.path().join("figures/dv/c.svg")).unwrap();
+    assert!(svg.contains("the iteration where a run diverged"), "the ✗ is explained");
 }

@@ -5,7 +5,9 @@
 //! loaded by `linres list` (expansion and figure validation included); an `sh` block runs in bash
 //! (`set -euo pipefail`) with the test binary first on `PATH`, so its `linres` commands write
 //! into the scratch directory. A block that is deliberately partial is preceded by
-//! `<!-- readme-test: skip (reason) -->`; skips are counted, so they cannot grow silently.
+//! `<!-- readme-test: skip (reason) -->`; skips are counted, so they cannot grow silently. A block
+//! that shows what an earlier block wrote is preceded by `<!-- readme-test: output FILE -->`: its
+//! lines must appear in FILE in order, a line `...` standing for any number of lines.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -28,6 +30,23 @@ struct Block {
     line: usize,
     /// The reason given by a skip marker.
     skip: Option<String>,
+    /// The file an output marker says this block shows.
+    output: Option<String>,
+}
+
+/// Whether the lines of `shown` appear in `actual` in order, each `...` line standing for any
+/// number of lines (the other lines are contiguous runs).
+fn shows(shown: &str, actual: &str) -> bool {
+    let actual: Vec<&str> = actual.lines().collect();
+    let shown: Vec<&str> = shown.lines().collect();
+    let mut at = 0;
+    for run in shown.split(|l| l.trim() == "...").filter(|r| !r.is_empty()) {
+        match (at..=actual.len().saturating_sub(run.len())).find(|&i| actual.get(i..i + run.len()) == Some(run)) {
+            Some(i) => at = i + run.len(),
+            None => return false,
+        }
+    }
+    true
 }
 
 /// The fenced blocks of a markdown text, with the skip marker that precedes each (if any).
@@ -35,8 +54,15 @@ fn blocks(markdown: &str) -> Vec<Block> {
     let mut out = Vec::new();
     let mut lines = markdown.lines().enumerate();
     let mut marker: Option<String> = None;
+    let mut output: Option<String> = None;
     while let Some((i, line)) = lines.next() {
         let trimmed = line.trim();
+        if let Some(rest) = trimmed.strip_prefix("<!-- readme-test: output") {
+            let file = rest.trim_end_matches("-->").trim();
+            assert!(!file.is_empty(), "README.md:{}: an output marker needs a file name", i + 1);
+            output = Some(file.to_string());
+            continue;
+        }
         if let Some(rest) = trimmed.strip_prefix("<!-- readme-test: skip") {
             let reason = rest.trim_end_matches("-->").trim().trim_start_matches('(').trim_end_matches(')').trim();
             assert!(!reason.is_empty(), "README.md:{}: a skip marker needs a reason in parentheses", i + 1);
@@ -52,11 +78,13 @@ fn blocks(markdown: &str) -> Vec<Block> {
                 text.push_str(l);
                 text.push('\n');
             }
-            out.push(Block { lang: lang.trim().to_string(), text, line: i + 1, skip: marker.take() });
+            let (skip, output) = (marker.take(), output.take());
+            out.push(Block { lang: lang.trim().to_string(), text, line: i + 1, skip, output });
             continue;
         }
         if !trimmed.is_empty() {
             marker = None;
+            output = None;
         }
     }
     out
@@ -95,11 +123,22 @@ fn every_yaml_and_shell_example_of_the_readme_runs() {
     let all = blocks(&readme);
     let (dir, bin) = scratch();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
-    let (mut yaml, mut shell, mut skipped) = (0, 0, Vec::new());
+    let (mut yaml, mut shell, mut outputs, mut skipped) = (0, 0, 0, Vec::new());
     for (n, block) in all.iter().enumerate() {
         let at = format!("README.md:{} ({} block)", block.line, block.lang);
         if let Some(reason) = &block.skip {
             skipped.push(format!("{at}: {reason}"));
+            continue;
+        }
+        if let Some(file) = &block.output {
+            let actual = std::fs::read_to_string(dir.path().join(file))
+                .unwrap_or_else(|e| panic!("{at} shows {file}, which no earlier block wrote: {e}"));
+            assert!(
+                shows(&block.text, &actual),
+                "{at} does not show {file} as written:\n{}\n--- {file}\n{actual}",
+                block.text
+            );
+            outputs += 1;
             continue;
         }
         let output = match block.lang.as_str() {
@@ -118,7 +157,9 @@ fn every_yaml_and_shell_example_of_the_readme_runs() {
                 run_bounded(c, &at)
             }
             other => {
-                panic!("{at}: a fenced block in README.md must be `yaml` or `sh` (got `{other}`), or be marked skipped")
+                panic!(
+                    "{at}: a fenced block in README.md must be `yaml` or `sh` (got `{other}`), or be marked as skipped or as output"
+                )
             }
         };
         assert!(
@@ -129,7 +170,10 @@ fn every_yaml_and_shell_example_of_the_readme_runs() {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    assert!(yaml >= 2 && shell >= 2, "found {yaml} YAML and {shell} shell blocks: is the parser broken?");
+    assert!(
+        yaml >= 2 && shell >= 2 && outputs >= 1,
+        "found {yaml} YAML, {shell} shell and {outputs} output blocks: is the parser broken?"
+    );
     assert_eq!(skipped.len(), EXPECTED_SKIPS, "skipped blocks changed:\n{}", skipped.join("\n"));
 }
 
@@ -142,4 +186,16 @@ fn the_block_parser_finds_fences_and_markers() {
     assert_eq!((b[0].lang.as_str(), b[0].skip.as_deref(), b[0].text.as_str()), ("sh", Some("a reason"), "make x\n"));
     assert_eq!((b[1].lang.as_str(), b[1].skip.as_deref(), b[1].line), ("yaml", None, 7));
     assert_eq!(b[2].skip, None, "a marker applies only to the block right after it");
+    let b = blocks("<!-- readme-test: output t.tex -->\n```latex\na\n```\n");
+    assert_eq!((b[0].output.as_deref(), b[0].skip.as_deref()), (Some("t.tex"), None));
+}
+
+#[test]
+fn an_output_block_matches_only_what_the_file_holds_in_order() {
+    let file = "head\n1\n2\n3\ntail\n";
+    assert!(shows("head\n1\n...\ntail\n", file));
+    assert!(shows("head\n1\n2\n3\ntail\n", file));
+    assert!(!shows("head\n2\n...\ntail\n", file), "lines between elisions are contiguous");
+    assert!(!shows("tail\n...\nhead\n", file), "order matters");
+    assert!(!shows("head\n9\n", file));
 }

@@ -43,10 +43,10 @@ pub struct Grid {
 impl GridArgs {
     pub fn load(&self) -> anyhow::Result<Grid> {
         let spec = Spec::load(&self.spec, &self.set)?;
-        // A broken figure declaration is reported before anything runs.
-        spec.figure_specs()?;
         let filters = self.filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?;
         let all = spec.expand()?;
+        // A broken figure declaration is reported before anything runs.
+        spec.figure_specs(&all)?;
         // So is a broken check declaration.
         spec.check_specs(&all)?;
         let selected = select(all.clone(), &filters)?;

@@ -11,7 +11,9 @@ use super::grid::open_store;
 use super::out::{noteln, outln, warnln};
 
 #[derive(Args)]
-#[command(about = "Draw the figures declared in an experiment file (figures/<name>/<figure>.svg, .png and .csv)")]
+#[command(
+    about = "Draw the figures declared in an experiment file (figures/<name>/<figure>.svg, .png, .pdf and .csv; all or none)"
+)]
 pub struct PlotArgs {
     /// The experiment file.
     pub spec: PathBuf,

@@ -68,7 +68,7 @@ pub fn run(args: SlurmArgs) -> anyhow::Result<ExitCode> {
         workdir: std::env::current_dir().context("reading the working directory")?,
         sets: args.grid.set.clone(),
         filters: args.grid.filters.clone(),
-        figures: !grid.spec.figure_specs()?.is_empty(),
+        figures: !grid.spec.figure_specs(&grid.all)?.is_empty(),
         resources,
     };
     let (array, finalize) = job.write(grid.selected.len()).context("writing the sbatch scripts")?;

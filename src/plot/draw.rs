@@ -9,8 +9,8 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 
-use super::data::{BarData, CriticalData, CurveData};
-use super::spec::{Scale, TheoryLine, WidthBound};
+use super::data::{BarData, CritPoint, CriticalData, CurveData};
+use super::spec::{LOG_AXIS, MAX_DECADES, Scale, TheoryLine, WidthBound};
 
 /// Okabe–Ito colours (yellow left out: too pale on white).
 const PALETTE: [RGBColor; 7] = [
@@ -62,11 +62,34 @@ pub fn tick(v: f64) -> String {
     if v.abs() >= 1e5 || v.abs() < 1e-3 { format!("{v:.0e}") } else { format!("{}", (v * 1000.0).round() / 1000.0) }
 }
 
+/// `lo..hi` made drawable whatever the data (NaN, ±inf, subnormals, an empty or reversed range):
+/// clamped into [`LOG_AXIS`] and at most [`MAX_DECADES`] decades on a log axis, finite and
+/// non-empty on a linear one, so plotters' key points always terminate.
+pub fn drawable(lo: f64, hi: f64, log: bool) -> (f64, f64) {
+    if log {
+        let clamp = |v: f64, fallback: f64| if v.is_nan() { fallback } else { v.clamp(LOG_AXIS.0, LOG_AXIS.1) };
+        let hi = clamp(hi, 10.0);
+        let lo = clamp(lo, hi / 1e16).max(hi / 10f64.powf(MAX_DECADES));
+        if lo < hi { (lo, hi) } else { ((hi / 10.0).max(LOG_AXIS.0), (lo * 10.0).min(LOG_AXIS.1)) }
+    } else {
+        let clamp = |v: f64, fallback: f64| if v.is_nan() { fallback } else { v.clamp(-1e300, 1e300) };
+        let (lo, hi) = (clamp(lo, 0.0), clamp(hi, 1.0));
+        let pad = 1e-9 * lo.abs().max(hi.abs()).max(1.0);
+        if hi - lo > pad { (lo, hi) } else { (lo - pad, lo + pad) }
+    }
+}
+
 /// A legend entry: the line or marker style and its text.
 pub enum Key {
     Line(RGBColor, &'static str),
     Point(RGBColor),
     Bar(RGBColor),
+    /// A min–max whisker.
+    Whisker,
+    /// The ✗ of a value never reached.
+    Cross,
+    /// The ▼ under a value that is only an upper bound.
+    Below,
 }
 
 /// Splits `root` into title, body and legend; draws title and legend; returns the body.
@@ -104,6 +127,11 @@ fn frame<DB: DrawingBackend>(
             }
             Key::Point(c) => legend.draw(&Circle::new((x + 17, y + 8), 5, c.filled()))?,
             Key::Bar(c) => legend.draw(&Rectangle::new([(x + 6, y + 1), (x + 28, y + 15)], c.filled()))?,
+            Key::Whisker => legend.draw(&ErrorBar::new_vertical(x + 17, y, y + 8, y + 16, BLACK.stroke_width(1), 6))?,
+            Key::Cross => legend.draw(&Cross::new((x + 17, y + 8), 6, GREY.stroke_width(3)))?,
+            Key::Below => {
+                legend.draw(&Polygon::new(vec![(x + 11, y + 3), (x + 23, y + 3), (x + 17, y + 12)], GREY.filled()))?
+            }
         }
         legend.draw_text(text, &(FONT, 15).into_font().color(&BLACK), (x + 42, y))?;
     }
@@ -139,16 +167,28 @@ fn line_text(kind: TheoryLine, sgd: bool) -> &'static str {
     }
 }
 
+/// A series' legend text: its label, and how many of its runs diverged if any did.
+fn series_text(label: &str, runs: usize, diverged: usize) -> String {
+    if diverged > 0 { format!("{label} ({diverged} of {runs} runs diverged)") } else { label.to_string() }
+}
+
 /// Draws a curves figure.
 pub fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &CurveData) -> DrawResult<(), DB> {
-    let mut keys: Vec<(Key, String)> = Vec::new();
-    let mut seen = Vec::new();
+    // One entry per series (a series may span panels), with how many of its runs diverged.
+    let mut series: Vec<(&str, usize, usize, usize)> = Vec::new(); // (label, colour, runs, diverged)
     for band in d.panels.iter().flat_map(|p| &p.bands) {
-        if !seen.contains(&band.label) {
-            seen.push(band.label.clone());
-            keys.push((Key::Line(colour(band.colour), ""), band.label.clone()));
+        match series.iter_mut().find(|s| s.0 == band.label) {
+            Some(s) => {
+                s.2 += band.runs;
+                s.3 += band.diverged.len();
+            }
+            None => series.push((&band.label, band.colour, band.runs, band.diverged.len())),
         }
     }
+    let mut keys: Vec<(Key, String)> = series
+        .iter()
+        .map(|&(label, c, runs, diverged)| (Key::Line(colour(c), ""), series_text(label, runs, diverged)))
+        .collect();
     let runs: Vec<usize> = d.panels.iter().flat_map(|p| &p.bands).map(|b| b.runs).collect();
     let (lo, hi) = (runs.iter().min().copied().unwrap_or(0), runs.iter().max().copied().unwrap_or(0));
     let n = if lo == hi { format!("{lo}") } else { format!("{lo}–{hi}") };
@@ -161,20 +201,24 @@ pub fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d:
     for k in kinds {
         keys.push((Key::Line(GREY, line_style(k)), line_text(k, d.sgd).to_string()));
     }
+    if d.panels.iter().flat_map(|p| &p.bands).any(|b| !b.diverged.is_empty()) {
+        keys.push((Key::Cross, "✗ at the top: the iteration where a run diverged (loss not finite)".to_string()));
+    }
     let body = frame(root, title, &keys)?;
     let areas = body.split_evenly((1, d.panels.len().max(1)));
     let y_max =
         d.panels.iter().flat_map(|p| &p.bands).flat_map(|b| b.points.iter().map(|p| p.max)).fold(d.y_floor, f64::max);
     let y_top = d.y_max.unwrap_or(if d.yscale == Scale::Log { y_max * 3.0 } else { y_max * 1.05 });
-    let x_min = if d.xscale == Scale::Log { 1.0 } else { 0.0 };
+    let (y_lo, y_hi) = drawable(d.y_floor, y_top, d.yscale == Scale::Log);
+    let (x_lo, x_hi) = drawable(if d.xscale == Scale::Log { 1.0 } else { 0.0 }, d.x_max, d.xscale == Scale::Log);
     for (panel, area) in d.panels.iter().zip(&areas) {
         match (d.xscale, d.yscale) {
-            (Scale::Linear, Scale::Log) => curve_panel(area, panel, d, x_min..d.x_max, (d.y_floor..y_top).log_scale())?,
+            (Scale::Linear, Scale::Log) => curve_panel(area, panel, d, x_lo..x_hi, (y_lo..y_hi).log_scale(), y_hi)?,
             (Scale::Log, Scale::Log) => {
-                curve_panel(area, panel, d, (x_min..d.x_max).log_scale(), (d.y_floor..y_top).log_scale())?
+                curve_panel(area, panel, d, (x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale(), y_hi)?
             }
-            (Scale::Linear, Scale::Linear) => curve_panel(area, panel, d, x_min..d.x_max, d.y_floor..y_top)?,
-            (Scale::Log, Scale::Linear) => curve_panel(area, panel, d, (x_min..d.x_max).log_scale(), d.y_floor..y_top)?,
+            (Scale::Linear, Scale::Linear) => curve_panel(area, panel, d, x_lo..x_hi, y_lo..y_hi, y_hi)?,
+            (Scale::Log, Scale::Linear) => curve_panel(area, panel, d, (x_lo..x_hi).log_scale(), y_lo..y_hi, y_hi)?,
         }
     }
     Ok(())
@@ -186,6 +230,7 @@ fn curve_panel<DB, X, Y>(
     d: &CurveData,
     xr: X,
     yr: Y,
+    y_top: f64,
 ) -> DrawResult<(), DB>
 where
     DB: DrawingBackend,
@@ -219,10 +264,21 @@ where
         }
         chart
             .draw_series(LineSeries::new(pts.iter().map(|p| (p.x, p.median.max(floor).min(top))), c.stroke_width(2)))?;
+    }
+    // Theory lines above every series' data, never hidden under another band.
+    for band in &panel.bands {
         for line in &band.lines {
             let (dash, gap) = if line.kind == TheoryLine::Linearised { (2, 4) } else { (8, 5) };
+            let c = colour(band.colour);
             chart.draw_series(DashedLineSeries::new(line.points.iter().copied(), dash, gap, c.stroke_width(2)))?;
         }
+    }
+    // Diverged runs: a ✗ at the top of the panel, at the iteration where each diverged.
+    for band in &panel.bands {
+        let c = colour(band.colour);
+        chart.draw_series(
+            band.diverged.iter().map(|&x| EmptyElement::at((x, y_top)) + Cross::new((0, 10), 6, c.stroke_width(3))),
+        )?;
     }
     Ok(())
 }
@@ -256,6 +312,11 @@ pub fn critical<DB: DrawingBackend>(
         d.series.iter().map(|s| (Key::Point(colour(s.colour + 3)), s.label.clone())).collect();
     keys.extend(d.bounds.iter().map(|b| (Key::Line(bound_colour(b.kind), "dashed"), bound_text(b.kind).to_string())));
     keys.push((Key::Line(GREY, "dotted"), "widest width run (▲: none of the widths sufficed)".to_string()));
+    let smallest = d.widths.first().copied();
+    let at_smallest = |p: &&CritPoint| p.crit.is_some() && p.crit == smallest;
+    if d.series.iter().flat_map(|s| &s.points).any(|p| at_smallest(&p)) {
+        keys.push((Key::Below, "▼: the smallest width run already sufficed (critical width ≤ it)".to_string()));
+    }
     let body = frame(root, title, &keys)?;
     let mut xs: Vec<f64> = d.series.iter().flat_map(|s| s.points.iter().map(|p| p.x)).collect();
     xs.sort_by(f64::total_cmp);
@@ -263,32 +324,24 @@ pub fn critical<DB: DrawingBackend>(
     let (x_lo, x_hi) = (xs.iter().copied().fold(f64::INFINITY, f64::min), xs.iter().copied().fold(0.0, f64::max));
     let widths_top = d.widths.last().copied().unwrap_or(1.0);
     let y_hi = d.bounds.iter().flat_map(|b| b.points.iter().map(|p| p.1)).fold(widths_top, f64::max) * 2.0;
-    let y_lo = d.widths.first().copied().unwrap_or(1.0) / 1.6;
-    let mut chart = ChartBuilder::on(&body).margin(12).x_label_area_size(46).y_label_area_size(74).build_cartesian_2d(
-        (x_lo / 1.25..x_hi * 1.25).log_scale().with_key_points(xs.clone()),
-        (y_lo..y_hi).log_scale(),
-    )?;
+    // Room under the smallest width for the ▼ of an upper bound.
+    let y_lo = d.widths.first().copied().unwrap_or(1.0) / 2.5;
+    let (x_from, x_to) = drawable(x_lo / 1.25, x_hi * 1.25, true);
+    let (y_lo, y_hi) = drawable(y_lo, y_hi, true);
+    xs.retain(|x| (x_from..=x_to).contains(x));
+    let mut chart = ChartBuilder::on(&body)
+        .margin(12)
+        .x_label_area_size(46)
+        .y_label_area_size(74)
+        .build_cartesian_2d((x_from..x_to).log_scale().with_key_points(xs.clone()), (y_lo..y_hi).log_scale())?;
     house_style(&mut chart.configure_mesh())
         .x_desc(d.x_label.as_str())
         .y_desc("width m")
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
         .draw()?;
-    for b in &d.bounds {
-        chart.draw_series(DashedLineSeries::new(
-            b.points.iter().copied(),
-            8,
-            5,
-            bound_colour(b.kind).stroke_width(2),
-        ))?;
-    }
     // The widest width of the grid: a critical width above it was not found.
-    chart.draw_series(DashedLineSeries::new(
-        [(x_lo / 1.25, widths_top), (x_hi * 1.25, widths_top)],
-        2,
-        4,
-        GREY.stroke_width(1),
-    ))?;
+    chart.draw_series(DashedLineSeries::new([(x_from, widths_top), (x_to, widths_top)], 2, 4, GREY.stroke_width(1)))?;
     let n = d.series.len().max(1) as f64;
     for (i, s) in d.series.iter().enumerate() {
         let c = colour(s.colour + 3);
@@ -308,12 +361,27 @@ pub fn critical<DB: DrawingBackend>(
                 8,
             )))?;
             match p.crit {
-                Some(w) => chart.draw_series(std::iter::once(Circle::new((x, w), 6, c.filled())))?,
-                None => {
-                    chart.draw_series(std::iter::once(TriangleMarker::new((x, widths_top * 1.4), 7, c.filled())))?
+                Some(w) => {
+                    chart.draw_series(std::iter::once(Circle::new((x, w), 6, c.filled())))?;
+                    if at_smallest(&p) {
+                        let below = Polygon::new(vec![(-6, 9), (6, 9), (0, 18)], c.filled());
+                        chart.draw_series(std::iter::once(EmptyElement::at((x, w)) + below))?;
+                    }
                 }
-            };
+                None => {
+                    chart.draw_series(std::iter::once(TriangleMarker::new((x, widths_top * 1.4), 7, c.filled())))?;
+                }
+            }
         }
+    }
+    // Bound lines above the data, never hidden under it.
+    for b in &d.bounds {
+        chart.draw_series(DashedLineSeries::new(
+            b.points.iter().copied(),
+            8,
+            5,
+            bound_colour(b.kind).stroke_width(2),
+        ))?;
     }
     Ok(())
 }
@@ -321,7 +389,12 @@ pub fn critical<DB: DrawingBackend>(
 /// Draws grouped bars (log y), with min–max whiskers; a run that never reached the target
 /// (infinite value) is marked by a cross above its group.
 pub fn bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &BarData) -> DrawResult<(), DB> {
-    let keys: Vec<(Key, String)> = d.series.iter().map(|s| (Key::Bar(colour(s.colour)), s.label.clone())).collect();
+    let mut keys: Vec<(Key, String)> =
+        d.series.iter().map(|s| (Key::Bar(colour(s.colour)), series_text(&s.label, s.runs, s.diverged))).collect();
+    keys.push((Key::Whisker, "median (bar) and min–max (whisker) across seeds".to_string()));
+    if d.series.iter().flat_map(|s| s.values.iter().flatten()).any(|(m, _, _)| !m.is_finite()) {
+        keys.push((Key::Cross, "✗ above a group: the median seed never reached the target".to_string()));
+    }
     let body = frame(root, title, &keys)?;
     let finite: Vec<f64> = d
         .series
@@ -331,6 +404,7 @@ pub fn bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &
         .collect();
     let y_lo = finite.iter().copied().fold(f64::INFINITY, f64::min).min(1.0) / 1.5;
     let y_hi = finite.iter().copied().fold(0.0, f64::max) * 4.0;
+    let (y_lo, y_hi) = drawable(y_lo, y_hi, true);
     let cats = d.categories.clone();
     let mut chart = ChartBuilder::on(&body)
         .margin(12)
@@ -378,4 +452,47 @@ pub fn bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_data_range_becomes_a_drawable_one() {
+        let cases = [
+            (1e-320, 10.0, true),
+            (f64::NAN, f64::NAN, true),
+            (f64::INFINITY, f64::INFINITY, true),
+            (0.0, f64::INFINITY, true),
+            (5.0, 5.0, true),
+            (1e-300, 1e300, true),
+            (f64::NAN, f64::INFINITY, false),
+            (-1e308, 1e308, false),
+            (3.0, 3.0, false),
+        ];
+        for (lo, hi, log) in cases {
+            let (a, b) = drawable(lo, hi, log);
+            assert!(a.is_finite() && b.is_finite() && a < b, "{lo}..{hi} → {a}..{b}");
+            if log {
+                assert!(a >= LOG_AXIS.0 && b <= LOG_AXIS.1 && (b / a).log10() <= MAX_DECADES + 1e-9, "{a}..{b}");
+            } else {
+                assert!((b - a).is_finite(), "{a}..{b}");
+            }
+        }
+        assert_eq!(drawable(1e-6, 10.0, true), (1e-6, 10.0), "a sound range is kept");
+    }
+
+    #[test]
+    fn a_log_axis_over_a_clamped_range_draws_in_bounded_time() {
+        register_fonts();
+        let start = std::time::Instant::now();
+        for (lo, hi) in [drawable(1e-320, 1e-310, true), drawable(f64::NAN, f64::INFINITY, true)] {
+            let mut svg = String::new();
+            let root = SVGBackend::with_string(&mut svg, (300, 200)).into_drawing_area();
+            let mut chart = ChartBuilder::on(&root).build_cartesian_2d(0.0..1.0, (lo..hi).log_scale()).unwrap();
+            chart.configure_mesh().draw().unwrap();
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+    }
 }

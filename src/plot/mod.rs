@@ -1,8 +1,9 @@
 //! The plotting stage: the figures declared in an experiment file, drawn from its cached results
-//! into `figures/<experiment>/<figure>.{svg,png}`, each beside a CSV of exactly the numbers drawn.
+//! into `figures/<experiment>/<figure>.{svg,png,pdf}`, each beside a CSV of exactly the numbers drawn.
 
 pub mod data;
 pub mod draw;
+pub mod pdf;
 pub mod spec;
 
 use std::path::{Path, PathBuf};
@@ -11,8 +12,7 @@ use plotters::prelude::*;
 
 use crate::experiment::Experiment;
 use crate::export::float_text;
-use crate::spec::SpecError;
-use crate::store::atomic;
+use crate::spec::{GridRun, SpecError};
 use data::{BarData, CriticalData, CurveData};
 use spec::{FigureKind, FigureSpec};
 
@@ -74,12 +74,13 @@ impl FigureData {
         };
         match self {
             FigureData::Curves(d) => {
-                row(&["panel", "series", "curve", "x", "y"].map(String::from));
+                row(&["panel_value", "panel", "series_value", "series", "curve", "x", "y"].map(String::from));
                 for p in &d.panels {
                     for b in &p.bands {
+                        let head = [p.value.clone(), p.title.clone(), b.value.clone(), b.label.clone()];
                         for q in &b.points {
                             for (curve, y) in [("median", q.median), ("min", q.min), ("max", q.max)] {
-                                row(&[p.title.clone(), b.label.clone(), curve.into(), float_text(q.x), float_text(y)]);
+                                row(&[&head[..], &[curve.into(), float_text(q.x), float_text(y)]].concat());
                             }
                         }
                         for l in &b.lines {
@@ -88,18 +89,18 @@ impl FigureData {
                                 .and_then(|v| v.as_str().map(String::from))
                                 .unwrap_or_default();
                             for &(x, y) in &l.points {
-                                row(&[p.title.clone(), b.label.clone(), name.clone(), float_text(x), float_text(y)]);
+                                row(&[&head[..], &[name.clone(), float_text(x), float_text(y)]].concat());
                             }
                         }
                     }
                 }
             }
             FigureData::Critical(d) => {
-                row(&["series", "x", "critical_width", "seed_min", "seed_max"].map(String::from));
+                row(&["series_value", "series", "x", "critical_width", "seed_min", "seed_max"].map(String::from));
                 let opt = |v: Option<f64>| v.map(float_text).unwrap_or_default();
                 for s in &d.series {
                     for p in &s.points {
-                        row(&[s.label.clone(), float_text(p.x), opt(p.crit), opt(p.lo), opt(p.hi)]);
+                        row(&[s.value.clone(), s.label.clone(), float_text(p.x), opt(p.crit), opt(p.lo), opt(p.hi)]);
                     }
                 }
                 for b in &d.bounds {
@@ -111,16 +112,17 @@ impl FigureData {
                             .unwrap_or_default()
                     );
                     for &(x, w) in &b.points {
-                        row(&[name.clone(), float_text(x), float_text(w), String::new(), String::new()]);
+                        row(&[String::new(), name.clone(), float_text(x), float_text(w), String::new(), String::new()]);
                     }
                 }
             }
             FigureData::Bars(d) => {
-                row(&["category", "series", "median", "min", "max"].map(String::from));
+                row(&["category", "series_value", "series", "median", "min", "max"].map(String::from));
                 for s in &d.series {
                     for (cat, v) in d.categories.iter().zip(&s.values) {
                         if let Some((m, lo, hi)) = v {
-                            row(&[cat.clone(), s.label.clone(), float_text(*m), float_text(*lo), float_text(*hi)]);
+                            let cells = [float_text(*m), float_text(*lo), float_text(*hi)];
+                            row(&[&[cat.clone(), s.value.clone(), s.label.clone()][..], &cells].concat());
                         }
                     }
                 }
@@ -140,39 +142,68 @@ pub fn figure_data(exp: &Experiment, fig: &FigureSpec, margin: Option<&Experimen
     })
 }
 
-/// Draws every figure of `exp` into `out_dir/<experiment>/`; returns the files written.
-/// Margin experiments are loaded from the experiment file's directory.
+/// Draws every figure of `exp` into `out_dir/<experiment>/` (`.svg`, `.png`, `.pdf` and `.csv`
+/// each); returns the files written. All or nothing: every figure is rendered into a staging
+/// directory beside the target first, and only when all succeeded are the files moved into place,
+/// so a figure that fails leaves no file of any figure behind. Margin experiments are loaded from
+/// the experiment file's directory.
 pub fn plot_experiment(exp: &Experiment, out_dir: &Path, results: &Path) -> Result<Vec<PathBuf>, PlotError> {
     draw::register_fonts();
-    let figures = exp.spec.figure_specs()?;
+    let runs: Vec<GridRun> = exp.rows.iter().map(|r| r.run.clone()).chain(exp.missing.iter().cloned()).collect();
+    let figures = exp.spec.figure_specs(&runs)?;
+    if figures.is_empty() {
+        return Ok(Vec::new());
+    }
     let dir = out_dir.join(&exp.spec.name);
-    if !figures.is_empty() {
-        std::fs::create_dir_all(&dir).map_err(|source| PlotError::Io { path: dir.clone(), source })?;
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PlotError::Io { path, source }
+    };
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let staging = dir.join(format!(".staging.{}", std::process::id()));
+    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
+    let staged = figures.iter().try_fold(Vec::new(), |mut files, fig| {
+        files.extend(render(exp, fig, &staging, results)?);
+        Ok(files)
+    });
+    let moved = staged.and_then(|files| {
+        files
+            .iter()
+            .map(|file| {
+                let target = dir.join(file.file_name().expect("a staged file has a name"));
+                std::fs::rename(file, &target).map(|_| target.clone()).map_err(io(&target))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    });
+    // Nothing of a failed attempt stays behind; the staging directory is empty after a success.
+    let _ = std::fs::remove_dir_all(&staging);
+    if moved.is_err() {
+        // Only if empty: the directory this attempt created.
+        let _ = std::fs::remove_dir(&dir);
     }
-    let mut written = Vec::new();
-    for fig in figures {
-        let margin = match &fig.margin_experiment {
-            Some(name) => Some(Experiment::load(&exp.spec.base().join(format!("{name}.yaml")), results)?),
-            None => None,
-        };
-        let data = figure_data(exp, &fig, margin.as_ref())?;
-        let size = data.size();
-        let draw_error = |message: String| PlotError::Draw { figure: fig.name.clone(), message };
-        let mut svg = String::new();
-        data.draw(&SVGBackend::with_string(&mut svg, size).into_drawing_area(), &fig.title).map_err(draw_error)?;
-        let base = dir.join(&fig.name);
-        let write = |ext: &str, bytes: &[u8]| {
-            let path = base.with_extension(ext);
-            atomic::write(&path, bytes).map(|_| path.clone()).map_err(|source| PlotError::Io { path, source })
-        };
-        written.push(write("svg", svg.as_bytes())?);
-        written.push(write("csv", data.csv().as_bytes())?);
-        // The PNG encoder writes to a path: draw into a temporary .png beside the target, then rename.
-        let tmp = dir.join(format!(".{}.{}.tmp.png", fig.name, std::process::id()));
-        data.draw(&BitMapBackend::new(&tmp, size).into_drawing_area(), &fig.title).map_err(draw_error)?;
-        let png = base.with_extension("png");
-        std::fs::rename(&tmp, &png).map_err(|source| PlotError::Io { path: png.clone(), source })?;
-        written.push(png);
-    }
-    Ok(written)
+    moved
+}
+
+/// Renders figure `fig` of `exp` into `dir`; returns its files.
+fn render(exp: &Experiment, fig: &FigureSpec, dir: &Path, results: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let margin = match &fig.margin_experiment {
+        Some(name) => Some(Experiment::load(&exp.spec.base().join(format!("{name}.yaml")), results)?),
+        None => None,
+    };
+    let data = figure_data(exp, fig, margin.as_ref())?;
+    let size = data.size();
+    let draw_error = |message: String| PlotError::Draw { figure: fig.name.clone(), message };
+    let mut svg = String::new();
+    data.draw(&SVGBackend::with_string(&mut svg, size).into_drawing_area(), &fig.title).map_err(draw_error)?;
+    let base = dir.join(&fig.name);
+    let write = |ext: &str, bytes: &[u8]| {
+        let path = base.with_extension(ext);
+        std::fs::write(&path, bytes).map(|_| path.clone()).map_err(|source| PlotError::Io { path, source })
+    };
+    let pdf = pdf::from_svg(&svg).map_err(draw_error)?;
+    let mut files = vec![write("svg", svg.as_bytes())?, write("pdf", &pdf)?, write("csv", data.csv().as_bytes())?];
+    let png = base.with_extension("png");
+    data.draw(&BitMapBackend::new(&png, size).into_drawing_area(), &fig.title).map_err(draw_error)?;
+    files.push(png);
+    Ok(files)
 }

@@ -7,8 +7,8 @@
 //!     title: "Fig. 1(a): m = 40"
 //!     filter: {model.width: 40}   # values (or lists of alternatives) of grid fields
 //!     series: model.transform     # one colour per value (or a list of fields); seeds are replicates
-//!     labels: {modified_identity: modified identity}   # legend text per value
-//!     facets: model.width         # one panel per value
+//!     labels: {modified_identity: modified identity, data.kappa: κ}   # text per value; per field: "κ = 2"
+//!     facets: model.width         # curves: one panel per value (or per combination of a list of fields)
 //!     x: iter                     # curves: iter | samples; critical_width, bars: a grid field
 //!     y: rel_excess               # curves: rel_excess | excess | loss; bars: iters_to_target | final_rel_excess | seconds
 //!     xscale: linear              # linear | log
@@ -105,8 +105,9 @@ pub struct FigureSpec {
     pub series: Vec<String>,
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
-    #[serde(default)]
-    pub facets: Option<String>,
+    /// Field(s) whose value combinations get one panel each (curves).
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub facets: Vec<String>,
     #[serde(default)]
     pub x: Option<String>,
     #[serde(default)]
@@ -154,6 +155,50 @@ impl FigureSpec {
         self.labels.get(value).cloned().unwrap_or_else(|| value.to_string())
     }
 
+    /// The legend text of a run's series: the label of the joined value if there is one, otherwise
+    /// each field's [`FigureSpec::value_text`] joined by " · " (numbers always with their field).
+    pub fn series_label(&self, run: &GridRun) -> String {
+        let joined = self.series_of(run);
+        if let Some(label) = self.labels.get(&joined) {
+            return label.clone();
+        }
+        let parts: Vec<String> = self
+            .series
+            .iter()
+            .map(|f| (f, param_value(run, f)))
+            .filter(|(_, v)| !v.is_empty())
+            // A bare number says nothing in a legend: name its field ("model.depth = 3").
+            .map(|(f, v)| self.value_text(f, &v, v.parse::<f64>().is_ok()))
+            .collect();
+        parts.join(" · ")
+    }
+
+    /// The panel a run belongs to: its facet fields' values (empty without facets).
+    pub fn facet_of(&self, run: &GridRun) -> Vec<String> {
+        self.facets.iter().map(|f| param_value(run, f)).collect()
+    }
+
+    /// A panel's title: each facet field's [`FigureSpec::value_text`] (always naming the field),
+    /// joined by ", ", e.g. "κ = 2, L = 4".
+    pub fn facet_title(&self, run: &GridRun) -> String {
+        let parts: Vec<String> = self.facets.iter().map(|f| self.value_text(f, &param_value(run, f), true)).collect();
+        parts.join(", ")
+    }
+
+    /// The text of `field`'s `value`: its value label if `labels` has one; otherwise
+    /// "name = value" when the field is labelled (`labels: {data.kappa: κ}`) or `name_it`, with the
+    /// field's label (or its path) as the name; otherwise the value itself.
+    pub fn value_text(&self, field: &str, value: &str, name_it: bool) -> String {
+        if let Some(label) = self.labels.get(value) {
+            return label.clone();
+        }
+        match self.labels.get(field) {
+            Some(name) => format!("{name} = {value}"),
+            None if name_it => format!("{field} = {value}"),
+            None => value.to_string(),
+        }
+    }
+
     /// Checks the fields the kind needs; returns (field, rule) of the first problem.
     fn check(&self) -> Result<(), (&'static str, String)> {
         if self.name.is_empty() || !self.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
@@ -190,16 +235,113 @@ impl FigureSpec {
                 one_of("y", &self.y, &BAR_Y, false)?;
             }
         }
+        if self.kind != FigureKind::Curves && !self.facets.is_empty() {
+            return Err((
+                "facets",
+                format!("kind {:?} draws one panel: use `filter` (one figure per value) or `series`", self.kind),
+            ));
+        }
         if let Some(t) = self.target.filter(|t| !(*t > 0.0 && *t < 1.0)) {
             return Err(("target", format!("a relative excess in (0, 1), got {t}")));
+        }
+        self.check_bounds()
+    }
+
+    /// Checks the axis bounds: finite, inside what the axis can draw, and `ymin` < `ymax`.
+    fn check_bounds(&self) -> Result<(), (&'static str, String)> {
+        let y_log = self.yscale.unwrap_or(Scale::Log) == Scale::Log;
+        let x_log = self.xscale == Some(Scale::Log);
+        // The x axis starts at 0 (linear) or 1 (log).
+        for (field, v, log) in [("ymin", self.ymin, y_log), ("ymax", self.ymax, y_log), ("xmax", self.xmax, x_log)] {
+            let Some(v) = v else { continue };
+            axis_value(v, log).map_err(|rule| (field, rule))?;
+        }
+        if let Some(x) = self.xmax.filter(|&x| x <= if x_log { 1.0 } else { 0.0 }) {
+            return Err(("xmax", format!("{x} is not above the x axis' start ({})", if x_log { 1 } else { 0 })));
+        }
+        if let (Some(lo), Some(hi)) = (self.ymin, self.ymax) {
+            axis_span(lo, hi, y_log).map_err(|rule| ("ymax", rule))?;
         }
         Ok(())
     }
 }
 
+/// Smallest and largest magnitude a log axis may reach (plotters' key points need normal floats
+/// and a bounded number of decades).
+pub const LOG_AXIS: (f64, f64) = (1e-300, 1e300);
+/// Most decades a log axis may span.
+pub const MAX_DECADES: f64 = 300.0;
+
+/// Whether `v` can be a bound of an axis (`log`: a logarithmic one); the rule broken otherwise.
+pub fn axis_value(v: f64, log: bool) -> Result<(), String> {
+    if !v.is_finite() {
+        return Err(format!("an axis bound must be a finite number, got {v}"));
+    }
+    if log && !(LOG_AXIS.0..=LOG_AXIS.1).contains(&v) {
+        return Err(format!("a bound of a log axis must lie in [1e-300, 1e300], got {v:e}"));
+    }
+    if !log && v.abs() > 1e300 {
+        return Err(format!("a bound of a linear axis must lie in [-1e300, 1e300], got {v:e}"));
+    }
+    Ok(())
+}
+
+/// Whether `lo..hi` is an axis range that can be drawn; the rule broken otherwise.
+pub fn axis_span(lo: f64, hi: f64, log: bool) -> Result<(), String> {
+    if lo >= hi {
+        return Err(format!("ymin ({lo}) must be below ymax ({hi})"));
+    }
+    if log && (hi / lo).log10() > MAX_DECADES {
+        return Err(format!("a log axis may span at most {MAX_DECADES} decades, {lo:e}..{hi:e} spans more"));
+    }
+    let span = hi - lo;
+    let drawable_span = span.is_finite() && span >= 1e-12 * lo.abs().max(hi.abs());
+    if !log && !drawable_span {
+        return Err(format!("the span {lo:e}..{hi:e} of a linear axis must be finite and not vanishingly small"));
+    }
+    Ok(())
+}
+
+impl FigureSpec {
+    /// The grid fields that name what one mark summarises: `series`, `facets`, a grid-field `x`,
+    /// and for a critical width the width it searches over.
+    fn named_fields(&self) -> Vec<&str> {
+        let x = self.x.as_deref().filter(|x| !CURVE_X.contains(x));
+        let width = (self.kind == FigureKind::CriticalWidth).then_some("model.width");
+        self.series.iter().chain(&self.facets).map(String::as_str).chain(x).chain(width).collect()
+    }
+
+    /// The pooling rule, one for every kind: among the grid `runs` the filter keeps, runs that one
+    /// mark summarises (equal in every named field) may differ only in the seed. Returns the grid
+    /// `axes` that break it, each with its values.
+    fn unnamed_fields(&self, runs: &[GridRun], axes: &[String]) -> Vec<(String, Vec<String>)> {
+        let filters = self.filters();
+        let named = self.named_fields();
+        let kept: Vec<&GridRun> = runs.iter().filter(|r| filters.iter().all(|f| f.matches(r))).collect();
+        let mut broken: Vec<(String, Vec<String>)> = Vec::new();
+        for axis in axes.iter().filter(|a| *a != "seed" && !named.contains(&a.as_str())) {
+            // mark (the named fields' values) → the axis' values among its runs
+            let mut per_mark: BTreeMap<Vec<String>, Vec<String>> = BTreeMap::new();
+            for r in &kept {
+                let mark = named.iter().map(|f| param_value(r, f)).collect();
+                let values = per_mark.entry(mark).or_default();
+                let v = param_value(r, axis);
+                if !values.contains(&v) {
+                    values.push(v);
+                }
+            }
+            if let Some(values) = per_mark.into_values().find(|v| v.len() > 1) {
+                broken.push((axis.clone(), values));
+            }
+        }
+        broken
+    }
+}
+
 impl Spec {
-    /// The figures declared in this spec, checked.
-    pub fn figure_specs(&self) -> Result<Vec<FigureSpec>, SpecError> {
+    /// The figures declared in this spec, checked against its expanded grid `runs`: fields,
+    /// bounds, and the pooling rule ([`FigureSpec::unnamed_fields`]).
+    pub fn figure_specs(&self, runs: &[GridRun]) -> Result<Vec<FigureSpec>, SpecError> {
         if self.figures.is_null() {
             return Ok(Vec::new());
         }
@@ -207,9 +349,25 @@ impl Spec {
             let path = format!("figures{}", path_suffix(&e.path().to_string()));
             self.figure_error(&path, e.into_inner().to_string())
         })?;
+        let axes = self.axis_names()?;
         let mut names = std::collections::HashSet::new();
         for (i, f) in figures.iter().enumerate() {
             f.check().map_err(|(field, rule)| self.figure_error(&format!("figures[{i}].{field}"), rule))?;
+            let unnamed = f.unnamed_fields(runs, &axes);
+            if !unnamed.is_empty() {
+                let list: Vec<String> =
+                    unnamed.iter().map(|(axis, values)| format!("`{axis}` ({})", values.join(", "))).collect();
+                return Err(self.figure_error(
+                    &format!("figures[{i}]"),
+                    format!(
+                        "figure `{}` pools runs that differ in {}: seeds are the only replicates; name each such \
+                         field in the figure's {}",
+                        f.name,
+                        list.join(" and "),
+                        if f.kind == FigureKind::Curves { "filter, series or facets" } else { "filter, series or x" }
+                    ),
+                ));
+            }
             if !names.insert(f.name.clone()) {
                 return Err(
                     self.figure_error(&format!("figures[{i}].name"), format!("figure `{}` is declared twice", f.name))

@@ -1,6 +1,6 @@
 //! Bar figures: a per-run number, median and min–max across seeds, grouped by a grid field.
 
-use super::{axis_label, check_replicates, distinct, selected, spread, values_of};
+use super::{axis_label, distinct, selected, spread, values_of};
 use crate::experiment::{Experiment, Row};
 use crate::export::tables::param_value;
 use crate::plot::spec::{FigureSpec, Scale};
@@ -10,7 +10,12 @@ use crate::spec::SpecError;
 #[derive(Debug, Clone, PartialEq)]
 pub struct BarSeries {
     pub label: String,
+    /// The series' raw grid value(s), joined by " · ".
+    pub value: String,
     pub colour: usize,
+    /// Runs it summarises, and how many of them diverged (named in the legend).
+    pub runs: usize,
+    pub diverged: usize,
     pub values: Vec<Option<(f64, f64, f64)>>,
 }
 
@@ -34,6 +39,7 @@ pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
     let mut series = Vec::new();
     for (colour, value) in series_values.iter().enumerate() {
         let mut per_cat = Vec::new();
+        let (mut runs, mut diverged) = (0, 0);
         for cat in &categories {
             let group: Vec<&Row> = rows
                 .iter()
@@ -41,8 +47,9 @@ pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
                 .filter(|r| param_value(&r.run, x_field) == *cat)
                 .filter(|r| fig.series_of(&r.run) == *value)
                 .collect();
-            let grouping: Vec<&str> = std::iter::once(x_field).chain(fig.series.iter().map(String::as_str)).collect();
-            check_replicates(exp, fig, &group, &grouping)?;
+            runs += group.len();
+            diverged +=
+                group.iter().filter(|r| r.record.outcome.as_ref().is_some_and(|o| o.diverged_at.is_some())).count();
             let mut values: Vec<f64> = group
                 .iter()
                 .map(|r| {
@@ -64,7 +71,9 @@ pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
                 .collect();
             per_cat.push((!values.is_empty()).then(|| spread(&mut values)));
         }
-        series.push(BarSeries { label: fig.label(value), colour, values: per_cat });
+        let label =
+            rows.iter().find(|r| fig.series_of(&r.run) == *value).map(|r| fig.series_label(&r.run)).unwrap_or_default();
+        series.push(BarSeries { label, value: value.clone(), colour, runs, diverged, values: per_cat });
     }
     let y_label = match y_kind {
         "iters_to_target" => format!("iterations to relative excess {:e}", fig.target.unwrap_or(1e-6)),
@@ -74,7 +83,7 @@ pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
     Ok(BarData {
         categories: categories.iter().map(|c| fig.label(c)).collect(),
         series,
-        x_label: axis_label(x_field),
+        x_label: fig.labels.get(x_field).cloned().unwrap_or_else(|| axis_label(x_field)),
         y_label,
         yscale: fig.yscale.unwrap_or(Scale::Log),
     })

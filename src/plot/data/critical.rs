@@ -22,6 +22,8 @@ pub struct CritPoint {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CritSeries {
     pub label: String,
+    /// The series' raw grid value(s), joined by " · ".
+    pub value: String,
     pub colour: usize,
     pub points: Vec<CritPoint>,
 }
@@ -127,14 +129,16 @@ pub fn critical_width(
             let hi = if all_found { found.iter().copied().reduce(f64::max) } else { None };
             points.push(CritPoint { x, crit, lo, hi });
         }
-        series.push(CritSeries { label: fig.label(value), colour, points });
+        let label = rows.iter().find(|r| fig.series_of(&r.run) == *value).map(|r| fig.series_label(&r.run));
+        series.push(CritSeries { label: label.unwrap_or_default(), value: value.clone(), colour, points });
     }
     let bounds = fig
         .bounds
         .iter()
         .map(|&kind| BoundData { kind, points: bound_points(&rows, x_field, &xs, kind, margin) })
         .collect();
-    Ok(CriticalData { series, bounds, x_label: axis_label(x_field), widths })
+    let x_label = fig.labels.get(x_field).cloned().unwrap_or_else(|| axis_label(x_field));
+    Ok(CriticalData { series, bounds, x_label, widths })
 }
 
 /// A bound's width at each x (median over the runs at that x). The `margin` bound uses the runs of

@@ -2,9 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{check_replicates, distinct, selected, spread, values_of};
+use super::{distinct, selected, spread};
 use crate::experiment::{Experiment, Row};
-use crate::export::tables::param_value;
 use crate::plot::spec::{FigureSpec, Scale, TheoryLine};
 use crate::spec::SpecError;
 
@@ -28,15 +27,21 @@ pub struct LineData {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Band {
     pub label: String,
+    /// The series' raw grid value(s), joined by " · " (the CSV keeps it beside the label).
+    pub value: String,
     pub colour: usize,
     pub runs: usize,
     pub points: Vec<BandPoint>,
     pub lines: Vec<LineData>,
+    /// Where its diverged runs diverged (x of their first non-finite loss).
+    pub diverged: Vec<f64>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panel {
     pub title: String,
+    /// The facet fields' raw grid values, joined by " · ".
+    pub value: String,
     pub bands: Vec<Band>,
 }
 
@@ -63,41 +68,34 @@ pub fn curves(exp: &Experiment, fig: &FigureSpec) -> Result<CurveData, SpecError
     let x_kind = fig.x.as_deref().unwrap_or("iter");
     let y_kind = fig.y.as_deref().unwrap_or("rel_excess");
     let series_values = distinct(&rows, |r| fig.series_of(&r.run));
-    let facet_values = values_of(&rows, fig.facets.as_deref());
-    let grouping: Vec<&str> = fig.series.iter().chain(fig.facets.iter()).map(String::as_str).collect();
+    let facet_values = distinct(&rows, |r| fig.facet_of(&r.run).join("\u{1f}"));
     let mut panels = Vec::new();
     let mut lowest = f64::INFINITY;
     let mut x_max: f64 = 0.0;
     for facet in &facet_values {
-        let in_facet: Vec<&Row> = rows
-            .iter()
-            .copied()
-            .filter(|r| fig.facets.as_deref().is_none_or(|f| param_value(&r.run, f) == *facet))
-            .collect();
+        let in_facet: Vec<&Row> =
+            rows.iter().copied().filter(|r| fig.facet_of(&r.run).join("\u{1f}") == *facet).collect();
         let mut bands = Vec::new();
         for (colour, value) in series_values.iter().enumerate() {
             let group: Vec<&Row> = in_facet.iter().copied().filter(|r| fig.series_of(&r.run) == *value).collect();
             if group.is_empty() {
                 continue;
             }
-            check_replicates(exp, fig, &group, &grouping)?;
             let band = band_of(fig, &group, x_kind, y_kind, value, colour);
             for p in &band.points {
-                if p.min > 0.0 {
+                if p.min > 0.0 && p.min.is_finite() {
                     lowest = lowest.min(p.min);
                 }
                 x_max = x_max.max(p.x);
             }
             bands.push(band);
         }
-        let title = fig
-            .facets
-            .as_ref()
-            .map(|f| if fig.labels.contains_key(facet) { fig.label(facet) } else { format!("{f} = {facet}") })
-            .unwrap_or_default();
-        panels.push(Panel { title, bands });
+        let title = in_facet.first().map(|r| fig.facet_title(&r.run)).unwrap_or_default();
+        panels.push(Panel { title, value: facet.replace('\u{1f}', " · "), bands });
     }
-    // Below 1e-16 of the start the digits are rounding: the default floor stops there.
+    // Below 1e-16 of the start the digits are rounding: the default floor stops there. No positive
+    // finite point at all (every value NaN or 0): the floor of a relative excess.
+    let lowest = if lowest.is_finite() { lowest } else { 1e-16 };
     let y_floor = fig.ymin.unwrap_or(if y_kind == "rel_excess" { lowest.max(1e-16) } else { lowest.max(1e-300) });
     let x_max = fig.xmax.unwrap_or(x_max);
     for panel in &mut panels {
@@ -143,10 +141,12 @@ fn band_of(fig: &FigureSpec, group: &[&Row], x_kind: &str, y_kind: &str, value: 
     let mut at: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
     let mut lines: BTreeMap<(usize, u64), Vec<f64>> = BTreeMap::new();
     let mut x_of_key: BTreeMap<u64, f64> = BTreeMap::new();
+    let mut diverged = Vec::new();
     for row in group {
         let Some(o) = &row.record.outcome else { continue };
         let c = &row.record.config;
         let per_step = if x_kind == "samples" { c.optim.batch.unwrap_or(o.theory.data.n) as f64 } else { 1.0 };
+        diverged.extend(o.diverged_at.map(|t| t as f64 * per_step));
         let t = &row.theory;
         for p in &o.curve {
             let x = p.iter as f64 * per_step;
@@ -186,5 +186,6 @@ fn band_of(fig: &FigureSpec, group: &[&Row], x_kind: &str, y_kind: &str, value: 
             (!pts.is_empty()).then_some(LineData { kind, points: pts })
         })
         .collect();
-    Band { label: fig.label(value), colour, runs: group.len(), points, lines: line_data }
+    let label = group.first().map(|r| fig.series_label(&r.run)).unwrap_or_else(|| fig.label(value));
+    Band { label, value: value.to_string(), colour, runs: group.len(), points, lines: line_data, diverged }
 }

@@ -61,24 +61,6 @@ fn values_of(rows: &[&Row], field: Option<&str>) -> Vec<String> {
     distinct(rows, |r| field.map(|f| param_value(&r.run, f)).unwrap_or_default())
 }
 
-/// Checks that runs grouped together differ only in the seed (and the grouping fields).
-fn check_replicates(exp: &Experiment, fig: &FigureSpec, rows: &[&Row], grouping: &[&str]) -> Result<(), SpecError> {
-    for axis in exp.axes.iter().filter(|a| *a != "seed" && !grouping.contains(&a.as_str())) {
-        let values = values_of(rows, Some(axis));
-        if values.len() > 1 {
-            return Err(error(
-                exp,
-                fig,
-                format!(
-                    "runs of one series differ in `{axis}` ({}); add it to the figure's filter, series or facets",
-                    values.join(", ")
-                ),
-            ));
-        }
-    }
-    Ok(())
-}
-
 /// The axis label of a grid field.
 fn axis_label(field: &str) -> String {
     match field {
