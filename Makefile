@@ -4,7 +4,7 @@ CARGO ?= cargo
 LINRES := target/release/linres
 EXPERIMENTS := $(sort $(wildcard experiments/*.yaml))
 
-.PHONY: help setup build test results figures check reproduce bench lint clean-results
+.PHONY: help setup build test results figures report check reproduce bench lint clean-results
 
 help:
 	@echo "make setup    install the system library linres needs (libopenblas-dev) when missing"
@@ -12,6 +12,7 @@ help:
 	@echo "make build    build the release binary target/release/linres"
 	@echo "make results  run every experiment in experiments/ (through the cache: only missing runs train)"
 	@echo "make figures  make results, then draw every figure"
+	@echo "make report   make figures, then write the HTML report (results/report/index.html)"
 	@echo "make check    make results, then check every declared claim (writes results/CHECKS.md)"
 	@echo "make reproduce  every experiment from scratch in a temporary directory, compared with the"
 	@echo "               committed results (linres diff), then every check on the fresh results"
@@ -44,6 +45,11 @@ figures: results
 		$(LINRES) plot $$spec > /dev/null || exit 1; \
 	done
 	@echo "figures written under figures/"
+
+# The HTML report of every experiment (figures, checks, runs, each run beside its theory), after
+# the figures; open results/report/index.html in a browser.
+report: figures
+	$(LINRES) report
 
 # The declared claims against results brought up to date first (results/CHECKS.md); non-zero
 # exit on any FAIL or INCOMPLETE.

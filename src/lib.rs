@@ -26,6 +26,7 @@ pub mod optim;
 pub mod plot;
 pub mod problem;
 pub mod provenance;
+pub mod report;
 pub mod rng;
 pub mod runner;
 pub mod spec;

@@ -47,7 +47,7 @@ pub fn varying_fields(exp: &Experiment, rows: &[&Row], skip: &[&str]) -> Vec<Str
 }
 
 /// The value of a per-run measure for one run.
-fn run_value(q: &Quantity, row: &Row) -> f64 {
+pub fn run_value(q: &Quantity, row: &Row) -> f64 {
     let o = row.outcome();
     match &q.measure {
         Measure::FinalRelExcess => {
@@ -64,7 +64,7 @@ fn run_value(q: &Quantity, row: &Row) -> f64 {
 }
 
 /// A quantity of a theory report by name (NaN where the run's architecture has none).
-fn theory_value(t: &TheoryReport, q: &TheoryQuantity) -> f64 {
+pub fn theory_value(t: &TheoryReport, q: &TheoryQuantity) -> f64 {
     let z = t.zou.as_ref();
     let h = t.du_hu.as_ref();
     let nan = f64::NAN;

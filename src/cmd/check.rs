@@ -101,7 +101,7 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// Every `*.yaml` file in `dir`, sorted.
-fn experiment_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+pub fn experiment_files(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| usage(format!("--experiments {}: {e}", dir.display())))?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))

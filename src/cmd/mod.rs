@@ -10,6 +10,7 @@ mod list;
 mod merge;
 pub mod out;
 mod plot;
+mod report;
 mod run;
 mod slurm;
 mod status;
@@ -56,6 +57,7 @@ enum Command {
     Plot(plot::PlotArgs),
     Check(check::CheckArgs),
     Table(table::TableArgs),
+    Report(report::ReportArgs),
     Merge(merge::MergeArgs),
     Diff(diff::DiffArgs),
     Slurm(slurm::SlurmArgs),
@@ -90,6 +92,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Plot(args) => plot::run(args),
         Command::Check(args) => check::run(args),
         Command::Table(args) => table::run(args),
+        Command::Report(args) => report::run(args),
         Command::Merge(args) => merge::run(args),
         Command::Diff(args) => diff::run(args),
         Command::Slurm(args) => slurm::run(args),
@@ -110,6 +113,10 @@ pub fn exit_code_of(e: &anyhow::Error) -> u8 {
             || c.downcast_ref::<linres::error::DataError>().is_some()
             || matches!(c.downcast_ref::<linres::plot::PlotError>(), Some(linres::plot::PlotError::Spec(_)))
             || matches!(c.downcast_ref::<linres::table::TableError>(), Some(linres::table::TableError::Spec(_)))
+            || matches!(
+                c.downcast_ref::<linres::report::ReportError>(),
+                Some(linres::report::ReportError::Spec(_) | linres::report::ReportError::NotAReport(_))
+            )
             || matches!(
                 c.downcast_ref::<linres::error::RunError>(),
                 Some(linres::error::RunError::Config(_) | linres::error::RunError::Data(_))

@@ -7,18 +7,7 @@ use linres::engine::EngineKind;
 use linres::theory::TheoryReport;
 use linres::train::{RunOutcome, Status};
 
-/// A compact float: 4 significant digits, scientific outside [1e-3, 1e5).
-pub fn num(v: f64) -> String {
-    if v == 0.0 || !v.is_finite() {
-        return format!("{v}");
-    }
-    let a = v.abs();
-    if (1e-3..1e5).contains(&a) {
-        format!("{v:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        format!("{v:.3e}")
-    }
-}
+pub use linres::export::compact_text as num;
 
 /// One line naming the run: model, data, optimiser.
 pub fn describe(run: &ResolvedRun) -> String {

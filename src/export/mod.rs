@@ -9,6 +9,20 @@ pub fn float_text(v: f64) -> String {
     if v == 0.0 || (1e-4..1e15).contains(&a) || !v.is_finite() { format!("{v}") } else { format!("{v:e}") }
 }
 
+/// A float for reading: 4 significant digits, in exponent notation outside [1e-3, 1e5); 0 and
+/// non-finite values as Rust prints them (`0`, `inf`, `NaN`).
+pub fn compact_text(v: f64) -> String {
+    if v == 0.0 || !v.is_finite() {
+        return format!("{v}");
+    }
+    let a = v.abs();
+    if (1e-3..1e5).contains(&a) {
+        format!("{v:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        format!("{v:.3e}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

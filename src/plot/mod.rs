@@ -184,17 +184,43 @@ pub fn plot_experiment(exp: &Experiment, out_dir: &Path, results: &Path) -> Resu
     moved
 }
 
-/// Renders figure `fig` of `exp` into `dir`; returns its files.
-fn render(exp: &Experiment, fig: &FigureSpec, dir: &Path, results: &Path) -> Result<Vec<PathBuf>, PlotError> {
+/// The numbers of figure `fig` of `exp` and its SVG text (its margin experiment, if it names one,
+/// loaded from the experiment file's directory with results under `results`).
+fn svg_of(exp: &Experiment, fig: &FigureSpec, results: &Path) -> Result<(FigureData, String), PlotError> {
     let margin = match &fig.margin_experiment {
         Some(name) => Some(Experiment::load(&exp.spec.base().join(format!("{name}.yaml")), results)?),
         None => None,
     };
     let data = figure_data(exp, fig, margin.as_ref())?;
+    let mut svg = String::new();
+    data.draw(&SVGBackend::with_string(&mut svg, data.size()).into_drawing_area(), &fig.title)
+        .map_err(|message| PlotError::Draw { figure: fig.name.clone(), message })?;
+    Ok((data, svg))
+}
+
+/// A declared figure and its SVG text, or why it could not be drawn.
+pub type FigureSvg = (FigureSpec, Result<String, PlotError>);
+
+/// Every figure `exp` declares, drawn as SVG text (for pages that inline them): (figure, its SVG
+/// or why it could not be drawn), in declaration order.
+pub fn figure_svgs(exp: &Experiment, results: &Path) -> Result<Vec<FigureSvg>, SpecError> {
+    draw::register_fonts();
+    let runs: Vec<GridRun> = exp.rows.iter().map(|r| r.run.clone()).chain(exp.missing.iter().cloned()).collect();
+    let figures = exp.spec.figure_specs(&runs)?;
+    Ok(figures
+        .into_iter()
+        .map(|fig| {
+            let svg = svg_of(exp, &fig, results).map(|(_, svg)| svg);
+            (fig, svg)
+        })
+        .collect())
+}
+
+/// Renders figure `fig` of `exp` into `dir`; returns its files.
+fn render(exp: &Experiment, fig: &FigureSpec, dir: &Path, results: &Path) -> Result<Vec<PathBuf>, PlotError> {
+    let (data, svg) = svg_of(exp, fig, results)?;
     let size = data.size();
     let draw_error = |message: String| PlotError::Draw { figure: fig.name.clone(), message };
-    let mut svg = String::new();
-    data.draw(&SVGBackend::with_string(&mut svg, size).into_drawing_area(), &fig.title).map_err(draw_error)?;
     let base = dir.join(&fig.name);
     let write = |ext: &str, bytes: &[u8]| {
         let path = base.with_extension(ext);

@@ -75,6 +75,22 @@ pub enum TheoryLine {
     DuHu,
 }
 
+impl TheoryLine {
+    /// Every line, in legend order.
+    pub const ALL: [TheoryLine; 3] = [TheoryLine::Zou, TheoryLine::Linearised, TheoryLine::DuHu];
+
+    /// The per-step factor q of the line q^t of the relative excess under run theory `t`:
+    /// 1 − ρ (Zou), (1 − ηLμ)² (linearised), 1 − ½ηLσ_r²/k (Du & Hu), clamped at 0; `None` when
+    /// the theorem does not apply to the run's architecture.
+    pub fn factor(self, t: &crate::theory::TheoryReport) -> Option<f64> {
+        match self {
+            TheoryLine::Zou => t.zou.as_ref().map(|z| (1.0f64 - z.rho).max(0.0)),
+            TheoryLine::Linearised => t.zou.as_ref().map(|z| z.lin_factor),
+            TheoryLine::DuHu => t.du_hu.as_ref().map(|h| h.factor.max(0.0)),
+        }
+    }
+}
+
 /// A width bound drawn on a critical-width figure.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]

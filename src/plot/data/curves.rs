@@ -154,12 +154,7 @@ fn band_of(fig: &FigureSpec, group: &[&Row], x_kind: &str, y_kind: &str, value: 
             x_of_key.insert(key, x);
             at.entry(key).or_default().push(y_of(y_kind, p.loss, p.excess, t.excess0));
             for (i, kind) in fig.lines.iter().enumerate() {
-                let factor = match kind {
-                    TheoryLine::Zou => t.zou.as_ref().map(|z| (1.0f64 - z.rho).max(0.0)),
-                    TheoryLine::Linearised => t.zou.as_ref().map(|z| z.lin_factor),
-                    TheoryLine::DuHu => t.du_hu.as_ref().map(|h| h.factor.max(0.0)),
-                };
-                if let Some(f) = factor {
+                if let Some(f) = kind.factor(t) {
                     let rel = f.powf(p.iter as f64);
                     let y = y_of(y_kind, t.data.l_star + rel * t.excess0, rel * t.excess0, t.excess0);
                     lines.entry((i, key)).or_default().push(y);

@@ -1,0 +1,179 @@
+//! HTML text for the report: escaping, the page frame, tables and key–value lists.
+
+use std::fmt::Write;
+
+use crate::export::{compact_text, float_text};
+
+/// `text` with the five characters that HTML gives meaning (`& < > " '`) written as entities, so
+/// that any string from input reads as text in element content and in quoted attributes.
+pub fn esc(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A whole page: `title`, `body` (already HTML), the stylesheet at `root` (the relative path from
+/// the page to the site's top, "" or "../…"), and, with `script`, the sorting and filtering script
+/// (inline, after an error hook that records any script error on `<html data-js-error>`).
+pub fn page(title: &str, root: &str, body: &str, script: bool) -> String {
+    let mut s = String::new();
+    s.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
+    s.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
+    let _ = writeln!(s, "<title>{}</title>", esc(title));
+    let _ = writeln!(s, "<link rel=\"stylesheet\" href=\"{root}assets/report.css\">");
+    if script {
+        s.push_str(
+            "<script>window.addEventListener('error', function (e) { \
+             document.documentElement.setAttribute('data-js-error', String(e.message)); });</script>\n",
+        );
+    }
+    s.push_str("</head>\n<body>\n");
+    s.push_str(body);
+    if script {
+        let _ = write!(s, "<script>\n{}</script>\n", super::SCRIPT);
+    }
+    s.push_str("</body>\n</html>\n");
+    s
+}
+
+/// A number cell: the compact text shown, the full-precision value in `data-v` for sorting
+/// (`Infinity`, `-Infinity`, `NaN` for the non-finite).
+pub fn num_cell(v: f64) -> String {
+    let key = if v.is_nan() {
+        "NaN".to_string()
+    } else if v.is_infinite() {
+        if v > 0.0 { "Infinity".into() } else { "-Infinity".into() }
+    } else {
+        float_text(v)
+    };
+    let shown = if v.is_infinite() && v > 0.0 {
+        "∞".to_string()
+    } else if v.is_nan() {
+        "—".into()
+    } else {
+        compact_text(v)
+    };
+    format!("<td class=\"num\" data-v=\"{key}\">{shown}</td>")
+}
+
+/// A text cell.
+pub fn text_cell(text: &str) -> String {
+    format!("<td>{}</td>", esc(text))
+}
+
+/// A two-column table of `(key, value)` pairs, both escaped.
+pub fn key_values(class: &str, pairs: &[(String, String)]) -> String {
+    let mut s = format!("<table class=\"kv {class}\">\n");
+    for (k, v) in pairs {
+        let _ = writeln!(s, "<tr><th>{}</th><td>{}</td></tr>", esc(k), esc(v));
+    }
+    s.push_str("</table>\n");
+    s
+}
+
+/// A JSON value as `(dotted path, text)` pairs, leaves only, in the value's own order
+/// (`null` as "—": the harness writes absent quantities and, in some summaries, non-finite ones so).
+pub fn flatten(prefix: &str, value: &serde_json::Value, out: &mut Vec<(String, String)>) {
+    let join = |key: &str| if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") };
+    match value {
+        serde_json::Value::Object(map) => {
+            for (k, v) in map {
+                flatten(&join(k), v, out);
+            }
+        }
+        serde_json::Value::Array(items) if items.iter().all(|v| !v.is_object() && !v.is_array()) => {
+            let texts: Vec<String> = items.iter().map(leaf_text).collect();
+            out.push((prefix.to_string(), format!("[{}]", texts.join(", "))));
+        }
+        serde_json::Value::Array(items) => {
+            for (i, v) in items.iter().enumerate() {
+                flatten(&join(&i.to_string()), v, out);
+            }
+        }
+        leaf => out.push((prefix.to_string(), leaf_text(leaf))),
+    }
+}
+
+fn leaf_text(v: &serde_json::Value) -> String {
+    match v {
+        serde_json::Value::Null => "—".into(),
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Number(n) => n.as_f64().filter(|_| n.is_f64()).map_or_else(|| n.to_string(), compact_text),
+        other => other.to_string(),
+    }
+}
+
+/// The relative URL from directory `from` to file `to`, both absolute or both relative to one
+/// directory, by their components (`../` up to the common ancestor, then down), `/`-separated and
+/// percent-escaped where URL syntax requires it.
+pub fn relative_url(from: &std::path::Path, to: &std::path::Path) -> String {
+    let a: Vec<_> = from.components().collect();
+    let b: Vec<_> = to.components().collect();
+    let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut parts: Vec<String> = vec!["..".into(); a.len() - common];
+    parts.extend(b[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    parts
+        .iter()
+        .map(|p| {
+            p.chars()
+                .map(|c| match c {
+                    ' ' => "%20".to_string(),
+                    '#' => "%23".into(),
+                    '?' => "%3F".into(),
+                    '%' => "%25".into(),
+                    c => c.to_string(),
+                })
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_markup_character_is_escaped() {
+        assert_eq!(
+            esc(r#"<script>alert("x") & 'y'</script>"#),
+            "&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/script&gt;"
+        );
+        assert_eq!(esc("κ = 2 · L"), "κ = 2 · L");
+    }
+
+    #[test]
+    fn number_cells_sort_by_their_full_value() {
+        assert_eq!(num_cell(1.234567e-7), "<td class=\"num\" data-v=\"1.234567e-7\">1.235e-7</td>");
+        assert_eq!(num_cell(f64::INFINITY), "<td class=\"num\" data-v=\"Infinity\">∞</td>");
+        assert_eq!(num_cell(f64::NAN), "<td class=\"num\" data-v=\"NaN\">—</td>");
+    }
+
+    #[test]
+    fn relative_urls_climb_to_the_common_ancestor() {
+        use std::path::Path;
+        assert_eq!(
+            relative_url(Path::new("/r/report/e/runs"), Path::new("/r/e/runs/a.json")),
+            "../../../e/runs/a.json"
+        );
+        assert_eq!(relative_url(Path::new("/a"), Path::new("/a/b c#.json")), "b%20c%23.json");
+    }
+
+    #[test]
+    fn json_flattens_to_dotted_leaves() {
+        let v = serde_json::json!({"a": {"b": 1.5, "c": null}, "s": [1, 2], "t": "x"});
+        let mut out = Vec::new();
+        flatten("", &v, &mut out);
+        let want = [("a.b", "1.5"), ("a.c", "—"), ("s", "[1, 2]"), ("t", "x")];
+        assert_eq!(out, want.map(|(k, v)| (k.to_string(), v.to_string())));
+    }
+}

@@ -1,0 +1,426 @@
+//! The pages of the report: the index, one page per experiment, one per run with a record.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use super::html::{esc, flatten, key_values, num_cell, page, relative_url, text_cell};
+use super::{ExperimentReport, GENERATOR, ReportError, RunState, STYLE, curve};
+use crate::check::CheckOutcome;
+use crate::check::cells::run_value;
+use crate::check::spec::{Quantity, THEORY_QUANTITIES, TheoryQuantity};
+use crate::experiment::Row;
+use crate::export::tables::{param_columns, param_value};
+use crate::store::Record;
+
+/// Theory quantities in the runs table: (column, header).
+const THEORY_COLUMNS: [(&str, &str); 5] = [
+    ("zou_margin", "Zou margin"),
+    ("zou_eta_over_bracket", "η / Zou bracket"),
+    ("zou_rho", "ρ"),
+    ("du_hu_width_required", "Du & Hu width"),
+    ("kappa", "κ"),
+];
+
+/// Writes every page into `dir`, links computed as if the site were at `site`; returns the count.
+pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Result<usize, ReportError> {
+    let write = |rel: &str, text: &str| -> Result<(), ReportError> {
+        let path = dir.join(rel);
+        let io = |source| ReportError::Io { path: path.clone(), source };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::write(&path, text).map_err(io)
+    };
+    let site = std::path::absolute(site).map_err(|source| ReportError::Io { path: site.into(), source })?;
+    write("assets/report.css", STYLE)?;
+    write("index.html", &index(reports))?;
+    let mut pages = 1;
+    for r in reports {
+        let name = &r.exp.spec.name;
+        write(&format!("{name}/index.html"), &experiment_page(r))?;
+        pages += 1;
+        let store =
+            std::path::absolute(&r.store).map_err(|source| ReportError::Io { path: r.store.clone(), source })?;
+        let runs_dir = site.join(name).join("runs");
+        for (run, state) in &r.runs {
+            let id = run.run.id();
+            let record = match state {
+                RunState::Result(i) => &r.exp.rows[*i].record,
+                RunState::Failed(record) => record,
+                _ => continue,
+            };
+            let row = match state {
+                RunState::Result(i) => Some(&r.exp.rows[*i]),
+                _ => None,
+            };
+            let record_url = relative_url(&runs_dir, &store.join("runs").join(format!("{id}.json")));
+            let tables_url = |file: &str| relative_url(&runs_dir, &store.join(file));
+            let files = [
+                ("record (JSON)", record_url),
+                ("runs.csv (every logged point of the grid)", tables_url("runs.csv")),
+                ("summary.csv (one line per run)", tables_url("summary.csv")),
+            ];
+            write(&format!("{name}/runs/{id}.html"), &run_page(r, run, record, row, &files))?;
+            pages += 1;
+        }
+    }
+    Ok(pages)
+}
+
+/// Counts of the runs by state: (results, diverged among them, failed, corrupt, missing).
+fn counts(r: &ExperimentReport) -> (usize, usize, usize, usize, usize) {
+    let mut c = (0, 0, 0, 0, 0);
+    for (_, state) in &r.runs {
+        match state {
+            RunState::Result(i) => {
+                c.0 += 1;
+                c.1 += usize::from(r.exp.rows[*i].outcome().diverged_at.is_some());
+            }
+            RunState::Failed(_) => c.2 += 1,
+            RunState::Corrupt(_) => c.3 += 1,
+            RunState::Missing => c.4 += 1,
+        }
+    }
+    c
+}
+
+fn counts_text(r: &ExperimentReport) -> String {
+    let (results, diverged, failed, corrupt, missing) = counts(r);
+    let mut parts = vec![format!("{} runs", r.runs.len()), format!("{results} with a result")];
+    for (n, what) in [(diverged, "diverged"), (failed, "failed"), (corrupt, "corrupt"), (missing, "missing")] {
+        if n > 0 {
+            parts.push(format!("{n} {what}"));
+        }
+    }
+    parts.join(", ")
+}
+
+fn status_class(o: &CheckOutcome) -> String {
+    o.status.label().to_lowercase()
+}
+
+/// The checks as a table; with `experiment`, a first column naming (and linking) the experiment.
+fn checks_table(checks: &[&CheckOutcome], experiment: bool) -> String {
+    let mut s = String::from("<table class=\"checks\">\n<thead><tr>");
+    if experiment {
+        s.push_str("<th>experiment</th>");
+    }
+    s.push_str(
+        "<th>check</th><th>status</th><th>claim</th><th>measured</th><th>threshold</th></tr></thead>\n<tbody>\n",
+    );
+    for o in checks {
+        s.push_str("<tr>");
+        if experiment {
+            let _ = write!(s, "<td><a href=\"{0}/index.html\">{0}</a></td>", esc(&o.experiment));
+        }
+        let _ = writeln!(
+            s,
+            "<td>{}</td><td class=\"status {}\">{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&o.name),
+            status_class(o),
+            o.status.label(),
+            esc(&o.claim),
+            esc(&o.measured),
+            esc(&o.threshold)
+        );
+    }
+    s.push_str("</tbody>\n</table>\n");
+    s
+}
+
+fn index(reports: &[ExperimentReport]) -> String {
+    let mut b = format!("{GENERATOR}\n<header><h1>linres report</h1>\n");
+    b.push_str(
+        "<p>Deep linear ResNets (Zou, Long &amp; Gu, ICLR 2020) and the deep linear network of Du &amp; Hu \
+         (ICML 2019): every experiment, its figures, its checks and its runs, each run beside its theory.</p>\n\
+         </header>\n<main>\n<h2>Experiments</h2>\n",
+    );
+    b.push_str(
+        "<table class=\"experiments sortable\" id=\"experiments\">\n<thead><tr><th data-col=\"name\">experiment</th>\
+         <th data-col=\"runs\">runs</th><th data-col=\"figures\">figures</th><th data-col=\"checks\">checks</th>\
+         <th data-col=\"description\">description</th></tr></thead>\n<tbody>\n",
+    );
+    for r in reports {
+        let name = esc(&r.exp.spec.name);
+        let checks: Vec<String> = ["PASS", "FAIL", "INCOMPLETE", "FINDING"]
+            .iter()
+            .filter_map(|label| {
+                let n = r.checks.iter().filter(|o| o.status.label() == *label).count();
+                (n > 0).then(|| format!("<span class=\"status {}\">{n} {label}</span>", label.to_lowercase()))
+            })
+            .collect();
+        let _ = writeln!(
+            b,
+            "<tr><td data-v=\"{name}\"><a href=\"{name}/index.html\">{name}</a></td><td data-v=\"{}\">{}</td>\
+             <td class=\"num\" data-v=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
+            r.runs.len(),
+            esc(&counts_text(r)),
+            r.figures.len(),
+            r.figures.len(),
+            checks.join(" "),
+            esc(&r.description())
+        );
+    }
+    b.push_str("</tbody>\n</table>\n<h2>Checks</h2>\n");
+    let all: Vec<&CheckOutcome> = reports.iter().flat_map(|r| &r.checks).collect();
+    if all.is_empty() {
+        b.push_str("<p>No experiment declares checks.</p>\n");
+    } else {
+        b.push_str(&checks_table(&all, true));
+    }
+    b.push_str(&footer());
+    page("linres report", "", &b, true)
+}
+
+fn footer() -> String {
+    format!(
+        "</main>\n<footer>Written by <code>linres report</code> (linres {}). Sorting and filtering the tables \
+         needs scripts; everything else reads without them.</footer>\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+fn breadcrumb(root: &str, experiment: Option<&str>) -> String {
+    let mut s = format!("<nav><a href=\"{root}index.html\">report</a>");
+    if let Some(name) = experiment {
+        let _ = write!(s, " › <a href=\"{root}{0}/index.html\">{0}</a>", esc(name));
+    }
+    s.push_str("</nav>\n");
+    s
+}
+
+/// Distinct (commit, dirty, BLAS, CPU) of the records, with how many runs each.
+fn provenance_summary(r: &ExperimentReport) -> String {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for row in &r.exp.rows {
+        let p = &row.record.provenance;
+        let dirty = match p.git_dirty {
+            Some(true) => " (dirty)",
+            Some(false) => "",
+            None => " (dirty: unknown)",
+        };
+        let key = format!("commit {}{dirty} · {} · {}", p.git_commit, p.openblas_config, p.cpu);
+        match seen.iter_mut().find(|(k, _)| *k == key) {
+            Some(entry) => entry.1 += 1,
+            None => seen.push((key, 1)),
+        }
+    }
+    if seen.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from("<ul class=\"provenance\">\n");
+    for (key, n) in &seen {
+        let _ = writeln!(s, "<li>{n} run{}: {}</li>", if *n == 1 { "" } else { "s" }, esc(key));
+    }
+    s.push_str("</ul>\n");
+    if seen.len() > 1 {
+        s.push_str(
+            "<p class=\"note\">The runs come from different builds or kernels: their last digits may differ.</p>\n",
+        );
+    }
+    s
+}
+
+fn experiment_page(r: &ExperimentReport) -> String {
+    let name = &r.exp.spec.name;
+    let mut b = format!("<header>{}<h1>{}</h1>\n", breadcrumb("../", None), esc(name));
+    let description = r.description();
+    if !description.is_empty() {
+        let _ = writeln!(b, "<p class=\"description\">{}</p>", esc(&description));
+    }
+    let _ = writeln!(b, "<p>{}.</p>\n</header>\n<main>", esc(&counts_text(r)));
+    b.push_str(&provenance_summary(r));
+    b.push_str("<h2 id=\"figures\">Figures</h2>\n");
+    if r.figures.is_empty() {
+        b.push_str("<p>This experiment declares no figures.</p>\n");
+    }
+    for (fig, title, svg) in &r.figures {
+        let _ = writeln!(b, "<figure id=\"figure-{}\" aria-label=\"{}\">", esc(fig), esc(title));
+        match svg {
+            Ok(svg) => b.push_str(svg.trim_start_matches(|c| c != '<')),
+            Err(why) => {
+                let _ = write!(b, "<p class=\"error\">This figure could not be drawn: {}</p>", esc(why));
+            }
+        }
+        let _ = writeln!(
+            b,
+            "\n<figcaption>figure <code>{}</code> (<code>linres plot</code> writes it as SVG, PNG, PDF and CSV)</figcaption>\n</figure>",
+            esc(fig)
+        );
+    }
+    b.push_str("<h2 id=\"checks\">Checks</h2>\n");
+    if r.checks.is_empty() {
+        b.push_str("<p>This experiment declares no checks.</p>\n");
+    } else {
+        b.push_str(&checks_table(&r.checks.iter().collect::<Vec<_>>(), false));
+    }
+    b.push_str("<h2 id=\"runs\">Runs</h2>\n");
+    b.push_str(&runs_table(r));
+    let _ = write!(b, "<h2 id=\"spec\">Experiment file</h2>\n<pre class=\"yaml\">{}</pre>\n", esc(&r.yaml));
+    b.push_str(&footer());
+    page(&format!("{name} · linres report"), "../", &b, true)
+}
+
+fn runs_table(r: &ExperimentReport) -> String {
+    let target = r.exp.spec.theory.target;
+    let quantity = |name: &str| {
+        Quantity::parse(name, None, target, None, None, None).expect("a per-run measure without options parses")
+    };
+    let (final_excess, iters) = (quantity("final_rel_excess"), quantity("iters_to_target"));
+    // The grid fields that vary (and the seed): the others are in the YAML below.
+    let params: Vec<String> = param_columns(&r.exp.axes)
+        .into_iter()
+        .filter(|p| {
+            let first = r.runs.first().map(|(run, _)| param_value(run, p));
+            p == "seed" || r.runs.iter().any(|(run, _)| Some(param_value(run, p)) != first)
+        })
+        .collect();
+    let mut s = String::from(
+        "<p class=\"filter\"><label>Filter: <input type=\"search\" class=\"filter\" data-table=\"runs\" \
+         placeholder=\"text, or field=value (e.g. status=diverged model.depth=10)\"></label> \
+         <span class=\"shown\" data-table=\"runs\"></span></p>\n\
+         <p class=\"note\">Grid fields that do not vary are left out of the table; the experiment file below has them.</p>\n\
+         <noscript><p class=\"note\">Sorting and filtering need scripts; the table below is in grid order.</p></noscript>\n\
+         <div class=\"scroll\"><table class=\"runs sortable\" id=\"runs\">\n<thead><tr><th data-col=\"id\">run</th>",
+    );
+    for p in &params {
+        let _ = write!(s, "<th data-col=\"{0}\">{0}</th>", esc(p));
+    }
+    let _ = write!(
+        s,
+        "<th data-col=\"status\">status</th><th data-col=\"engine\">engine</th>\
+         <th data-col=\"final_rel_excess\">final rel. excess</th>\
+         <th data-col=\"iters_to_target\">iterations to {}</th>",
+        esc(&format!("{target:e}"))
+    );
+    for (col, head) in THEORY_COLUMNS {
+        let _ = write!(s, "<th data-col=\"{col}\">{}</th>", esc(head));
+    }
+    s.push_str("<th data-col=\"seconds\">seconds</th></tr></thead>\n<tbody>\n");
+    let theory: Vec<TheoryQuantity> = THEORY_COLUMNS
+        .iter()
+        .map(|(col, _)| TheoryQuantity(THEORY_QUANTITIES.iter().find(|q| *q == col).expect("a theory quantity")))
+        .collect();
+    for (run, state) in &r.runs {
+        let id = run.run.id();
+        let (status, linked) = match state {
+            RunState::Result(i) => {
+                let diverged = r.exp.rows[*i].outcome().diverged_at.is_some();
+                ((if diverged { "diverged" } else { "done" }).to_string(), true)
+            }
+            RunState::Failed(_) => ("failed".to_string(), true),
+            RunState::Corrupt(_) => ("corrupt".to_string(), false),
+            RunState::Missing => ("missing".to_string(), false),
+        };
+        if linked {
+            let _ = write!(s, "<tr><td data-v=\"{id}\"><a href=\"runs/{id}.html\">{id}</a></td>");
+        } else {
+            let _ = write!(s, "<tr><td data-v=\"{id}\">{id}</td>");
+        }
+        for p in &params {
+            let v = param_value(run, p);
+            if v.parse::<f64>().is_ok() {
+                let _ = write!(s, "<td class=\"num\" data-v=\"{0}\">{0}</td>", esc(&v));
+            } else {
+                s.push_str(&text_cell(&v));
+            }
+        }
+        let _ = write!(s, "<td class=\"status {status}\">{status}</td>");
+        match state {
+            RunState::Result(i) => {
+                let row = &r.exp.rows[*i];
+                s.push_str(&text_cell(row.outcome().engine.name()));
+                s.push_str(&num_cell(run_value(&final_excess, row)));
+                s.push_str(&num_cell(run_value(&iters, row)));
+                for q in &theory {
+                    s.push_str(&num_cell(crate::check::cells::theory_value(&row.theory, q)));
+                }
+                s.push_str(&num_cell(row.record.seconds));
+            }
+            _ => {
+                let blanks = 3 + THEORY_COLUMNS.len() + 1;
+                s.push_str(&"<td data-v=\"\"></td>".repeat(blanks));
+            }
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</tbody>\n</table></div>\n");
+    s
+}
+
+fn run_page(
+    r: &ExperimentReport,
+    run: &crate::spec::GridRun,
+    record: &Record,
+    row: Option<&Row>,
+    files: &[(&str, String)],
+) -> String {
+    let name = &r.exp.spec.name;
+    let id = run.run.id();
+    let mut b = format!("<header>{}<h1>run {id}</h1>\n", breadcrumb("../../", Some(name)));
+    let grid: Vec<String> = run.params.iter().map(|(k, _)| format!("{k} = {}", param_value(run, k))).collect();
+    let _ = writeln!(b, "<p class=\"grid\">{}</p>\n</header>\n<main>", esc(&grid.join(" · ")));
+    match row {
+        Some(row) => {
+            let o = row.outcome();
+            let t = &row.theory;
+            let status = match o.diverged_at {
+                Some(at) => format!("diverged at iteration {at} (the loss stopped being finite)"),
+                None => format!("done: {} iterations", o.curve.last().map_or(0, |p| p.iter)),
+            };
+            let reduced = o.reduced_dim.map(|d| format!(", reduced dimension {d}")).unwrap_or_default();
+            let _ = writeln!(
+                b,
+                "<p>{} · engine {}{reduced} · {} s</p>",
+                esc(&status),
+                o.engine.name(),
+                crate::export::compact_text(row.record.seconds)
+            );
+            b.push_str("<h2>Curve and theory</h2>\n");
+            b.push_str(&curve::svg(o, t));
+            if let Some(z) = &t.zou {
+                let _ = writeln!(
+                    b,
+                    "<p class=\"note\">{}</p>",
+                    esc(if z.covered {
+                        "Zou et al.'s GD theorem covers this run (margin ≥ 1 and η within the bracket): the measured \
+                     curve must stay under its bound."
+                    } else {
+                        "Zou et al.'s GD theorem does not cover this run (margin below 1, η above the bracket, or SGD): \
+                     its line is a reference, not a bound."
+                    })
+                );
+            }
+            let mut theory = Vec::new();
+            flatten("", &serde_json::to_value(t).unwrap_or_default(), &mut theory);
+            b.push_str("<h2>Theory report</h2>\n");
+            b.push_str(&key_values("theory", &theory));
+            let mut seeds = Vec::new();
+            flatten("", &serde_json::to_value(&o.seeds).unwrap_or_default(), &mut seeds);
+            b.push_str("<h2>Seeds</h2>\n");
+            b.push_str(&key_values("seeds", &seeds));
+        }
+        None => {
+            let _ = writeln!(
+                b,
+                "<p class=\"error\">failed: {}</p>\n<p class=\"note\">The next <code>linres run</code> retries it.</p>",
+                esc(record.error.as_deref().unwrap_or("(no message)"))
+            );
+        }
+    }
+    let mut config = Vec::new();
+    flatten("", &serde_json::to_value(&record.config).unwrap_or_default(), &mut config);
+    b.push_str("<h2>Configuration</h2>\n");
+    b.push_str(&key_values("config", &config));
+    let mut provenance = Vec::new();
+    flatten("", &serde_json::to_value(&record.provenance).unwrap_or_default(), &mut provenance);
+    b.push_str("<h2>Provenance</h2>\n");
+    b.push_str(&key_values("provenance", &provenance));
+    b.push_str("<h2>Files</h2>\n<ul class=\"files\">\n");
+    for (what, url) in files {
+        let _ = writeln!(b, "<li><a href=\"{}\">{}</a></li>", esc(url), esc(what));
+    }
+    b.push_str("</ul>\n");
+    b.push_str(&footer());
+    page(&format!("run {id} · {name} · linres report"), "../../", &b, false)
+}
