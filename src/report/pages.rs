@@ -44,14 +44,10 @@ pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Resul
         let runs_dir = site.join(name).join("runs");
         for (run, state) in &r.runs {
             let id = run.run.id();
-            let record = match state {
-                RunState::Result(i) => &r.exp.rows[*i].record,
-                RunState::Failed(record) => record,
+            let (record, row) = match state {
+                RunState::Result(i) => (&r.exp.rows[*i].record, Some(&r.exp.rows[*i])),
+                RunState::Failed(record) => (&**record, None),
                 _ => continue,
-            };
-            let row = match state {
-                RunState::Result(i) => Some(&r.exp.rows[*i]),
-                _ => None,
             };
             let record_url = relative_url(&runs_dir, &store.join("runs").join(format!("{id}.json")));
             let tables_url = |file: &str| relative_url(&runs_dir, &store.join(file));
@@ -391,14 +387,8 @@ fn run_page(
                     })
                 );
             }
-            let mut theory = Vec::new();
-            flatten("", &serde_json::to_value(t).unwrap_or_default(), &mut theory);
-            b.push_str("<h2>Theory report</h2>\n");
-            b.push_str(&key_values("theory", &theory));
-            let mut seeds = Vec::new();
-            flatten("", &serde_json::to_value(&o.seeds).unwrap_or_default(), &mut seeds);
-            b.push_str("<h2>Seeds</h2>\n");
-            b.push_str(&key_values("seeds", &seeds));
+            b.push_str(&json_section("Theory report", "theory", t));
+            b.push_str(&json_section("Seeds", "seeds", &o.seeds));
         }
         None => {
             let _ = writeln!(
@@ -408,14 +398,8 @@ fn run_page(
             );
         }
     }
-    let mut config = Vec::new();
-    flatten("", &serde_json::to_value(&record.config).unwrap_or_default(), &mut config);
-    b.push_str("<h2>Configuration</h2>\n");
-    b.push_str(&key_values("config", &config));
-    let mut provenance = Vec::new();
-    flatten("", &serde_json::to_value(&record.provenance).unwrap_or_default(), &mut provenance);
-    b.push_str("<h2>Provenance</h2>\n");
-    b.push_str(&key_values("provenance", &provenance));
+    b.push_str(&json_section("Configuration", "config", &record.config));
+    b.push_str(&json_section("Provenance", "provenance", &record.provenance));
     b.push_str("<h2>Files</h2>\n<ul class=\"files\">\n");
     for (what, url) in files {
         let _ = writeln!(b, "<li><a href=\"{}\">{}</a></li>", esc(url), esc(what));
@@ -423,4 +407,11 @@ fn run_page(
     b.push_str("</ul>\n");
     b.push_str(&footer());
     page(&format!("run {id} · {name} · linres report"), "../../", &b, false)
+}
+
+/// A section `heading` listing every leaf of `value`'s JSON form as a key–value table.
+fn json_section(heading: &str, class: &str, value: &impl serde::Serialize) -> String {
+    let mut pairs = Vec::new();
+    flatten("", &serde_json::to_value(value).unwrap_or_default(), &mut pairs);
+    format!("<h2>{}</h2>\n{}", esc(heading), key_values(class, &pairs))
 }
