@@ -70,8 +70,10 @@ fn bench_step_on(
     let mut g = c.benchmark_group(group);
     g.sample_size(samples).warm_up_time(Duration::from_secs(2)).measurement_time(Duration::from_secs(8));
     g.throughput(Throughput::Elements((2.0 * cost_per_step(run, kind)) as u64));
+    // The whole measurement runs inside the pool: one `install` per step would add a cross-thread
+    // wake-up (tens of µs, more than a reduced step) to every iteration.
     g.bench_function(id, |b| {
-        b.iter(|| pool.install(|| black_box(engine.step(sampler.as_mut().map(|s| s.next_batch()), 1e-12))))
+        pool.install(|| b.iter(|| black_box(engine.step(sampler.as_mut().map(|s| s.next_batch()), 1e-12))))
     });
     g.finish();
 }
@@ -284,6 +286,12 @@ fn main() {
         std::process::exit(status.code().unwrap_or(1));
     }
     eprintln!("OpenBLAS kernels: {} ({})", linres::blas::core_name(), linres::blas::config());
+    // Criterion draws its HTML report's charts with plotters, which (its `ab_glyph` feature being
+    // on for linres's figures) finds fonts only among the registered ones.
+    linres::plot::draw::register_fonts();
+    // One OpenBLAS thread per call, as in every linres run (OpenBLAS starts one per core): the dgemm
+    // reference is then the one-core rate the engines' blocks run at.
+    linres::blas::set_threads(1);
     benches();
     Criterion::default().configure_from_args().final_summary();
 }
