@@ -21,6 +21,7 @@ pub mod fileio;
 pub mod halt;
 pub mod json_float;
 pub mod linalg;
+pub mod measure;
 pub mod model;
 pub mod optim;
 pub mod plot;

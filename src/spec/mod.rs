@@ -15,8 +15,10 @@
 //! carry the file, line, column and field ([`SpecError`]).
 
 pub mod expand;
+pub mod field;
 pub mod filter;
 pub mod locate;
+pub mod quantity;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -27,6 +29,7 @@ use thiserror::Error;
 use crate::config::{DataKind, StepKind, TheoryConstants};
 
 pub use expand::GridRun;
+pub use field::{FieldPath, FieldValue};
 pub use filter::{Filter, select};
 use locate::{Locations, Position};
 
