@@ -24,7 +24,7 @@ use linres::engine::{Chain, Engine, EngineKind};
 use linres::linalg::gemm;
 use linres::model::TransformGram;
 use linres::optim::BatchSampler;
-use linres::rng::gaussian_matrix;
+use linres::random::gaussian_matrix;
 use linres::runner::{RunOptions, run_grid};
 use linres::spec::Spec;
 use linres::train::Setup;

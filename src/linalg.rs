@@ -1,12 +1,10 @@
 //! Dense linear-algebra helpers on top of ndarray (BLAS) and ndarray-linalg (LAPACK).
 
 use ndarray::linalg::general_mat_mul;
-use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, Axis, CowArray, Ix2};
-use ndarray_linalg::{EigValsh, Eigh, QR, SVD, UPLO};
-use rand_chacha::ChaCha8Rng;
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2, CowArray, Ix2};
+use ndarray_linalg::{EigValsh, Eigh, SVD, UPLO};
 
 use crate::error::LinalgError;
-use crate::rng::gaussian_matrix;
 
 /// C ← α·A·B + β·C through BLAS dgemm (A: p×q, B: q×r, C: p×r; transposed views are passed as
 /// transpose flags, so no copy is made).
@@ -74,20 +72,6 @@ pub fn left_singular(a: &ArrayView2<f64>) -> Result<(Array2<f64>, Array1<f64>), 
     Ok((u.expect("dgesvd returns U when asked"), s))
 }
 
-/// A rows×cols matrix with orthonormal columns drawn from the Haar measure (rows ≥ cols): the Q of
-/// a Gaussian matrix's QR factorisation with the signs of R's diagonal moved into Q.
-pub fn haar_orthonormal(rng: &mut ChaCha8Rng, rows: usize, cols: usize) -> Result<Array2<f64>, LinalgError> {
-    assert!(rows >= cols, "haar_orthonormal needs rows ≥ cols");
-    let g = gaussian_matrix(rng, rows, cols, 1.0);
-    let (mut q, r) = g.qr().map_err(|source| LinalgError { what: "QR factorisation (dgeqrf)", source })?;
-    for (j, mut col) in q.axis_iter_mut(Axis(1)).enumerate() {
-        if r[[j, j]] < 0.0 {
-            col.mapv_inplace(|v| -v);
-        }
-    }
-    Ok(q)
-}
-
 /// ½‖a − b‖²_F.
 pub fn half_sq_dist(a: &ArrayView2<f64>, b: &ArrayView2<f64>) -> f64 {
     0.5 * a.iter().zip(b.iter()).map(|(x, y)| (x - y) * (x - y)).sum::<f64>()
@@ -102,7 +86,6 @@ pub fn sq_norm(a: &ArrayView2<f64>) -> f64 {
 mod tests {
     use super::*;
     use ndarray::array;
-    use rand::SeedableRng;
 
     #[test]
     fn singular_values_of_a_diagonal_matrix() {
@@ -117,19 +100,6 @@ mod tests {
         let s = Array1::from(vec![1.0, 1e-3, 1e-17]);
         assert_eq!(numerical_rank(&s, 3, 3), 2);
         assert_eq!(numerical_rank(&Array1::zeros(0), 0, 0), 0);
-    }
-
-    #[test]
-    fn haar_columns_are_orthonormal() {
-        let mut rng = ChaCha8Rng::seed_from_u64(1);
-        let q = haar_orthonormal(&mut rng, 7, 4).unwrap();
-        let g = q.t().dot(&q);
-        for i in 0..4 {
-            for j in 0..4 {
-                let expect = if i == j { 1.0 } else { 0.0 };
-                assert!((g[[i, j]] - expect).abs() < 1e-13);
-            }
-        }
     }
 
     #[test]

@@ -4,10 +4,11 @@
 use ndarray::{Array2, ArrayView2, s};
 
 use crate::config::{Arch, Dims, ResolvedRun, Sampling, TransformConfig, TransformKind};
-use crate::data::files;
 use crate::error::RunError;
 use crate::linalg::gemm;
-use crate::rng::{RunSeeds, gaussian_matrix, wishart_identity};
+use crate::matrix_file;
+use crate::random::{gaussian_matrix, wishart_identity};
+use crate::rng::RunSeeds;
 
 /// The fixed input and output transformations of a ResNet: A (m×d) and B (k×m).
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +117,7 @@ impl Transforms {
                 (a, b)
             }
             TransformKind::File => {
-                let file = |f: &Option<files::MatrixFile>| f.as_ref().expect("resolved file transform").load();
+                let file = |f: &Option<matrix_file::MatrixFile>| f.as_ref().expect("resolved file transform").load();
                 (file(&t.a)?, file(&t.b)?)
             }
         };

@@ -7,10 +7,8 @@
 //! parameters draw the same numbers (common random numbers): one seed index gives every run the same
 //! data, and runs of equal width and transformation share A and B whatever their depth or optimiser.
 
-use ndarray::Array2;
-use rand::{RngExt, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use rand_distr::{ChiSquared, StandardNormal};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Value, json};
 
@@ -138,48 +136,11 @@ impl RunSeeds {
     }
 }
 
-/// A rows×cols matrix of independent N(0, std²) entries, drawn in row-major order.
-pub fn gaussian_matrix(rng: &mut ChaCha8Rng, rows: usize, cols: usize, std: f64) -> Array2<f64> {
-    Array2::from_shape_simple_fn((rows, cols), || std * rng.sample::<f64, _>(StandardNormal))
-}
-
-/// A draw of W ~ Wishart_p(m, I_p), the law of ZᵀZ for an m×p matrix Z of independent N(0, 1)
-/// entries, at a cost that does not depend on m.
-///
-/// m ≥ p (Bartlett decomposition): W = LLᵀ with L lower triangular (p×p), L_ii = √c_i where
-/// c_i ~ χ²_{m−i} (i = 0…p−1), and L_ij ~ N(0, 1) for j < i; drawn row by row, each row's c_i
-/// first, then its L_ij in order of j. O(p²) draws and O(p³) arithmetic.
-/// m < p (W singular): Z itself is drawn, row-major, and W = ZᵀZ; m·p < p² draws.
-pub fn wishart_identity(rng: &mut ChaCha8Rng, m: usize, p: usize) -> Array2<f64> {
-    let factor = if m >= p {
-        let mut l = Array2::<f64>::zeros((p, p));
-        for i in 0..p {
-            let chi2 = ChiSquared::new((m - i) as f64).expect("m − i ≥ 1 degrees of freedom");
-            l[[i, i]] = rng.sample::<f64, _>(chi2).sqrt();
-            for j in 0..i {
-                l[[i, j]] = rng.sample::<f64, _>(StandardNormal);
-            }
-        }
-        l.reversed_axes()
-    } else {
-        gaussian_matrix(rng, m, p, 1.0)
-    };
-    // W = FᵀF with F = Lᵀ (p×p) or Z (m×p).
-    let mut w = Array2::zeros((p, p));
-    crate::linalg::gemm(1.0, &factor.t(), &factor.view(), 0.0, &mut w.view_mut());
-    // Exactly symmetric: the upper triangle is the lower one.
-    for i in 0..p {
-        for j in 0..i {
-            w[[j, i]] = w[[i, j]];
-        }
-    }
-    w
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rand::Rng;
+    use rand::{Rng, RngExt};
+    use rand_distr::StandardNormal;
 
     /// Golden values: the first draws of a stream seeded from fixed parameters. The seed and the
     /// three u64 words were computed independently by `tests/reference/stream_golden.py` (Python's

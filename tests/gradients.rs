@@ -5,7 +5,7 @@
 
 use linres::engine::{Backward, Chain};
 use linres::linalg::gemm;
-use linres::rng::gaussian_matrix;
+use linres::random::gaussian_matrix;
 use ndarray::Array2;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;

@@ -1349,8 +1349,8 @@ fn load_checked(
     std::fs::write(&path, bytes).unwrap();
     let p = path.clone();
     let loaded = checked(case, move || {
-        let m = linres::data::files::load(&p).map_err(|e| e.to_string())?;
-        let d = linres::data::files::digest(&p).expect("a file that loads has a digest");
+        let m = linres::matrix_file::load(&p).map_err(|e| e.to_string())?;
+        let d = linres::matrix_file::digest(&p).expect("a file that loads has a digest");
         assert_eq!((d.rows, d.cols), m.dim(), "the digest has the loaded shape");
         Ok::<_, String>(m.rows().into_iter().map(|r| r.to_vec()).collect::<Vec<_>>())
     })

@@ -5,9 +5,11 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::{Dims, MAGNITUDE, check_at_least, check_finite, check_magnitude, check_non_negative, rule};
-use crate::data::DIGITS_DIMS;
-use crate::data::files::MatrixFile;
 use crate::error::ConfigError;
+use crate::matrix_file::MatrixFile;
+
+/// d, k, n of the digits set.
+pub const DIGITS_DIMS: Dims = Dims { d: 64, k: 10, n: 1797 };
 
 /// Where the training set comes from. X is d×n (columns are samples), Y is k×n.
 ///

@@ -19,12 +19,12 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub use data::{DataConfig, DataInput, DataKind, DigitsData, FileData, PaperData, SpectrumData, Target};
+pub use data::{DIGITS_DIMS, DataConfig, DataInput, DataKind, DigitsData, FileData, PaperData, SpectrumData, Target};
 pub use model::{Arch, ModelConfig, Sampling, TransformConfig, TransformKind};
 pub use optim::{Method, OptimConfig, StepInput, StepKind, StepRule};
 
-use crate::data::files::{FileDigest, MatrixFile};
 use crate::error::ConfigError;
+use crate::matrix_file::{FileDigest, MatrixFile};
 
 /// Version salt of the run ids. Change it exactly when a change to the engines, data generators or
 /// random streams changes the numbers an unchanged configuration produces: every cached result
@@ -385,7 +385,7 @@ impl MatrixFile {
     /// Reads the file's shape and content digest; `field` names it in errors.
     pub(crate) fn resolve(&mut self, field: &str, base: &Path) -> Result<(usize, usize), ConfigError> {
         let FileDigest { rows, cols, blake3 } =
-            crate::data::files::digest(&join_base(base, &self.path)).map_err(|e| rule(field, e.to_string()))?;
+            crate::matrix_file::digest(&join_base(base, &self.path)).map_err(|e| rule(field, e.to_string()))?;
         self.path = join_base(base, &self.path);
         self.blake3 = Some(blake3);
         Ok((rows, cols))

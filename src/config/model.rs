@@ -8,8 +8,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use super::{
     Dims, EngineChoice, MAGNITUDE, check_at_least, check_magnitude, check_non_negative, check_positive, one, rule,
 };
-use crate::data::files::MatrixFile;
 use crate::error::ConfigError;
+use crate::matrix_file::MatrixFile;
 
 /// The network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,10 +7,7 @@ use std::io::Read;
 use ndarray::Array2;
 
 use super::Dataset;
-use crate::config::Dims;
-
-/// d, k, n of the digits set.
-pub const DIGITS_DIMS: Dims = Dims { d: 64, k: 10, n: 1797 };
+use crate::config::{DIGITS_DIMS, Dims};
 
 const DIGITS_CSV_GZ: &[u8] = include_bytes!("../../data/digits.csv.gz");
 

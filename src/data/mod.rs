@@ -1,7 +1,6 @@
 //! Training sets: X is d×n (columns are samples) and Y is k×n, as in THEORY.md.
 
 pub mod digits;
-pub mod files;
 pub mod synthetic;
 
 use ndarray::{Array2, Axis};
@@ -9,8 +8,6 @@ use ndarray::{Array2, Axis};
 use crate::config::{DataConfig, Dims, ResolvedRun};
 use crate::error::RunError;
 use crate::rng::RunSeeds;
-
-pub use digits::DIGITS_DIMS;
 
 /// A training set: X (d×n) and Y (k×n).
 #[derive(Debug, Clone, PartialEq)]

@@ -8,8 +8,7 @@ use rand_distr::StandardNormal;
 use super::Dataset;
 use crate::config::{PaperData, SpectrumData, Target};
 use crate::error::LinalgError;
-use crate::linalg::haar_orthonormal;
-use crate::rng::gaussian_matrix;
+use crate::random::{gaussian_matrix, haar_orthonormal};
 
 /// The paper's set: x_i ~ N(0, I_d), y_i = −x_i + noise·e_i with e_i ~ N(0, I_d) (k = d).
 ///

@@ -35,7 +35,9 @@ impl RunMeasure {
         let o = row.outcome();
         match self {
             RunMeasure::FinalRelExcess => Measured::Value(final_rel_excess(o)),
-            RunMeasure::ItersToTarget { target } => Measured::Value(o.iters_to(target).map_or(f64::INFINITY, |t| t as f64)),
+            RunMeasure::ItersToTarget { target } => {
+                Measured::Value(o.iters_to(target).map_or(f64::INFINITY, |t| t as f64))
+            }
             RunMeasure::Theory(q) => q.of(&row.theory),
             RunMeasure::Seconds => Measured::Value(row.record.seconds),
         }
@@ -59,10 +61,14 @@ impl TheoryQuantity {
             TheoryQuantity::ZouMargin => Measured::applicable(z.and_then(|z| z.margin)),
             TheoryQuantity::ZouEtaOverBracket => Measured::applicable(z.map(|z| t.eta / z.eta_bracket)),
             TheoryQuantity::ZouRho => Measured::applicable(z.map(|z| z.rho)),
-            TheoryQuantity::ZouItersBound => z.map_or(Measured::Absent(Absence::NotApplicable), |z| never(z.iters_to_target)),
+            TheoryQuantity::ZouItersBound => {
+                z.map_or(Measured::Absent(Absence::NotApplicable), |z| never(z.iters_to_target))
+            }
             TheoryQuantity::LinFactor => Measured::applicable(z.map(|z| z.lin_factor)),
             TheoryQuantity::DuHuWidthRequired => Measured::applicable(h.map(|h| h.width_required)),
-            TheoryQuantity::DuHuItersBound => h.map_or(Measured::Absent(Absence::NotApplicable), |h| never(h.iters_to_target)),
+            TheoryQuantity::DuHuItersBound => {
+                h.map_or(Measured::Absent(Absence::NotApplicable), |h| never(h.iters_to_target))
+            }
             TheoryQuantity::MZou => Measured::Value(t.widths.zou),
             TheoryQuantity::MDuHu => Measured::Value(t.widths.du_hu),
             TheoryQuantity::Kappa => Measured::Value(t.data.kappa),

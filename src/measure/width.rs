@@ -108,10 +108,8 @@ pub fn margin_one_width(members: &[&Row]) -> Measured {
         };
         by_width.entry((r.record.config.model.width as f64).to_bits()).or_default().push(margin);
     }
-    let mut curve: Vec<(f64, f64)> = by_width
-        .into_iter()
-        .filter_map(|(w, v)| Spread::of(&v).map(|s| (f64::from_bits(w), s.median)))
-        .collect();
+    let mut curve: Vec<(f64, f64)> =
+        by_width.into_iter().filter_map(|(w, v)| Spread::of(&v).map(|s| (f64::from_bits(w), s.median))).collect();
     curve.sort_by(|a, b| a.0.total_cmp(&b.0));
     let Some(&(last, _)) = curve.last() else { return Measured::Absent(Absence::NoResult) };
     match curve.iter().position(|&(_, m)| m >= 1.0) {

@@ -82,7 +82,9 @@ pub enum RunMeasure {
     /// diverged.
     FinalRelExcess,
     /// The first iteration with relative excess ≤ `target` (a decade); ∞ when never reached.
-    ItersToTarget { target: f64 },
+    ItersToTarget {
+        target: f64,
+    },
     Theory(TheoryQuantity),
     /// Wall-clock seconds of the run.
     Seconds,
@@ -267,7 +269,9 @@ impl Quantity {
     /// The quantity in words: "iterations to relative excess 1e-6 (median over seeds)".
     pub fn describe(self) -> String {
         match self {
-            Quantity::Run { measure, over_seeds } => format!("{} ({} over seeds)", measure.describe(), over_seeds.name()),
+            Quantity::Run { measure, over_seeds } => {
+                format!("{} ({} over seeds)", measure.describe(), over_seeds.name())
+            }
             Quantity::Width(w) => w.describe(),
         }
     }
