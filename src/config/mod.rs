@@ -53,7 +53,7 @@ pub struct RunConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EngineChoice {
-    /// The cheapest applicable engine by the cost model of [`crate::engine::plan()`].
+    /// The cheapest applicable engine by the cost model of the engines (`engine::plan`).
     #[default]
     Auto,
     /// Forward and backward over the samples.

@@ -1,6 +1,6 @@
 //! What a figure, a check or a table measures, as declared: one enum per kind of measure, each
 //! variant with exactly the fields it needs, read once when the experiment file (or a command
-//! line) is read. The numbers themselves are computed by the measures layer ([`crate::measure`]).
+//! line) is read. The numbers themselves are computed by the measures layer (`measure`).
 //!
 //! Per-run measures ([`RunMeasure`]) give one number per run and are combined over the seeds of a
 //! cell ([`OverSeeds`]); width measures ([`WidthMeasure`]) give one number per cell of runs that
