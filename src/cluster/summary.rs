@@ -5,8 +5,9 @@
 //! Rows are paired by run id; a row on one side only is a difference, and so is a column on one
 //! side only. In a pair of rows every column both sides hold is compared:
 //!
-//! - integer columns ([`EXACT`]: iterations, the rank, the seed) and text (status, engine,
-//!   `zou_covered`, a step rule as JSON, empty cells) must be equal;
+//! - columns compared exactly by the schema of `summary.csv` ([`crate::store::schema`]: integers
+//!   such as iterations, the rank and the seed; text such as status, engine and `zou_covered`)
+//!   must be equal, and so must cells that are not both numbers (a step rule as JSON, empty cells);
 //! - numbers (both cells parse as floats) agree within the relative tolerance of the curves
 //!   ([`relative_difference`]), |a − b| ≤ rtol · max(|a|, |b|, 1e-6 · s), where s is the scale of the
 //!   run's loss, the largest |value| of loss0, excess0, final_excess and l_star in the row on either
@@ -20,16 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::compare::relative_difference;
+use crate::store::schema::{Comparison, SummaryColumn, comparison_of};
 
-/// Columns holding integers (iterations, counts, the seed): compared exactly.
-pub const EXACT: [&str; 7] =
-    ["seed", "final_iter", "iters_to_target", "diverged_at", "stopped_at", "rank", "reduced_dim"];
-/// Columns measured against the scale of the run's loss curves.
-const LOSS: [&str; 4] = ["loss0", "excess0", "final_excess", "l_star"];
-/// Columns relative to the initial excess (scale 1).
-const RELATIVE: [&str; 1] = ["final_rel_excess"];
-/// Columns not compared (module documentation).
-const INFORMATIVE: [&str; 1] = ["error"];
 /// Fraction of a scale below which differences are measured against it (as for curves).
 const FLOOR: f64 = 1e-6;
 
@@ -91,8 +84,13 @@ pub fn compare_tables(a: &Summary, b: &Summary, rtol: f64) -> (usize, Vec<TableD
         let side = |s: &BTreeSet<String>| if s.contains(c) { "present" } else { "absent" };
         out.push(difference("-", format!("column `{c}`"), side(&ca), side(&cb)));
     }
-    let common: Vec<&String> =
-        a.columns.iter().filter(|c| cb.contains(*c) && *c != "id" && !INFORMATIVE.contains(&c.as_str())).collect();
+    let common: Vec<&String> = a
+        .columns
+        .iter()
+        .filter(|c| cb.contains(*c) && *c != "id" && comparison_of(c) != Comparison::Informative)
+        .collect();
+    let loss_columns: Vec<&str> =
+        SummaryColumn::ALL.iter().filter(|c| c.comparison() == Comparison::Loss).map(|c| c.name()).collect();
     for (side, t) in [("A", a), ("B", b)] {
         for id in &t.duplicates {
             out.push(difference(id, format!("more than one row on side {side}"), "", ""));
@@ -115,21 +113,19 @@ pub fn compare_tables(a: &Summary, b: &Summary, rtol: f64) -> (usize, Vec<TableD
                 .filter(|v| v.is_finite())
                 .fold(0.0, f64::max)
         };
-        let loss_scale = scale(&LOSS);
+        let loss_scale = scale(&loss_columns);
         for column in &common {
             let (Some(x), Some(y)) = (a.cell(ra, column), b.cell(rb, column)) else { continue };
             if x == y {
                 continue;
             }
             let numbers = (x.parse::<f64>(), y.parse::<f64>());
-            let what = match numbers {
-                (Ok(u), Ok(v)) if !EXACT.contains(&column.as_str()) => {
-                    let floor = if LOSS.contains(&column.as_str()) {
-                        FLOOR * loss_scale
-                    } else if RELATIVE.contains(&column.as_str()) {
-                        FLOOR
-                    } else {
-                        0.0
+            let what = match (numbers, comparison_of(column)) {
+                ((Ok(u), Ok(v)), how @ (Comparison::Loss | Comparison::Relative | Comparison::Number)) => {
+                    let floor = match how {
+                        Comparison::Loss => FLOOR * loss_scale,
+                        Comparison::Relative => FLOOR,
+                        _ => 0.0,
                     };
                     let rel = relative_difference(u, v, floor);
                     if rel <= rtol {

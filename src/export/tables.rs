@@ -6,24 +6,15 @@
 
 use std::io;
 
-use serde_json::Value as Json;
-
 use super::float_text;
 use crate::config::TheoryConstants;
-use crate::spec::GridRun;
+use crate::measure::Measured;
+use crate::measure::run::{final_excess, final_rel_excess, rel_excess};
+use crate::spec::quantity::TheoryQuantity;
+use crate::spec::{FieldPath, GridRun};
+use crate::store::schema::{SummaryColumn, param_columns};
 use crate::store::{Lookup, Record, Store, atomic};
 use crate::theory::TheoryReport;
-
-const DESCRIPTIVE: [&str; 8] = [
-    "data.kind",
-    "model.arch",
-    "model.depth",
-    "model.width",
-    "model.transform",
-    "optim.method",
-    "optim.batch",
-    "optim.iters",
-];
 
 /// Rows written to each table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,38 +23,13 @@ pub struct TableCounts {
     pub points: usize,
 }
 
-/// The parameter columns of a grid with these axes.
-pub fn param_columns(axes: &[String]) -> Vec<String> {
-    let mut cols: Vec<String> = DESCRIPTIVE.iter().map(|s| s.to_string()).collect();
-    cols.extend(axes.iter().filter(|a| !DESCRIPTIVE.contains(&a.as_str())).cloned());
-    cols
-}
-
-/// The text of parameter `column` for `run`: the grid value as written when the column is an axis,
-/// otherwise the resolved configuration's value (a transformation by its kind).
+/// The text of parameter `column` for `run` in a CSV cell ([`FieldValue::csv`]).
 pub fn param_value(run: &GridRun, column: &str) -> String {
-    if let Some((_, v)) = run.params.iter().find(|(k, _)| k == column) {
-        return json_text(v);
-    }
-    let config = run.run.canonical_json();
-    match column.split('.').try_fold(&config, |v, part| v.get(part)) {
-        Some(Json::Object(map)) if map.contains_key("kind") => json_text(&map["kind"]),
-        Some(v) => json_text(v),
-        None => String::new(),
-    }
-}
-
-fn json_text(v: &Json) -> String {
-    match v {
-        Json::Null => String::new(),
-        Json::String(s) => s.clone(),
-        Json::Number(n) => n.as_f64().filter(|_| n.is_f64()).map(float_text).unwrap_or_else(|| n.to_string()),
-        other => other.to_string(),
-    }
+    FieldPath::new(column).value_of(run).csv().to_string()
 }
 
 fn opt(v: Option<f64>) -> String {
-    v.map(float_text).unwrap_or_default()
+    v.map(|v| Measured::Value(v).csv()).unwrap_or_default()
 }
 
 fn opt_int(v: Option<usize>) -> String {
@@ -156,7 +122,7 @@ pub fn render_tables(
             row.push(p.iter.to_string());
             row.push(float_text(p.loss));
             row.push(float_text(p.excess));
-            row.push(float_text(if e0 > 0.0 { p.excess / e0 } else { 0.0 }));
+            row.push(float_text(rel_excess(p.excess, e0)));
             row.push(opt(theory.bound_at(p.iter)));
             if diagnostics {
                 row.extend([opt(p.max_layer_norm), opt(p.grad_norm2), opt(p.pl_ratio)]);
@@ -168,7 +134,7 @@ pub fn render_tables(
 
     let mut summary = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = std::iter::once("id".to_string()).chain(columns.iter().cloned()).collect();
-    header.extend(SUMMARY_COLUMNS.map(String::from));
+    header.extend(SummaryColumn::ALL.map(|c| c.name().to_string()));
     summary.write_record(&header)?;
     for (run, rec, theory) in &records {
         let mut row = vec![rec.id.clone()];
@@ -185,82 +151,58 @@ fn status_text(rec: &Record) -> String {
     serde_json::to_value(rec.status).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
 }
 
-const SUMMARY_COLUMNS: [&str; 30] = [
-    "status",
-    "engine",
-    "reduced_dim",
-    "eta",
-    "loss0",
-    "excess0",
-    "final_iter",
-    "final_excess",
-    "final_rel_excess",
-    "iters_to_target",
-    "target",
-    "diverged_at",
-    "stopped_at",
-    "rank",
-    "sigma_max",
-    "sigma_r",
-    "kappa",
-    "stable_rank",
-    "l_star",
-    "zou_margin",
-    "zou_eta_bracket",
-    "zou_rho",
-    "zou_iters_to_target",
-    "zou_covered",
-    "du_hu_width_required",
-    "du_hu_margin",
-    "du_hu_factor",
-    "m_zou",
-    "m_du_hu",
-    "error",
-];
-
+/// The cells of [`SummaryColumn::ALL`] for one record: a failed run has its status and error and
+/// nothing measured.
 fn summary_fields(rec: &Record, theory: Option<&TheoryReport>) -> Vec<String> {
-    let mut row = vec![status_text(rec)];
     let (Some(o), Some(t)) = (&rec.outcome, theory) else {
-        // A failed run: status and the error; nothing was measured.
-        row.extend(std::iter::repeat_n(String::new(), SUMMARY_COLUMNS.len() - 2));
-        row.push(rec.error.clone().unwrap_or_default());
-        return row;
+        return SummaryColumn::ALL
+            .iter()
+            .map(|c| match c {
+                SummaryColumn::Status => status_text(rec),
+                SummaryColumn::Error => rec.error.clone().unwrap_or_default(),
+                _ => String::new(),
+            })
+            .collect();
     };
-    let last = o.curve.last();
     let z = t.zou.as_ref();
     let h = t.du_hu.as_ref();
-    row.extend([
-        o.engine.name().to_string(),
-        opt_int(o.reduced_dim),
-        float_text(t.eta),
-        float_text(t.loss0),
-        float_text(t.excess0),
-        opt_int(last.map(|p| p.iter)),
-        opt(last.map(|p| p.excess)),
-        opt(last.map(|p| if t.excess0 > 0.0 { p.excess / t.excess0 } else { 0.0 })),
-        opt_int(o.iters_to(t.target)),
-        float_text(t.target),
-        opt_int(o.diverged_at),
-        opt_int(o.stopped_at),
-        t.data.rank.to_string(),
-        float_text(t.data.sigma_max),
-        float_text(t.data.sigma_r),
-        float_text(t.data.kappa),
-        float_text(t.data.stable_rank),
-        float_text(t.data.l_star),
-        opt(z.and_then(|z| z.margin)),
-        opt(z.map(|z| z.eta_bracket)),
-        opt(z.map(|z| z.rho)),
-        opt(z.and_then(|z| z.iters_to_target)),
-        z.map(|z| z.covered.to_string()).unwrap_or_default(),
-        opt(h.map(|h| h.width_required)),
-        opt(h.map(|h| h.margin)),
-        opt(h.map(|h| h.factor)),
-        float_text(t.widths.zou),
-        float_text(t.widths.du_hu),
-        String::new(),
-    ]);
-    row
+    let number = |v: f64| Measured::Value(v).csv();
+    let theory = |q: TheoryQuantity| q.of(t).csv();
+    SummaryColumn::ALL
+        .iter()
+        .map(|c| match c {
+            SummaryColumn::Status => status_text(rec),
+            SummaryColumn::Engine => o.engine.name().to_string(),
+            SummaryColumn::ReducedDim => opt_int(o.reduced_dim),
+            SummaryColumn::Eta => number(t.eta),
+            SummaryColumn::Loss0 => number(t.loss0),
+            SummaryColumn::Excess0 => number(t.excess0),
+            SummaryColumn::FinalIter => opt_int(o.curve.last().map(|p| p.iter)),
+            SummaryColumn::FinalExcess => number(final_excess(o)),
+            SummaryColumn::FinalRelExcess => number(final_rel_excess(o)),
+            SummaryColumn::ItersToTarget => opt_int(o.iters_to(t.target)),
+            SummaryColumn::Target => number(t.target),
+            SummaryColumn::DivergedAt => opt_int(o.diverged_at),
+            SummaryColumn::StoppedAt => opt_int(o.stopped_at),
+            SummaryColumn::Rank => t.data.rank.to_string(),
+            SummaryColumn::SigmaMax => number(t.data.sigma_max),
+            SummaryColumn::SigmaR => number(t.data.sigma_r),
+            SummaryColumn::Kappa => theory(TheoryQuantity::Kappa),
+            SummaryColumn::StableRank => number(t.data.stable_rank),
+            SummaryColumn::LStar => number(t.data.l_star),
+            SummaryColumn::ZouMargin => theory(TheoryQuantity::ZouMargin),
+            SummaryColumn::ZouEtaBracket => opt(z.map(|z| z.eta_bracket)),
+            SummaryColumn::ZouRho => theory(TheoryQuantity::ZouRho),
+            SummaryColumn::ZouItersToTarget => opt(z.and_then(|z| z.iters_to_target)),
+            SummaryColumn::ZouCovered => z.map(|z| z.covered.to_string()).unwrap_or_default(),
+            SummaryColumn::DuHuWidthRequired => theory(TheoryQuantity::DuHuWidthRequired),
+            SummaryColumn::DuHuMargin => opt(h.map(|h| h.margin)),
+            SummaryColumn::DuHuFactor => opt(h.map(|h| h.factor)),
+            SummaryColumn::MZou => theory(TheoryQuantity::MZou),
+            SummaryColumn::MDuHu => theory(TheoryQuantity::MDuHu),
+            SummaryColumn::Error => String::new(),
+        })
+        .collect()
 }
 
 /// The table files this module writes, relative to the experiment's results directory.

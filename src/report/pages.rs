@@ -9,8 +9,9 @@ use crate::check::CheckOutcome;
 use crate::check::cells::run_value;
 use crate::check::spec::{Quantity, THEORY_QUANTITIES, TheoryQuantity};
 use crate::experiment::Row;
-use crate::export::tables::{param_columns, param_value};
+use crate::export::tables::param_value;
 use crate::store::Record;
+use crate::store::schema::param_columns;
 
 /// Theory quantities in the runs table: (column, header).
 const THEORY_COLUMNS: [(&str, &str); 5] = [

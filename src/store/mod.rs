@@ -11,6 +11,7 @@
 
 pub mod atomic;
 mod record;
+pub mod schema;
 
 use std::fs::{self, File, TryLockError};
 use std::io;
