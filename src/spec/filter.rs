@@ -7,7 +7,7 @@
 
 use serde_json::Value as Json;
 
-use super::{GridRun, SpecError};
+use super::{GridRun, SpecError, field_value, known_field};
 
 /// One `key=value[,value…]` filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,22 +49,15 @@ impl Filter {
         Ok(Filter { key: key.to_string(), values })
     }
 
-    /// The value of this filter's field in `run`, if the run has the field.
-    fn field_of(&self, run: &GridRun) -> Option<Json> {
-        if let Some((_, v)) = run.params.iter().find(|(k, _)| *k == self.key) {
-            return Some(v.clone());
-        }
-        let config = run.run.canonical_json();
-        self.key.split('.').try_fold(&config, |v, part| v.get(part)).cloned()
-    }
-
     /// Whether `run` has this field with one of the filter's values.
     pub fn matches(&self, run: &GridRun) -> bool {
-        let Some(field) = self.field_of(run) else { return false };
+        let Some(field) = field_value(run, &self.key) else { return false };
         self.values.iter().any(|want| same(&field, want))
     }
 }
 
+/// Whether a run's value of a field is a wanted value: numbers as numbers (`0.0` is `0`), a
+/// transformation or step by its kind or rule name, anything else as equal JSON.
 fn same(field: &Json, want: &Json) -> bool {
     match (field, want) {
         (Json::Number(a), Json::Number(b)) => a.as_f64() == b.as_f64(),
@@ -73,18 +66,16 @@ fn same(field: &Json, want: &Json) -> bool {
     }
 }
 
-/// The runs that pass every filter. A filter whose key no run has is an error (a typo would
-/// otherwise select nothing silently).
+/// The runs that pass every filter. A filter whose key no run has is an unknown field, named with
+/// the nearest field that exists (a typo would otherwise select nothing silently).
 pub fn select(runs: Vec<GridRun>, filters: &[Filter]) -> Result<Vec<GridRun>, SpecError> {
     for f in filters {
-        if !runs.iter().any(|r| f.field_of(r).is_some()) {
-            return Err(SpecError {
-                file: "--filter".into(),
-                position: None,
-                field: Some(f.key.clone()),
-                message: "no run of this grid has this field".into(),
-            });
-        }
+        known_field(&runs, &f.key).map_err(|message| SpecError {
+            file: "--filter".into(),
+            position: None,
+            field: Some(f.key.escape_debug().to_string()),
+            message,
+        })?;
     }
     Ok(runs.into_iter().filter(|r| filters.iter().all(|f| f.matches(r))).collect())
 }
