@@ -267,3 +267,63 @@ fn a_byte_order_mark_is_accepted_and_yaml_tags_are_refused_where_they_stand() {
     let e = Spec::parse(body, Path::new("exp.yaml"), &["model.width=!big 9".into()]).unwrap_err().to_string();
     assert_contains(&e, &["--set", "model.width", "`!big`"]);
 }
+
+/// Runs `linres args` in a fresh directory holding `g.yaml` (a small grid); returns the exit code
+/// and stderr after asserting that nothing but the file is there.
+fn refused_by_binary(args: &[&str]) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("g.yaml"), common::small_grid("g")).unwrap();
+    let o = common::linres(dir.path(), args);
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("g.yaml")], "nothing is written: {args:?}");
+    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+/// A `--filter` on a field no run has says so, with the nearest field that exists.
+#[test]
+fn a_command_line_filter_on_an_unknown_field_names_the_nearest_field() {
+    for cmd in ["list", "run"] {
+        let (code, err) = refused_by_binary(&[cmd, "g.yaml", "--filter", "model.widht=6"]);
+        assert_eq!(code, Some(2), "{cmd}: {err}");
+        assert_contains(
+            &err,
+            &["--filter", "model.widht", "unknown field `model.widht`", "did you mean `model.width`?"],
+        );
+    }
+    let (code, err) = refused_by_binary(&["list", "g.yaml", "--filter", "model.bogus=7"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert_contains(&err, &["unknown field `model.bogus`", "model.arch", "model.width"]);
+}
+
+/// Numbers in messages use one formatting function: exponent notation for tiny and huge values,
+/// never hundreds of digits.
+#[test]
+fn tiny_and_huge_numbers_in_messages_are_written_in_exponent_notation() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &[
+                "table",
+                "g.yaml",
+                "--rows",
+                "model.width",
+                "--cols",
+                "seed",
+                "--value",
+                "iters_to_target",
+                "--target",
+                "1e-300",
+            ],
+            "got 1e-300",
+        ),
+        (&["list", "g.yaml", "--set", "theory.target=1.0e-300"], "got 1e-300"),
+        (&["list", "g.yaml", "--set", "theory.delta=1.0e300"], "got 1e300"),
+        (&["list", "g.yaml", "--set", "optim.step={rule: fixed, eta: -1.0e-300}"], "got -1e-300"),
+        (&["list", "g.yaml", "--set", "data={kind: spectrum, d: 3, k: 3, n: 9, kappa: 1.0e-300}"], "got 1e-300"),
+    ];
+    for (args, expected) in cases {
+        let (code, err) = refused_by_binary(args);
+        assert_eq!(code, Some(2), "{args:?}: {err}");
+        assert!(err.contains(expected), "`{expected}` missing for {args:?}: {err}");
+        assert!(!err.contains("00000"), "no long run of digits for {args:?}: {err}");
+    }
+}

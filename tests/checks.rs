@@ -240,7 +240,7 @@ fn certified_widths_compare_the_margin_one_width_with_du_and_hus_requirement() {
         .collect();
     assert_eq!(required.len(), 2);
     let median = 0.5 * (required[0] + required[1]);
-    let cell = format!("κ=2 L=8 linear {} / resnet", (median * 1000.0).round() / 1000.0);
+    let cell = format!("κ=2 L=8: linear {} / resnet", (median * 1000.0).round() / 1000.0);
     assert!(v.measured.contains(&cell), "{cell}: {v:?}");
 }
 
@@ -398,4 +398,238 @@ fn the_check_command_gates_on_fail_and_incomplete_but_not_on_findings() {
     }
     assert!(!dir.path().join("results/bad").exists(), "nothing is written for a misdeclared file");
     assert!(!dir.path().join("figures/bad").exists(), "no figure is drawn for a misdeclared file");
+}
+
+/// A resnet grid over depth × width whose checks all measure `theory.zou_margin`, one test kind
+/// each, with bounds every cell meets while the margins are equal.
+const MARGINS: &str = "name: na
+     master_seed: 1
+     data: {kind: paper, d: 4, n: 40}
+     model: {arch: resnet, depth: [2, 4, 6], width: [12, 24], transform: gaussian}
+     optim: {method: gd, iters: 5, step: {rule: zou}}
+     log: {points: 3}
+     checks:
+       - {name: each, claim: c, measure: theory.zou_margin, test: {each: {at_least: 1, at_most: 10}}}
+       - {name: spread, claim: c, measure: theory.zou_margin, test: {spread: {x: model.depth, at_most: 2}}}
+       - {name: ratio, claim: c, measure: theory.zou_margin, test: {ratio: {x: model.depth, at_most: 2}}}
+       - {name: slope, claim: c, measure: theory.zou_margin, test: {slope: {x: model.depth, at_least: -1, at_most: 1}}}
+       - {name: versus, claim: c, measure: theory.zou_margin,
+          test: {versus: {field: model.width, numerator: 24, denominator: 12, at_most: 2}}}
+       - {name: versus_slope, claim: c, measure: theory.zou_margin,
+          test: {versus: {field: model.width, numerator: 24, denominator: 12, slope: {x: model.depth, at_least: -1, at_most: 1}}}}";
+
+const MARGIN_CHECKS: [&str; 6] = ["each", "spread", "ratio", "slope", "versus", "versus_slope"];
+
+/// Sets the Zou margin of the runs `pick` selects (`None`: the run has no margin, a cell n/a).
+fn set_margin(exp: &mut Experiment, pick: impl Fn(&Row) -> bool, margin: Option<f64>) {
+    let mut n = 0;
+    for row in exp.rows.iter_mut().filter(|r| pick(r)) {
+        row.theory.zou.as_mut().unwrap().margin = margin;
+        n += 1;
+    }
+    assert!(n > 0, "the edit must touch some run");
+}
+
+fn at(depth: usize, width: usize) -> impl Fn(&Row) -> bool {
+    move |r: &Row| r.record.config.model.depth == depth && r.record.config.model.width == width
+}
+
+/// One rule for a cell without a finite value, whatever the test: a cell without a value (n/a)
+/// fails every gating test and is named; ∞ is a value, which fails an upper bound and leaves a
+/// log–log slope undefined (a failure naming it).
+#[test]
+fn a_cell_without_a_value_or_an_infinite_one_fails_every_kind_of_test_and_is_named() {
+    let (_d, exp) = experiment(MARGINS);
+    let mut even = exp.clone();
+    set_margin(&mut even, |_| true, Some(1.5));
+    for name in MARGIN_CHECKS {
+        assert_eq!(
+            status(&even, name),
+            CheckStatus::Pass,
+            "equal margins meet every bound: {:?}",
+            verdict(&even, name)
+        );
+    }
+    // n/a in the middle of the depths at width 12 (spread used to skip it and pass; the ratio, which
+    // reads the ends, used not to see it).
+    let mut na = even.clone();
+    set_margin(&mut na, at(4, 12), None);
+    for name in MARGIN_CHECKS {
+        let v = verdict(&na, name);
+        assert_eq!(v.status, CheckStatus::Fail, "a cell without a value fails `{name}`: {v:?}");
+        assert!(v.measured.contains("n/a"), "`{name}` names the cell without a value: {v:?}");
+    }
+    assert!(
+        verdict(&na, "spread").measured.contains("m=12: 2:1.5 4:n/a 6:1.5 → no spread"),
+        "{:?}",
+        verdict(&na, "spread")
+    );
+    assert!(verdict(&na, "each").measured.contains("L=4 m=12 n/a"), "{:?}", verdict(&na, "each"));
+    // ∞ at the widest, deepest cell: above every upper bound, and no log–log slope through it.
+    let mut inf = even.clone();
+    set_margin(&mut inf, at(6, 24), Some(f64::INFINITY));
+    for name in MARGIN_CHECKS {
+        let v = verdict(&inf, name);
+        assert_eq!(v.status, CheckStatus::Fail, "∞ fails `{name}`: {v:?}");
+        assert!(v.measured.contains('∞'), "`{name}` names the infinite cell: {v:?}");
+    }
+    assert!(verdict(&inf, "slope").measured.contains("6:∞ → no slope"), "{:?}", verdict(&inf, "slope"));
+    // No cell with a value: nothing is compared, and every test fails.
+    let mut nan_everywhere = even.clone();
+    set_margin(&mut nan_everywhere, |_| true, None);
+    for name in MARGIN_CHECKS {
+        assert_eq!(status(&nan_everywhere, name), CheckStatus::Fail, "{:?}", verdict(&nan_everywhere, name));
+    }
+}
+
+/// A `versus` compares the cells of its two sides in every group of the selected cells: a group
+/// without one of them fails (it used to be skipped silently).
+#[test]
+fn a_versus_group_without_one_of_its_sides_fails_and_is_named() {
+    let (_d, exp) = experiment(MARGINS);
+    let mut e = exp.clone();
+    set_margin(&mut e, |_| true, Some(1.5));
+    e.rows.retain(|r| !at(4, 12)(r));
+    for name in ["versus", "versus_slope"] {
+        let v = verdict(&e, name);
+        assert_eq!(v.status, CheckStatus::Fail, "{name}: {v:?}");
+        assert!(v.measured.contains("L=4: no cell with model.width = 12"), "{name}: {v:?}");
+    }
+}
+
+/// Writes `yaml` as `c.yaml` in a fresh directory, runs `linres <cmd> c.yaml`, and returns the
+/// exit code and stderr after asserting that nothing was written.
+fn load_refusal(yaml: &str, cmd: &str) -> (Option<i32>, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.yaml"), yaml).unwrap();
+    let o = common::linres(dir.path(), &[cmd, "c.yaml"]);
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(entries, vec![std::ffi::OsString::from("c.yaml")], "nothing is written for a refused file");
+    (o.status.code(), String::from_utf8_lossy(&o.stderr).into_owned())
+}
+
+const SMALL: &str = "name: c\nmaster_seed: 1\ndata: {kind: spectrum, d: 3, k: 3, n: 30, kappa: 2, noise: [0, 0.5]}\n\
+                     model: {arch: resnet, depth: [2, 3], width: 8, transform: gaussian}\n\
+                     optim: {method: gd, iters: 5, step: {rule: zou}}\nchecks:\n";
+
+/// Bounds no number can meet are refused at load (they would always FAIL), naming the test.
+#[test]
+fn bounds_that_admit_no_value_are_refused_at_load_naming_the_test() {
+    let cases = [
+        ("each: {at_least: 5, at_most: 1}", "checks[0].test.each", "at_least 5 and at_most 1"),
+        ("each: {above: 3, below: 3}", "checks[0].test.each", "above 3 and below 3"),
+        ("each: {above: 2, at_most: 2}", "checks[0].test.each", "above 2 and at_most 2"),
+        ("each: {at_least: 2, below: 2}", "checks[0].test.each", "at_least 2 and below 2"),
+        ("each: {above: .inf}", "checks[0].test.each", "above inf"),
+        ("each: {below: -.inf}", "checks[0].test.each", "below -inf"),
+        ("slope: {x: model.depth, at_least: 1, at_most: 0.5}", "checks[0].test.slope", "at_least 1 and at_most 0.5"),
+        (
+            "versus: {field: model.depth, numerator: 3, denominator: 2, slope: {x: data.noise, above: 1.0e-300, below: 1.0e-301}}",
+            "checks[0].test.versus.slope",
+            "above 1e-300 and below 1e-301",
+        ),
+    ];
+    for (test, field, bounds) in cases {
+        let yaml = format!("{SMALL}  - {{name: a, claim: c, measure: theory.kappa, test: {{{test}}}}}\n");
+        for cmd in ["check", "list"] {
+            let (code, err) = load_refusal(&yaml, cmd);
+            assert_eq!(code, Some(2), "{cmd} {test}: {err}");
+            for part in [field, bounds, "no number meets"] {
+                assert!(err.contains(part), "`{part}` missing for {test}: {err}");
+            }
+        }
+    }
+}
+
+/// The sides of a `versus` are compared with the grid's values as `--filter` compares them
+/// (numbers as numbers): `denominator: 0.0` is the grid's `0`, `numerator: 5.0e-1` its `0.5`.
+#[test]
+fn versus_sides_are_the_grids_values_compared_as_numbers() {
+    let (_d, exp) = experiment(&format!(
+        "{SMALL}  - {{name: v, claim: c, measure: theory.kappa, test: {{versus: {{field: data.noise, numerator: 5.0e-1, denominator: 0.0, at_least: 0.99, at_most: 1.01}}}}}}"
+    ));
+    let v = verdict(&exp, "v");
+    assert_eq!(v.status, CheckStatus::Pass, "κ does not depend on the noise: {v:?}");
+    assert!(v.measured.contains("L=2: 0.5 2 / 0 2 = 1"), "the grid's texts of both sides: {v:?}");
+    assert!(v.threshold.contains("data.noise = 0.5 over data.noise = 0"), "{v:?}");
+    // A value the grid does not take is still refused.
+    let yaml = format!(
+        "{SMALL}  - {{name: v, claim: c, measure: theory.kappa, test: {{versus: {{field: data.noise, numerator: 0.7, denominator: 0, above: 0}}}}}}\n"
+    );
+    let (code, err) = load_refusal(&yaml, "check");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("checks[0].test") && err.contains("never takes the value `0.7`"), "{err}");
+}
+
+/// A field no run of the grid has is "unknown", with the nearest field that exists, wherever a
+/// check names a field (filter keys, the field a test compares along).
+#[test]
+fn unknown_fields_in_checks_are_named_with_the_nearest_field() {
+    let cases = [
+        (
+            "{name: a, claim: c, filter: {model.bogus: 7}, measure: theory.kappa, test: {each: {above: 0}}}",
+            "checks[0].filter.model.bogus",
+            "unknown field `model.bogus`",
+        ),
+        (
+            "{name: a, claim: c, filter: {model.dpeth: 2}, measure: theory.kappa, test: {each: {above: 0}}}",
+            "checks[0].filter.model.dpeth",
+            "did you mean `model.depth`?",
+        ),
+        (
+            "{name: a, claim: c, measure: theory.kappa, test: {slope: {x: data.kapa, above: 0}}}",
+            "checks[0].test.slope.x",
+            "unknown field `data.kapa`; did you mean `data.kappa`?",
+        ),
+        (
+            "{name: a, claim: c, measure: theory.kappa, test: {versus: {field: data.nosie, numerator: 0, denominator: 0.5, above: 0}}}",
+            "checks[0].test.versus.field",
+            "did you mean `data.noise`?",
+        ),
+        (
+            "{name: a, claim: c, measure: theory.kappa, test: {versus: {field: data.noise, numerator: 0, denominator: 0.5, slope: {x: model.detph, above: 0}}}}",
+            "checks[0].test.versus.slope.x",
+            "did you mean `model.depth`?",
+        ),
+    ];
+    for (check, field, message) in cases {
+        let (code, err) = load_refusal(&format!("{SMALL}  - {check}\n"), "check");
+        assert_eq!(code, Some(2), "{check}: {err}");
+        assert!(err.contains(field) && err.contains(message), "`{field}`, `{message}` for {check}: {err}");
+        assert!(!err.contains("selects no run"), "{err}");
+    }
+}
+
+/// Control characters in a check's displayed text (its claim) are refused at load, naming it; a
+/// claim with other Unicode is accepted.
+#[test]
+fn control_characters_in_a_claim_are_refused_at_load() {
+    for (claim, shown) in [("\"a\\0b\"", "U+0000"), ("\"a\\nb | FAIL |\"", "U+000A"), ("\"a\\e[31mb\"", "U+001B")] {
+        let yaml =
+            format!("{SMALL}  - {{name: a, claim: {claim}, measure: theory.kappa, test: {{each: {{above: 0}}}}}}\n");
+        let (code, err) = load_refusal(&yaml, "check");
+        assert_eq!(code, Some(2), "{claim}: {err}");
+        assert!(err.contains("checks[0].claim") && err.contains("control character") && err.contains(shown), "{err}");
+    }
+    let yaml =
+        format!("{SMALL}  - {{name: a, claim: \"κ ≥ 1 — ok\", measure: theory.kappa, test: {{each: {{above: 0}}}}}}\n");
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.yaml"), yaml).unwrap();
+    let o = common::linres(dir.path(), &["list", "c.yaml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// A check's threshold writes tiny numbers in exponent notation (`linres check` prints it).
+#[test]
+fn a_check_threshold_writes_tiny_numbers_in_exponent_notation() {
+    let dir = tempfile::tempdir().unwrap();
+    let yaml = format!(
+        "{SMALL}  - {{name: a, claim: c, measure: critical_width, budget: 1.0e-300, test: {{each: {{at_least: 1.0e-300}}}}}}\n"
+    );
+    std::fs::write(dir.path().join("c.yaml"), yaml).unwrap();
+    let o = common::linres(dir.path(), &["check", "c.yaml"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "INCOMPLETE: {out}");
+    assert!(out.contains("within 1e-300 × the theorem's") && out.contains("every cell ≥ 1e-300"), "{out}");
+    assert!(!out.contains("00000"), "{out}");
 }

@@ -135,7 +135,7 @@ fn filters_select_by_axis_or_config_field() {
     assert_eq!(select(runs.clone(), &[f("model.transform=gaussian"), f("model.depth=3")]).unwrap().len(), 4);
     assert_eq!(select(runs.clone(), &[f("optim.step.rule=zou")]).unwrap().len(), 16);
     let e = select(runs, &[f("model.widht=8")]).unwrap_err().to_string();
-    assert!(e.contains("model.widht") && e.contains("no run of this grid has this field"), "{e}");
+    assert!(e.contains("unknown field `model.widht`; did you mean `model.width`?"), "{e}");
 }
 
 #[test]

@@ -300,3 +300,69 @@ fn diverged_runs_are_marked_and_counted_in_the_legend_not_in_the_csv() {
     let svg = std::fs::read_to_string(dir.path().join("figures/dv/c.svg")).unwrap();
     assert!(svg.contains("the iteration where a run diverged"), "the ✗ is explained");
 }
+
+/// Writes `f.yaml` (a one-axis grid with `figure`), runs `linres <cmd> f.yaml` for `list`, `run`
+/// and `plot`, and returns stderr after asserting exit 2 and that nothing was written.
+fn figure_refusal(figure: &str) -> String {
+    let head = "name: f\nmaster_seed: 1\ndata: {kind: paper, d: 3, n: 9}\n\
+                model: {arch: resnet, depth: [2, 3], width: 8, transform: [gaussian, modified_identity]}\n\
+                optim: {method: gd, iters: 2, step: {rule: zou}}\nfigures:\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("f.yaml"), format!("{head}  - {figure}\n")).unwrap();
+    let mut last = String::new();
+    for cmd in ["list", "run", "plot"] {
+        let o = linres(dir.path(), &[cmd, "f.yaml"]);
+        last = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{cmd} {figure}: {last}");
+        assert!(!dir.path().join("results").exists() && !dir.path().join("figures").exists(), "{cmd} {figure}");
+    }
+    last
+}
+
+/// A field no run has, in a figure's filter, series, facets or x, is "unknown" with the nearest
+/// field that exists (it used to "select no run" or "pool runs").
+#[test]
+fn unknown_fields_in_figures_are_named_with_the_nearest_field() {
+    let cases = [
+        (
+            "{name: a, kind: curves, title: t, filter: {model.bogus: 7}, series: [model.depth, model.transform]}",
+            "figures[0].filter.model.bogus: unknown field `model.bogus`",
+        ),
+        (
+            "{name: a, kind: curves, title: t, series: [model.depth, model.transfrom]}",
+            "figures[0].series: unknown field `model.transfrom`; did you mean `model.transform`?",
+        ),
+        (
+            "{name: a, kind: curves, title: t, series: model.depth, facets: model.tranform}",
+            "figures[0].facets: unknown field `model.tranform`; did you mean `model.transform`?",
+        ),
+        (
+            "{name: a, kind: bars, title: t, x: model.dept, series: model.transform, y: iters_to_target}",
+            "figures[0].x: unknown field `model.dept`; did you mean `model.depth`?",
+        ),
+    ];
+    for (figure, expected) in cases {
+        let err = figure_refusal(figure);
+        assert!(err.contains(expected), "`{expected}` missing: {err}");
+        assert!(!err.contains("pools runs") && !err.contains("selects no"), "{err}");
+    }
+}
+
+/// Control characters in any text a figure displays (title, label keys and values) are refused
+/// when the file is loaded, naming the field; so is a target outside (0, 1), in exponent notation.
+#[test]
+fn control_characters_in_figure_texts_are_refused_at_load() {
+    let fig =
+        |extra: &str| format!("{{name: a, kind: curves, title: t, series: [model.depth, model.transform]{extra}}}");
+    let cases = [
+        (fig(", title: \"a\\0b\"").replace("title: t, ", ""), "figures[0].title", "U+0000"),
+        (fig(", labels: {gaussian: \"g\\nFAIL\"}"), "figures[0].labels.gaussian", "U+000A"),
+        (fig(", labels: {\"gauss\\ran\": g}"), "figures[0].labels", "U+000D"),
+        (fig(", labels: {model.depth: \"L\\x7f\"}"), "figures[0].labels.model.depth", "U+007F"),
+        (fig(", target: 1.0e300"), "figures[0].target", "got 1e300"),
+    ];
+    for (figure, field, shown) in cases {
+        let err = figure_refusal(&figure);
+        assert!(err.contains(field) && err.contains(shown), "`{field}`, `{shown}` missing: {err}");
+    }
+}

@@ -84,7 +84,12 @@ pub fn theory_value(t: &TheoryReport, q: &TheoryQuantity) -> f64 {
     }
 }
 
+/// The seeds of a cell combined; n/a (NaN) when one of them has no value, so that a cell never
+/// hides a run without one (see [`super::verdict`] for how tests treat such a cell).
 fn combine(how: OverSeeds, values: &mut [f64]) -> f64 {
+    if values.iter().any(|v| v.is_nan()) {
+        return f64::NAN;
+    }
     match how {
         OverSeeds::Median => spread(values).0,
         OverSeeds::Min => spread(values).1,
@@ -116,7 +121,7 @@ pub fn cells(q: &Quantity, exp: &Experiment, rows: &[&Row]) -> Cells {
         .map(|(key, members)| {
             let value = match &q.measure {
                 Measure::CriticalWidth => critical_width(q, &members),
-                Measure::MarginOneWidth => margin_one_width(&members).unwrap_or(f64::INFINITY),
+                Measure::MarginOneWidth => margin_one(&members),
                 Measure::CertifiedWidth => certified_width(&members),
                 _ => {
                     let mut v: Vec<f64> = members.iter().map(|r| run_value(q, r)).collect();
@@ -146,14 +151,23 @@ fn critical_width(q: &Quantity, members: &[&Row]) -> f64 {
     critical(&widths, ok).unwrap_or(f64::INFINITY)
 }
 
+/// The width at which the cell's median Zou margin reaches 1; ∞ when no width of the grid
+/// reaches it, n/a when a run of the cell has no margin (a linear network, an optimal start).
+fn margin_one(members: &[&Row]) -> f64 {
+    if members.iter().any(|r| r.theory.zou.as_ref().and_then(|z| z.margin).is_none()) {
+        return f64::NAN;
+    }
+    margin_one_width(members).unwrap_or(f64::INFINITY)
+}
+
 /// The width a theorem certifies for the runs of one cell (which share an architecture).
 fn certified_width(members: &[&Row]) -> f64 {
     match members.first().map(|r| r.record.config.model.arch) {
-        Some(crate::config::Arch::Resnet) => margin_one_width(members).unwrap_or(f64::INFINITY),
+        Some(crate::config::Arch::Resnet) => margin_one(members),
         _ => {
             let mut v: Vec<f64> =
                 members.iter().map(|r| r.theory.du_hu.as_ref().map_or(f64::NAN, |h| h.width_required)).collect();
-            spread(&mut v).0
+            combine(OverSeeds::Median, &mut v)
         }
     }
 }

@@ -25,16 +25,22 @@
 //! each group of cells that agree on every other field: `slope` (least-squares slope of log value on
 //! log x), `ratio` (value at the largest x over value at the smallest), `spread` (largest over
 //! smallest value); `versus` divides the cell with `field = numerator` by the one with
-//! `field = denominator`. Bounds are `at_least`, `at_most`, `above`, `below`.
+//! `field = denominator`. Bounds are `at_least`, `at_most`, `above`, `below`, and some number
+//! (∞ included) must meet them all. A cell without a finite value follows one rule in every test,
+//! stated in [`super::verdict`]: n/a fails the test, ∞ is a value above every number.
+//!
+//! Every field a check names is looked up in the grid ([`crate::spec::known_field`]: an unknown
+//! one is named with the nearest that exists), and its claim is displayable text
+//! ([`crate::spec::displayable`]).
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::config::{StepRule, decade_of, decade_rule};
+use crate::config::{StepRule, decade_of, decade_rule, float_text};
 use crate::export::tables::param_value;
-use crate::spec::{Filter, GridRun, Spec, SpecError};
+use crate::spec::{Filter, GridRun, Spec, SpecError, displayable, known_field};
 
 /// What a check measures.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,11 +121,12 @@ impl Measure {
     pub fn describe(&self, target: f64, budget: Budget) -> String {
         match self {
             Measure::FinalRelExcess => "final relative excess".into(),
-            Measure::ItersToTarget => format!("iterations to relative excess {target:e}"),
+            Measure::ItersToTarget => format!("iterations to relative excess {}", float_text(target)),
             Measure::Theory(q) => format!("theory.{}", q.0),
             Measure::CriticalWidth => format!(
-                "critical width (the smallest width from which every wider one reaches {target:e} within {} in ≥ \
-                 half the seeds)",
+                "critical width (the smallest width from which every wider one reaches {} within {} in ≥ half \
+                 the seeds)",
+                float_text(target),
                 budget.describe()
             ),
             Measure::MarginOneWidth => "width at which the median Zou condition margin reaches 1".into(),
@@ -172,20 +179,42 @@ impl Bounds {
     pub fn describe(&self) -> String {
         let parts: Vec<String> = [("≥", self.at_least), ("≤", self.at_most), (">", self.above), ("<", self.below)]
             .iter()
-            .filter_map(|(op, b)| b.map(|b| format!("{op} {}", crate::export::float_text(b))))
+            .filter_map(|(op, b)| b.map(|b| format!("{op} {}", float_text(b))))
             .collect();
         parts.join(" and ")
     }
 
+    /// At least one bound, every bound a number (±∞ included), and some value that meets them all
+    /// (∞ is a value: `at_least: .inf` admits ∞ alone); the rule broken otherwise. Bounds that admit
+    /// no value would fail whatever was measured.
     fn check(&self) -> Result<(), String> {
         let all = [self.at_least, self.at_most, self.above, self.below];
         if all.iter().all(Option::is_none) {
             return Err("give at least one bound: at_least, at_most, above or below".into());
         }
         if let Some(b) = all.iter().flatten().find(|b| b.is_nan()) {
-            return Err(format!("a bound must be a number, got {b}"));
+            return Err(format!("a bound must be a number, got {}", float_text(*b)));
         }
-        Ok(())
+        // The tightest lower and upper bound (name, value, strict); at equal values the strict one.
+        let given = |bounds: [(&'static str, Option<f64>, bool); 2]| {
+            bounds.into_iter().filter_map(|(name, b, strict)| b.map(|b| (name, b, strict))).collect::<Vec<_>>()
+        };
+        let lower = given([("at_least", self.at_least, false), ("above", self.above, true)])
+            .into_iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(a.2.cmp(&b.2)));
+        let upper = given([("at_most", self.at_most, false), ("below", self.below, true)])
+            .into_iter()
+            .min_by(|a, b| a.1.total_cmp(&b.1).then(b.2.cmp(&a.2)));
+        let text = |(name, b, _): (&str, f64, bool)| format!("{name} {}", float_text(b));
+        let rule = |what: String| Err(format!("no number meets {what}: the test would fail whatever was measured"));
+        match (lower, upper) {
+            (Some(lo), _) if lo.2 && lo.1 == f64::INFINITY => rule(text(lo)),
+            (_, Some(hi)) if hi.2 && hi.1 == f64::NEG_INFINITY => rule(text(hi)),
+            (Some(lo), Some(hi)) if lo.1 > hi.1 || (lo.1 == hi.1 && (lo.2 || hi.2)) => {
+                rule(format!("{} and {}", text(lo), text(hi)))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -200,6 +229,9 @@ pub struct Along {
 
 /// The ratio of two groups: the cell with `field = numerator` over the one with `field = denominator`.
 /// Either every ratio is bounded, or (`slope`) the log–log slope of the ratios along another field.
+/// The sides are written as values of the field; [`Spec::check_specs`] compares them with the
+/// grid's values as a filter does (numbers as numbers: `0.0` is the grid's `0`) and replaces each
+/// by the text of the grid's value, the text that keys the cells.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Versus {
@@ -253,12 +285,30 @@ impl TryFrom<TestInput> for Test {
 }
 
 impl Test {
-    /// The grid field the test compares along (it must vary among the selected runs).
-    pub fn field(&self) -> Option<&str> {
+    /// Where the bounds are written, below `test`: `each`, `slope`, …, `versus.slope`.
+    fn bounds_path(&self) -> &'static str {
         match self {
-            Test::Each(_) => None,
-            Test::Slope(a) | Test::Ratio(a) | Test::Spread(a) => Some(&a.x),
-            Test::Versus(v) => Some(&v.field),
+            Test::Each(_) => "each",
+            Test::Slope(_) => "slope",
+            Test::Ratio(_) => "ratio",
+            Test::Spread(_) => "spread",
+            Test::Versus(Versus { slope: Some(_), .. }) => "versus.slope",
+            Test::Versus(_) => "versus",
+        }
+    }
+
+    /// Every grid field the test names, with where it is written below `test`.
+    fn named_fields(&self) -> Vec<(&'static str, &str)> {
+        match self {
+            Test::Each(_) => Vec::new(),
+            Test::Slope(a) => vec![("slope.x", &a.x)],
+            Test::Ratio(a) => vec![("ratio.x", &a.x)],
+            Test::Spread(a) => vec![("spread.x", &a.x)],
+            Test::Versus(v) => {
+                let mut out = vec![("versus.field", v.field.as_str())];
+                out.extend(v.slope.as_ref().map(|a| ("versus.slope.x", a.x.as_str())));
+                out
+            }
         }
     }
 
@@ -268,14 +318,6 @@ impl Test {
             Test::Slope(a) | Test::Ratio(a) | Test::Spread(a) => &a.bounds,
             Test::Versus(Versus { slope: Some(a), .. }) => &a.bounds,
             Test::Versus(v) => &v.bounds,
-        }
-    }
-
-    /// A second field a test compares along (the slope of a `versus` ratio).
-    fn second_field(&self) -> Option<&str> {
-        match self {
-            Test::Versus(Versus { slope: Some(a), .. }) => Some(&a.x),
-            _ => None,
         }
     }
 
@@ -299,7 +341,8 @@ impl Test {
     }
 }
 
-fn json_text(v: &Json) -> String {
+/// A value as written in YAML, as text (a string without its quotes).
+pub(super) fn json_text(v: &Json) -> String {
     match v {
         Json::String(s) => s.clone(),
         other => other.to_string(),
@@ -344,7 +387,7 @@ impl Budget {
     fn describe(&self) -> String {
         match self {
             Budget::None => String::new(),
-            Budget::TimesTheory(b) => format!("{b} × the theorem's wide-limit iterations"),
+            Budget::TimesTheory(b) => format!("{} × the theorem's wide-limit iterations", float_text(*b)),
             Budget::Iterations(n) => format!("{n} iterations"),
         }
     }
@@ -446,8 +489,10 @@ impl CheckSpec {
 
 impl Spec {
     /// The checks declared in this spec, validated against its grid `runs` (the expanded grid):
-    /// every filter selects runs, the field a test compares along varies among them and is numeric
-    /// where it must be, targets are decades, budgets positive.
+    /// the claim is displayable text, every field named exists in the grid, every filter selects
+    /// runs, the field a test compares along varies among them and is numeric where it must be,
+    /// a `versus` names values the field takes, bounds admit some value, targets are decades,
+    /// budgets positive.
     pub fn check_specs(&self, runs: &[GridRun]) -> Result<Vec<CheckSpec>, SpecError> {
         if self.checks.is_null() {
             return Ok(Vec::new());
@@ -460,14 +505,14 @@ impl Spec {
         let mut names = std::collections::HashSet::new();
         let mut out = Vec::new();
         for (i, input) in inputs.into_iter().enumerate() {
-            let at = |field: &str| format!("[{i}].{field}");
-            let err = |field: &str, message: String| self.section_error(&format!("checks{}", at(field)), message);
+            let err = |field: &str, message: String| self.section_error(&format!("checks[{i}].{field}"), message);
             if input.name.is_empty() || !input.name.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
                 return Err(err("name", format!("`{}` must be a name of letters, digits, `-` and `_`", input.name)));
             }
             if !names.insert(input.name.clone()) {
                 return Err(err("name", format!("check `{}` is declared twice", input.name)));
             }
+            displayable(&input.claim).map_err(|m| err("claim", m))?;
             let quantity = Quantity::parse(
                 &input.measure,
                 input.target,
@@ -477,35 +522,33 @@ impl Spec {
                 input.over_seeds,
             )
             .map_err(|e| err(e.field, e.message))?;
-            let measure = &quantity.measure;
-            match (&input.test, measure.builtin()) {
+            let mut test = match (input.test, quantity.measure.builtin()) {
                 (Some(_), true) => return Err(err("test", format!("{} brings its own test", input.measure))),
                 (None, false) => return Err(err("test", "give a test: each, slope, ratio, spread or versus".into())),
-                _ => {}
-            }
-            if let Some(test) = &input.test {
-                test.bounds().check().map_err(|m| err("test", m))?;
+                (test, _) => test,
+            };
+            if let Some(test) = &test {
+                let at = format!("test.{}", test.bounds_path());
+                test.bounds().check().map_err(|m| err(&at, m))?;
                 if let Test::Versus(v) = test
                     && v.slope.is_some()
                     && v.bounds != Bounds::default()
                 {
-                    return Err(err("test", "versus takes bounds on each ratio or a `slope`, not both".into()));
+                    return Err(err("test.versus", "versus takes bounds on each ratio or a `slope`, not both".into()));
                 }
             }
+            for key in input.filter.keys() {
+                known_field(runs, key).map_err(|m| err(&format!("filter.{}", key.escape_debug()), m))?;
+            }
+            for (at, field) in test.iter().flat_map(Test::named_fields) {
+                known_field(runs, field).map_err(|m| err(&format!("test.{at}"), m))?;
+            }
             let filters = Filter::from_map(&input.filter);
-            let spec = CheckSpec {
-                name: input.name,
-                claim: input.claim,
-                filters,
-                quantity,
-                test: input.test,
-                finding: input.finding,
-            };
-            let selected = spec.select(runs);
+            let selected: Vec<&GridRun> = runs.iter().filter(|r| filters.iter().all(|f| f.matches(r))).collect();
             if selected.is_empty() {
                 return Err(err("filter", "selects no run of the grid".into()));
             }
-            if matches!(spec.quantity.budget, Budget::TimesTheory(_))
+            if matches!(quantity.budget, Budget::TimesTheory(_))
                 && let Some(r) = selected.iter().find(|r| matches!(r.run.config().optim.step, StepRule::Fixed { .. }))
             {
                 return Err(err(
@@ -517,42 +560,50 @@ impl Spec {
                     ),
                 ));
             }
-            if let Some(field) = spec.test.as_ref().and_then(Test::second_field) {
-                let values = distinct_values(&selected, field);
-                if values.len() < 2 || values.iter().any(|v| v.parse::<f64>().is_err()) {
-                    return Err(err(
-                        "test",
-                        format!("`{field}` must take two or more numeric values among the selected runs"),
-                    ));
-                }
+            if let Some(test) = &mut test {
+                check_fields(test, &selected).map_err(|(at, m)| err(&format!("test.{at}"), m))?;
             }
-            if let Some(field) = spec.test.as_ref().and_then(Test::field) {
-                let values = distinct_values(&selected, field);
-                if values.len() < 2 {
-                    return Err(err("test", format!("`{field}` must take two or more values among the selected runs")));
-                }
-                let numeric = !matches!(spec.test, Some(Test::Versus(_)));
-                if numeric && let Some(v) = values.iter().find(|v| v.parse::<f64>().is_err()) {
-                    return Err(err("test", format!("`{field}` must be numeric to compare along it, got `{v}`")));
-                }
-                if let Some(Test::Versus(v)) = &spec.test {
-                    for side in [&v.numerator, &v.denominator] {
-                        if !values.contains(&json_text(side)) {
-                            return Err(err(
-                                "test",
-                                format!(
-                                    "`{field}` never takes the value `{}` among the selected runs",
-                                    json_text(side)
-                                ),
-                            ));
-                        }
-                    }
-                }
-            }
-            out.push(spec);
+            out.push(CheckSpec {
+                name: input.name,
+                claim: input.claim,
+                filters,
+                quantity,
+                test,
+                finding: input.finding,
+            });
         }
         Ok(out)
     }
+}
+
+/// Checks the fields `test` compares along against the `selected` runs: each takes two or more
+/// values, numeric ones where the test computes with them, and a `versus` field takes both of its
+/// sides, which are replaced by the grid's texts of those values (found as a filter finds them, so
+/// numbers compare as numbers). Returns where below `test` a rule is broken, and the rule.
+fn check_fields(test: &mut Test, selected: &[&GridRun]) -> Result<(), (&'static str, String)> {
+    for (at, field) in test.named_fields() {
+        let values = distinct_values(selected, field);
+        if values.len() < 2 {
+            return Err((at, format!("`{field}` must take two or more values among the selected runs")));
+        }
+        let numeric = at != "versus.field";
+        if numeric && let Some(v) = values.iter().find(|v| v.parse::<f64>().is_err()) {
+            return Err((at, format!("`{field}` must be numeric to compare along it, got `{v}`")));
+        }
+    }
+    if let Test::Versus(Versus { field, numerator, denominator, .. }) = test {
+        for (at, side) in [("versus.numerator", numerator), ("versus.denominator", denominator)] {
+            let filter = Filter { key: field.clone(), values: vec![side.clone()] };
+            let Some(run) = selected.iter().find(|r| filter.matches(r)) else {
+                return Err((
+                    at,
+                    format!("`{field}` never takes the value `{}` among the selected runs", json_text(side)),
+                ));
+            };
+            *side = Json::String(param_value(run, field));
+        }
+    }
+    Ok(())
 }
 
 /// `[0].name` stays, `name` becomes `.name`, nothing stays nothing.

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Dims, MAGNITUDE, check_at_least, check_finite, check_magnitude, check_non_negative, rule};
+use super::{Dims, MAGNITUDE, check_at_least, check_finite, check_magnitude, check_non_negative, float_text, rule};
 use crate::error::ConfigError;
 use crate::matrix_file::MatrixFile;
 
@@ -241,7 +241,10 @@ impl DataConfig {
                 }
                 check_finite("data.kappa", s.kappa)?;
                 if s.kappa < 1.0 {
-                    return Err(rule("data.kappa", format!("the condition number must be ≥ 1, got {}", s.kappa)));
+                    return Err(rule(
+                        "data.kappa",
+                        format!("the condition number must be ≥ 1, got {}", float_text(s.kappa)),
+                    ));
                 }
                 if r == 1 && s.kappa != 1.0 {
                     return Err(rule("data.kappa", "rank 1 data has κ = 1"));
@@ -249,7 +252,7 @@ impl DataConfig {
                 let scale = s.scale.unwrap_or((s.n as f64).sqrt());
                 check_magnitude("data.scale", scale, MAGNITUDE, false)?;
                 if scale < 0.0 {
-                    return Err(rule("data.scale", format!("must be > 0, got {scale}")));
+                    return Err(rule("data.scale", format!("must be > 0, got {}", float_text(scale))));
                 }
                 check_non_negative("data.noise", s.noise)?;
                 check_magnitude("data.noise", s.noise, MAGNITUDE, true)?;

@@ -31,6 +31,14 @@ use crate::matrix_file::{FileDigest, MatrixFile};
 /// then becomes a miss.
 pub const ENGINE_SALT: &str = "linres-engines-v3";
 
+/// A float as text, the one form every number shown to a user takes (messages, descriptions,
+/// tables): the shortest text that reads back to `v`, in exponent notation outside [1e-4, 1e15)
+/// (`1e-300`, never 300 digits); non-finite values as `inf`, `-inf`, `NaN`.
+pub fn float_text(v: f64) -> String {
+    let a = v.abs();
+    if v == 0.0 || (1e-4..1e15).contains(&a) || !v.is_finite() { format!("{v}") } else { format!("{v:e}") }
+}
+
 /// One run, as written by the user or as resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -253,17 +261,17 @@ pub(crate) fn rule(field: &str, rule: impl Into<String>) -> ConfigError {
 }
 
 pub(crate) fn check_finite(field: &str, v: f64) -> Result<f64, ConfigError> {
-    if v.is_finite() { Ok(v) } else { Err(rule(field, format!("must be a finite number, got {v}"))) }
+    if v.is_finite() { Ok(v) } else { Err(rule(field, format!("must be a finite number, got {}", float_text(v)))) }
 }
 
 pub(crate) fn check_positive(field: &str, v: f64) -> Result<f64, ConfigError> {
     check_finite(field, v)?;
-    if v > 0.0 { Ok(v) } else { Err(rule(field, format!("must be > 0, got {v}"))) }
+    if v > 0.0 { Ok(v) } else { Err(rule(field, format!("must be > 0, got {}", float_text(v)))) }
 }
 
 pub(crate) fn check_non_negative(field: &str, v: f64) -> Result<f64, ConfigError> {
     check_finite(field, v)?;
-    if v >= 0.0 { Ok(v) } else { Err(rule(field, format!("must be ≥ 0, got {v}"))) }
+    if v >= 0.0 { Ok(v) } else { Err(rule(field, format!("must be ≥ 0, got {}", float_text(v)))) }
 }
 
 /// Magnitudes linres accepts for scales and data entries: outside [1e-100, 1e100], sums of squares
@@ -280,8 +288,10 @@ pub(crate) fn check_magnitude(field: &str, v: f64, range: (f64, f64), zero_ok: b
     Err(rule(
         field,
         format!(
-            "|{v:e}| is outside [{:e}, {:e}]: squares of such values under- or overflow; rescale it",
-            range.0, range.1
+            "|{}| is outside [{}, {}]: squares of such values under- or overflow; rescale it",
+            float_text(v),
+            float_text(range.0),
+            float_text(range.1)
         ),
     ))
 }
@@ -352,7 +362,7 @@ impl TheoryConstants {
         check_positive("theory.c_width", self.c_width)?;
         check_positive("theory.delta", self.delta)?;
         if self.delta >= 1.0 {
-            return Err(rule("theory.delta", format!("a probability must be < 1, got {}", self.delta)));
+            return Err(rule("theory.delta", format!("a probability must be < 1, got {}", float_text(self.delta))));
         }
         decade_of(self.target).ok_or_else(|| rule("theory.target", decade_rule(self.target)))?;
         Ok(())
@@ -373,7 +383,10 @@ pub fn decade_of(target: f64) -> Option<usize> {
 
 /// The rule a target breaks when it is not a decade.
 pub fn decade_rule(target: f64) -> String {
-    format!("a target is a decade 1e-1, 1e-2, …, 1e-16 (records keep the first iteration below each), got {target}")
+    format!(
+        "a target is a decade 1e-1, 1e-2, …, 1e-16 (records keep the first iteration below each), got {}",
+        float_text(target)
+    )
 }
 
 /// A path as written in a config, relative paths taken from the spec file's directory.
@@ -389,5 +402,27 @@ impl MatrixFile {
         self.path = join_base(base, &self.path);
         self.blake3 = Some(blake3);
         Ok((rows, cols))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_round_trip_in_a_readable_form() {
+        for (v, text) in [
+            (0.0, "0"),
+            (0.5, "0.5"),
+            (1234.5, "1234.5"),
+            (1e-10, "1e-10"),
+            (3.25e20, "3.25e20"),
+            (-2e-7, "-2e-7"),
+            (1e-300, "1e-300"),
+            (-1e300, "-1e300"),
+        ] {
+            assert_eq!(float_text(v), text);
+            assert_eq!(float_text(v).parse::<f64>().unwrap(), v);
+        }
     }
 }

@@ -6,7 +6,8 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{
-    Dims, EngineChoice, MAGNITUDE, check_at_least, check_magnitude, check_non_negative, check_positive, one, rule,
+    Dims, EngineChoice, MAGNITUDE, check_at_least, check_magnitude, check_non_negative, check_positive, float_text,
+    one, rule,
 };
 use crate::error::ConfigError;
 use crate::matrix_file::MatrixFile;
@@ -179,7 +180,8 @@ impl ModelConfig {
                 FIELD,
                 format!(
                     "sampling gram draws only the Gram matrix of A and B, which trains a zero-initialised \
-                     ResNet only, but init_std = {init_std} (use sampling explicit)"
+                     ResNet only, but init_std = {} (use sampling explicit)",
+                    float_text(init_std)
                 ),
             ));
         }

@@ -3,11 +3,7 @@
 pub mod inputs;
 pub mod tables;
 
-/// A float as text: shortest round-trip form, in exponent notation outside [1e-4, 1e15).
-pub fn float_text(v: f64) -> String {
-    let a = v.abs();
-    if v == 0.0 || (1e-4..1e15).contains(&a) || !v.is_finite() { format!("{v}") } else { format!("{v:e}") }
-}
+pub use crate::config::float_text;
 
 /// A float for reading: 4 significant digits, in exponent notation outside [1e-3, 1e5); 0 and
 /// non-finite values as Rust prints them (`0`, `inf`, `NaN`).
@@ -20,20 +16,5 @@ pub fn compact_text(v: f64) -> String {
         format!("{v:.4}").trim_end_matches('0').trim_end_matches('.').to_string()
     } else {
         format!("{v:.3e}")
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn floats_round_trip_in_a_readable_form() {
-        for (v, text) in
-            [(0.0, "0"), (0.5, "0.5"), (1234.5, "1234.5"), (1e-10, "1e-10"), (3.25e20, "3.25e20"), (-2e-7, "-2e-7")]
-        {
-            assert_eq!(float_text(v), text);
-            assert_eq!(float_text(v).parse::<f64>().unwrap(), v);
-        }
     }
 }

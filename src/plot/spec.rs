@@ -28,8 +28,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
+use crate::config::float_text;
 use crate::export::tables::param_value;
-use crate::spec::{Filter, GridRun, Spec, SpecError};
+use crate::spec::{Filter, GridRun, Spec, SpecError, displayable, known_field};
 
 /// A field name or a list of them.
 fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
@@ -258,9 +259,37 @@ impl FigureSpec {
             ));
         }
         if let Some(t) = self.target.filter(|t| !(*t > 0.0 && *t < 1.0)) {
-            return Err(("target", format!("a relative excess in (0, 1), got {t}")));
+            return Err(("target", format!("a relative excess in (0, 1), got {}", float_text(t))));
         }
         self.check_bounds()
+    }
+
+    /// Checks the text the figure displays (its title, the keys and values of its labels) with
+    /// [`displayable`]; returns (field, rule) of the first problem.
+    fn check_texts(&self) -> Result<(), (String, String)> {
+        displayable(&self.title).map_err(|rule| ("title".to_string(), rule))?;
+        for (key, label) in &self.labels {
+            displayable(key).map_err(|rule| ("labels".to_string(), format!("a key {rule}")))?;
+            displayable(label).map_err(|rule| (format!("labels.{key}"), rule))?;
+        }
+        Ok(())
+    }
+
+    /// Checks that every grid field the figure names (filter keys, series, facets, a grid-field
+    /// `x`) is a field of the grid `runs` ([`known_field`]); returns (field, rule) of the first
+    /// unknown one.
+    fn check_fields(&self, runs: &[GridRun]) -> Result<(), (String, String)> {
+        let named = self
+            .filter
+            .keys()
+            .map(|k| (format!("filter.{}", k.escape_debug()), k))
+            .chain(self.series.iter().map(|f| ("series".to_string(), f)))
+            .chain(self.facets.iter().map(|f| ("facets".to_string(), f)))
+            .chain(self.x.iter().filter(|x| !CURVE_X.contains(&x.as_str())).map(|x| ("x".to_string(), x)));
+        for (at, field) in named {
+            known_field(runs, field).map_err(|rule| (at, rule))?;
+        }
+        Ok(())
     }
 
     /// Checks the axis bounds: finite, inside what the axis can draw, and `ymin` < `ymax`.
@@ -273,7 +302,10 @@ impl FigureSpec {
             axis_value(v, log).map_err(|rule| (field, rule))?;
         }
         if let Some(x) = self.xmax.filter(|&x| x <= if x_log { 1.0 } else { 0.0 }) {
-            return Err(("xmax", format!("{x} is not above the x axis' start ({})", if x_log { 1 } else { 0 })));
+            return Err((
+                "xmax",
+                format!("{} is not above the x axis' start ({})", float_text(x), if x_log { 1 } else { 0 }),
+            ));
         }
         if let (Some(lo), Some(hi)) = (self.ymin, self.ymax) {
             axis_span(lo, hi, y_log).map_err(|rule| ("ymax", rule))?;
@@ -291,13 +323,13 @@ pub const MAX_DECADES: f64 = 300.0;
 /// Whether `v` can be a bound of an axis (`log`: a logarithmic one); the rule broken otherwise.
 pub fn axis_value(v: f64, log: bool) -> Result<(), String> {
     if !v.is_finite() {
-        return Err(format!("an axis bound must be a finite number, got {v}"));
+        return Err(format!("an axis bound must be a finite number, got {}", float_text(v)));
     }
     if log && !(LOG_AXIS.0..=LOG_AXIS.1).contains(&v) {
-        return Err(format!("a bound of a log axis must lie in [1e-300, 1e300], got {v:e}"));
+        return Err(format!("a bound of a log axis must lie in [1e-300, 1e300], got {}", float_text(v)));
     }
     if !log && v.abs() > 1e300 {
-        return Err(format!("a bound of a linear axis must lie in [-1e300, 1e300], got {v:e}"));
+        return Err(format!("a bound of a linear axis must lie in [-1e300, 1e300], got {}", float_text(v)));
     }
     Ok(())
 }
@@ -305,15 +337,23 @@ pub fn axis_value(v: f64, log: bool) -> Result<(), String> {
 /// Whether `lo..hi` is an axis range that can be drawn; the rule broken otherwise.
 pub fn axis_span(lo: f64, hi: f64, log: bool) -> Result<(), String> {
     if lo >= hi {
-        return Err(format!("ymin ({lo}) must be below ymax ({hi})"));
+        return Err(format!("ymin ({}) must be below ymax ({})", float_text(lo), float_text(hi)));
     }
     if log && (hi / lo).log10() > MAX_DECADES {
-        return Err(format!("a log axis may span at most {MAX_DECADES} decades, {lo:e}..{hi:e} spans more"));
+        return Err(format!(
+            "a log axis may span at most {MAX_DECADES} decades, {}..{} spans more",
+            float_text(lo),
+            float_text(hi)
+        ));
     }
     let span = hi - lo;
     let drawable_span = span.is_finite() && span >= 1e-12 * lo.abs().max(hi.abs());
     if !log && !drawable_span {
-        return Err(format!("the span {lo:e}..{hi:e} of a linear axis must be finite and not vanishingly small"));
+        return Err(format!(
+            "the span {}..{} of a linear axis must be finite and not vanishingly small",
+            float_text(lo),
+            float_text(hi)
+        ));
     }
     Ok(())
 }
@@ -368,7 +408,10 @@ impl Spec {
         let axes = self.axis_names()?;
         let mut names = std::collections::HashSet::new();
         for (i, f) in figures.iter().enumerate() {
-            f.check().map_err(|(field, rule)| self.figure_error(&format!("figures[{i}].{field}"), rule))?;
+            let at = |field: &str, rule: String| self.figure_error(&format!("figures[{i}].{field}"), rule);
+            f.check().map_err(|(field, rule)| at(field, rule))?;
+            f.check_texts().map_err(|(field, rule)| at(&field, rule))?;
+            f.check_fields(runs).map_err(|(field, rule)| at(&field, rule))?;
             let unnamed = f.unnamed_fields(runs, &axes);
             if !unnamed.is_empty() {
                 let list: Vec<String> =

@@ -7,12 +7,16 @@
 //! written; any other field its resolved value. A configuration object with a `kind` (a
 //! transformation, a data set) or a `rule` (a step) stands for that name.
 //!
+//! A name no run of the grid has is an unknown field ([`known_field`]), reported with the nearest
+//! name that exists.
+//!
 //! **A field a run does not have** (a linear network has no `model.transform`, a GD run no
 //! `optim.batch`) is [`FieldValue::Absent`]: shown as `n/a` ([`ABSENT_TEXT`]), an empty cell in
 //! CSV, `null` in JSON, and selected by a filter value `null` (or `n/a`). It is never a blank
 //! label and never equal to a value the field takes.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 use std::fmt;
 
 use serde_json::Value as Json;
@@ -218,9 +222,86 @@ fn integer(v: usize) -> FieldValue {
     FieldValue::Number(v as f64, v.to_string())
 }
 
+/// Whether some run of `runs` has `field`; when none does, the rule broken: "unknown field `x`",
+/// with the nearest field that exists ("did you mean `y`?") or, when none is near, the fields of
+/// the same section.
+pub fn known_field(runs: &[GridRun], field: &str) -> Result<(), String> {
+    let path = FieldPath::new(field);
+    if runs.iter().any(|r| !path.value_of(r).is_absent()) {
+        return Ok(());
+    }
+    let names = field_names(runs);
+    let field = field.escape_debug().to_string();
+    let field = field.as_str();
+    let nearest = names.iter().map(|n| (edit_distance(field, n), n)).min_by_key(|(d, _)| *d);
+    match nearest {
+        Some((d, name)) if d <= (field.chars().count() / 3).max(2) => {
+            Err(format!("unknown field `{field}`; did you mean `{name}`?"))
+        }
+        _ => {
+            let section = field.split('.').next().unwrap_or(field);
+            let same: Vec<&String> =
+                names.iter().filter(|n| n.split('.').next() == Some(section) && n.matches('.').count() == 1).collect();
+            let (what, list): (String, Vec<&String>) = if same.is_empty() {
+                ("the grid's fields".into(), names.iter().filter(|n| !n.contains('.')).collect())
+            } else {
+                (format!("the fields of `{section}`"), same)
+            };
+            let list: Vec<&str> = list.iter().map(|s| s.as_str()).collect();
+            Err(format!("unknown field `{field}`: no run of the grid has it ({what}: {})", list.join(", ")))
+        }
+    }
+}
+
+/// Every field some run of `runs` has: its axes and every dotted path of its configuration.
+fn field_names(runs: &[GridRun]) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for run in runs {
+        names.extend(run.params.iter().map(|(k, _)| k.clone()));
+        paths(&run.run.canonical_json(), "", &mut names);
+    }
+    names
+}
+
+fn paths(v: &Json, prefix: &str, out: &mut BTreeSet<String>) {
+    if let Json::Object(map) = v {
+        for (k, inner) in map {
+            let path = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+            paths(inner, &path, out);
+            out.insert(path);
+        }
+    }
+}
+
+/// The Levenshtein distance between `a` and `b`: the fewest insertions, deletions and
+/// substitutions of characters that turn one into the other.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_edit_distance_counts_insertions_deletions_and_substitutions() {
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(edit_distance("model.transfrom", "model.transform"), 2);
+        assert_eq!(edit_distance("model.dept", "model.depth"), 1);
+        assert_eq!(edit_distance("", "abc"), 3);
+        assert_eq!(edit_distance("κ", "k"), 1, "characters, not bytes");
+    }
 
     #[test]
     fn numbers_equal_by_value_and_absence_only_with_itself() {

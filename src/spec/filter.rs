@@ -1,13 +1,15 @@
 //! `--filter key=value[,value…]`: select runs of a grid by a field of their configuration.
 //!
 //! The key is a grid axis (`model.width`, `seed`, `zip` fields) or any dotted path of the resolved
-//! configuration (`model.arch`, `optim.step.rule`). Values are read as YAML and compared as
-//! numbers when both sides are numbers; a transformation matches by its kind name. Several
-//! filters must all match; the values of one filter are alternatives.
+//! configuration (`model.arch`, `optim.step.rule`). Values are read as YAML and compared as the
+//! grid's values ([`FieldValue`]): numbers as numbers, a transformation by its kind name, and
+//! `null` (or `n/a`) for a field a run does not have, so `model.transform: [gaussian, null]`
+//! keeps the linear networks beside the Gaussian ResNets. Several filters must all match; the
+//! values of one filter are alternatives.
 
 use serde_json::Value as Json;
 
-use super::{GridRun, SpecError};
+use super::{FieldPath, FieldValue, GridRun, SpecError, known_field};
 
 /// One `key=value[,value…]` filter.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,42 +51,25 @@ impl Filter {
         Ok(Filter { key: key.to_string(), values })
     }
 
-    /// The value of this filter's field in `run`, if the run has the field.
-    fn field_of(&self, run: &GridRun) -> Option<Json> {
-        if let Some((_, v)) = run.params.iter().find(|(k, _)| *k == self.key) {
-            return Some(v.clone());
-        }
-        let config = run.run.canonical_json();
-        self.key.split('.').try_fold(&config, |v, part| v.get(part)).cloned()
-    }
-
-    /// Whether `run` has this field with one of the filter's values.
+    /// Whether `run`'s value of this field is one of the filter's values, compared as values
+    /// ([`FieldValue`]: numbers as numbers, so `0.0` is `0`; a transformation or step by its kind
+    /// or rule name; `null` or `n/a` for a field the run does not have).
     pub fn matches(&self, run: &GridRun) -> bool {
-        let Some(field) = self.field_of(run) else { return false };
-        self.values.iter().any(|want| same(&field, want))
+        let field = FieldPath::new(self.key.as_str()).value_of(run);
+        self.values.iter().any(|want| FieldValue::wanted(want) == field)
     }
 }
 
-fn same(field: &Json, want: &Json) -> bool {
-    match (field, want) {
-        (Json::Number(a), Json::Number(b)) => a.as_f64() == b.as_f64(),
-        (Json::Object(map), Json::String(_)) => map.get("kind").or_else(|| map.get("rule")).is_some_and(|k| k == want),
-        _ => field == want,
-    }
-}
-
-/// The runs that pass every filter. A filter whose key no run has is an error (a typo would
-/// otherwise select nothing silently).
+/// The runs that pass every filter. A filter whose key no run has is an unknown field, named with
+/// the nearest field that exists (a typo would otherwise select nothing silently).
 pub fn select(runs: Vec<GridRun>, filters: &[Filter]) -> Result<Vec<GridRun>, SpecError> {
     for f in filters {
-        if !runs.iter().any(|r| f.field_of(r).is_some()) {
-            return Err(SpecError {
-                file: "--filter".into(),
-                position: None,
-                field: Some(f.key.clone()),
-                message: "no run of this grid has this field".into(),
-            });
-        }
+        known_field(&runs, &f.key).map_err(|message| SpecError {
+            file: "--filter".into(),
+            position: None,
+            field: Some(f.key.escape_debug().to_string()),
+            message,
+        })?;
     }
     Ok(runs.into_iter().filter(|r| filters.iter().all(|f| f.matches(r))).collect())
 }

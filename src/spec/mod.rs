@@ -29,7 +29,7 @@ use thiserror::Error;
 use crate::config::{DataKind, StepKind, TheoryConstants};
 
 pub use expand::GridRun;
-pub use field::{FieldPath, FieldValue};
+pub use field::{FieldPath, FieldValue, known_field};
 pub use filter::{Filter, select};
 use locate::{Locations, Position};
 
@@ -68,6 +68,21 @@ impl fmt::Display for SpecError {
             write!(f, ": {field}")?;
         }
         write!(f, ": {}", self.message)
+    }
+}
+
+/// Whether `text` may be displayed (a figure's title and labels, a check's claim): the rule broken
+/// when it holds a control character (C0, DEL, C1), a line or paragraph separator or a
+/// bidirectional control, which would break or reorder the line of a table, a legend or a page.
+pub fn displayable(text: &str) -> Result<(), String> {
+    let layout = |c: char| matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    match text.chars().find(|&c| c.is_control() || layout(c)) {
+        Some(c) => Err(format!(
+            "contains the control character U+{:04X}; displayed text (titles, labels, claims) may not hold \
+             control characters",
+            c as u32
+        )),
+        None => Ok(()),
     }
 }
 
