@@ -51,7 +51,7 @@ impl Experiment {
         // Every command that reads an experiment validates its declared figures and checks (exit 2
         // up front).
         spec.figure_specs(&all)?;
-        spec.check_specs(&all)?;
+        spec.check_decls(&all)?;
         for run in all {
             match store.read(&run.run.id()) {
                 Lookup::Found(record) if record.is_result() => {

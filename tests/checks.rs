@@ -190,20 +190,22 @@ fn critical_widths_are_the_smallest_width_from_which_every_wider_one_succeeds_in
     let w = |r: &Row| r.record.config.model.width;
     let depth = |r: &Row| r.record.config.model.depth;
     let mut e = exp.clone();
-    // Depth 2: every width succeeds (critical 6). Depth 4: width 6 fails in both seeds, width 8 in
-    // one seed of two (half succeed: it counts), so the critical width is 8.
+    // Depth 2: every width succeeds (critical ≤ 6: the smallest width of the grid already sufficed).
+    // Depth 4: width 6 fails in both seeds, width 8 in one seed of two (half succeed: it counts),
+    // so the critical width is 8.
     set_iters(&mut e, |r| arch(r) == "linear", Some(50));
     set_iters(&mut e, |r| arch(r) == "linear" && depth(r) == 4 && w(r) == 6, Some(500));
     set_iters(&mut e, |r| arch(r) == "linear" && depth(r) == 4 && w(r) == 8 && r.record.config.seed == 0, None);
     let v = verdict(&e, "crit");
     assert_eq!(v.status, CheckStatus::Pass, "{v:?}");
-    assert!(v.measured.contains("2:6 4:8 → ratio 1.333"), "{v:?}");
-    // A wider width failing in both seeds moves the critical width above it; at the widest, to ∞.
+    assert!(v.measured.contains("2:≤ 6 4:8 → ratio 1.333"), "{v:?}");
+    // A wider width failing in both seeds moves the critical width above it; at the widest, beyond
+    // the grid ("> 12", compared as ∞).
     let mut f = e.clone();
     set_iters(&mut f, |r| arch(r) == "linear" && depth(r) == 2 && w(r) == 12, None);
     let v = verdict(&f, "crit");
     assert_eq!(v.status, CheckStatus::Fail, "∞ at depth 2 over 8 at depth 4: {v:?}");
-    assert!(v.measured.contains("2:∞"), "{v:?}");
+    assert!(v.measured.contains("2:> 12"), "{v:?}");
 }
 
 #[test]
@@ -356,7 +358,7 @@ fn misdeclared_checks_are_refused_at_load_naming_the_check_and_field() {
         let text = format!("{base}{check}\n");
         let spec = Spec::parse(&text, std::path::Path::new("m.yaml"), &[]).unwrap();
         let runs = spec.expand().unwrap();
-        let e = spec.check_specs(&runs).expect_err(check).to_string();
+        let e = spec.check_decls(&runs).expect_err(check).to_string();
         assert!(e.starts_with("m.yaml:"), "the position is given: {e}");
         for p in parts {
             assert!(e.contains(p), "`{p}` missing from: {e}\n(for {check})");

@@ -7,12 +7,13 @@
 mod bound;
 pub mod cells;
 mod engines;
-pub mod spec;
 pub mod verdict;
 
 pub use bound::zou_bound;
 pub use engines::engines_agree;
-pub use spec::{CheckSpec, Measure, Test};
+
+use crate::spec::check::{CheckBody, CheckDecl, CheckKind};
+use cells::Cells;
 
 use crate::experiment::{Experiment, Row};
 use crate::spec::SpecError;
@@ -74,12 +75,12 @@ impl CheckOutcome {
 /// Runs every check `exp` declares on its results.
 pub fn check_experiment(exp: &Experiment) -> Result<Vec<CheckOutcome>, SpecError> {
     let grid: Vec<_> = exp.rows.iter().map(|r| r.run.clone()).chain(exp.missing.iter().cloned()).collect();
-    let specs = exp.spec.check_specs(&grid)?;
+    let specs = exp.spec.check_decls(&grid)?;
     Ok(specs.iter().map(|c| evaluate(c, exp)).collect())
 }
 
 /// One check on `exp`.
-pub fn evaluate(check: &CheckSpec, exp: &Experiment) -> CheckOutcome {
+pub fn evaluate(check: &CheckDecl, exp: &Experiment) -> CheckOutcome {
     let rows: Vec<&Row> = exp.rows.iter().filter(|r| check.filters.iter().all(|f| f.matches(&r.run))).collect();
     let missing = check.select(&exp.missing).len();
     let outcome = |status: CheckStatus, measured: String| CheckOutcome {
@@ -100,20 +101,22 @@ pub fn evaluate(check: &CheckSpec, exp: &Experiment) -> CheckOutcome {
             ),
         );
     }
-    let (pass, measured) = match &check.quantity.measure {
-        Measure::ZouBound => zou_bound(&rows),
-        Measure::EnginesAgree => engines_agree(&rows),
-        _ => {
-            let cells = cells::cells(&check.quantity, exp, &rows);
-            let test = check.test.as_ref().expect("non-built-in checks have a validated test");
-            let v = verdict::judge(test, &cells);
-            (v.pass, v.measured)
-        }
+    let (pass, measured) = match &check.body {
+        CheckBody::ZouBound => zou_bound(&rows),
+        CheckBody::EnginesAgree => engines_agree(&rows),
+        CheckBody::Cells { quantity, test } => match Cells::of(*quantity, exp, &rows) {
+            Ok(cells) => {
+                let v = verdict::judge(test, &cells);
+                (v.pass, v.measured)
+            }
+            // Refused at load; a grid edited behind the check's back still fails with the reason.
+            Err(e) => (false, e.to_string()),
+        },
     };
-    let status = match (check.finding, pass) {
-        (true, _) => CheckStatus::Finding,
-        (false, true) => CheckStatus::Pass,
-        (false, false) => CheckStatus::Fail,
+    let status = match (check.kind, pass) {
+        (CheckKind::Finding, _) => CheckStatus::Finding,
+        (CheckKind::Claim, true) => CheckStatus::Pass,
+        (CheckKind::Claim, false) => CheckStatus::Fail,
     };
     outcome(status, measured)
 }

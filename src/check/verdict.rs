@@ -11,8 +11,11 @@
 //!   that a test cannot compute from it — a log–log slope through ∞ (or through a value ≤ 0), ∞/∞,
 //!   0/0 — fails the test, naming the cells.
 
-use super::cells::{Cells, Key, key_text};
-use super::spec::{Along, Bounds, Test, Versus, json_text};
+use super::cells::Cells;
+use crate::measure::cells::{Key, key_text};
+use crate::measure::{Absence, Measured as Value};
+use crate::spec::FieldValue;
+use crate::spec::check::{Along, Bounds, Test, Versus, json_text};
 
 /// Whether the test passed, and what was measured (in words and numbers).
 pub struct Verdict {
@@ -23,9 +26,17 @@ pub struct Verdict {
 /// A number a test compares with its bounds, or why there is none.
 type Measured = Result<f64, String>;
 
-/// The rule for a cell in one place: its value, or why it has none (`name` names the cell).
-fn cell_value(name: &str, v: f64) -> Measured {
-    if v.is_nan() { Err(format!("{name} has no value (n/a)")) } else { Ok(v) }
+/// The rule for a cell in one place: its value, or why it has none (`name` names the cell). A
+/// censored width compares as its bound ([`Value::number`]: `≤ 10` as 10, `> 1000` as ∞).
+fn cell_value(name: &str, v: Value) -> Measured {
+    let n = v.number();
+    if n.is_nan() { Err(format!("{name} has no value (n/a)")) } else { Ok(n) }
+}
+
+/// A cell's value for the measured column: censoring and absence as the measures layer writes
+/// them (`≤ 10`, `> 1000`, `n/a`), numbers by [`show`].
+fn shown(v: Value) -> String {
+    v.text_with(show)
 }
 
 /// `a / b` in extended arithmetic (∞/x = ∞, x/∞ = 0); ∞/∞ and 0/0 have no value.
@@ -80,7 +91,7 @@ fn each(bounds: &Bounds, cells: &Cells) -> Verdict {
         .iter()
         .map(|(k, v)| {
             let name = if k.is_empty() { "the cell".to_string() } else { key_text(k) };
-            let listed = if k.is_empty() { show(*v) } else { format!("{name} {}", show(*v)) };
+            let listed = if k.is_empty() { shown(*v) } else { format!("{name} {}", shown(*v)) };
             (listed, cell_value(&name, *v))
         })
         .collect();
@@ -105,12 +116,12 @@ fn each(bounds: &Bounds, cells: &Cells) -> Verdict {
 
 /// The cells split into groups that agree on every field but `field` (and the fields zipped with
 /// it): (group key, (value of `field`, cell value)).
-fn groups_without<'a>(cells: &'a Cells, field: &str) -> Vec<(Key, Vec<(&'a str, f64)>)> {
+fn groups_without<'a>(cells: &'a Cells, field: &str) -> Vec<(Key, Vec<(&'a FieldValue, Value)>)> {
     let tied = cells.tied(field);
-    let mut out: Vec<(Key, Vec<(&str, f64)>)> = Vec::new();
+    let mut out: Vec<(Key, Vec<(&FieldValue, Value)>)> = Vec::new();
     for (key, v) in &cells.values {
-        let rest: Key = key.iter().filter(|(f, _)| !tied.contains(f)).cloned().collect();
-        let at = key.iter().find(|(f, _)| f == field).map_or("", |(_, x)| x.as_str());
+        let rest: Key = key.iter().filter(|(f, _)| !tied.iter().any(|t| t == f.as_str())).cloned().collect();
+        let Some(at) = key.iter().find(|(f, _)| f.as_str() == field).map(|(_, x)| x) else { continue };
         match out.iter_mut().find(|(k, _)| *k == rest) {
             Some((_, points)) => points.push((at, *v)),
             None => out.push((rest, vec![(at, *v)])),
@@ -129,13 +140,14 @@ fn along_field(along: &Along, cells: &Cells, what: &str, stat: impl Fn(&[(f64, f
     let mut pass = true;
     let mut parts = Vec::new();
     for (key, points) in groups_without(cells, &along.x) {
-        let mut xy: Vec<(f64, f64)> = points.iter().map(|(x, v)| (x.parse::<f64>().unwrap_or(f64::NAN), *v)).collect();
-        xy.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let listed = xy.iter().map(|(x, v)| format!("{}:{}", show(*x), show(*v))).collect::<Vec<_>>().join(" ");
-        let value = xy
+        let mut xv: Vec<(f64, Value)> = points.iter().map(|(x, v)| (x.number().unwrap_or(f64::NAN), *v)).collect();
+        xv.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let listed = xv.iter().map(|(x, v)| format!("{}:{}", show(*x), shown(*v))).collect::<Vec<_>>().join(" ");
+        let value = xv
             .iter()
-            .try_for_each(|&(x, v)| cell_value(&show(x), v).map(drop))
-            .and_then(|()| if xy.len() < 2 { Err("fewer than two points".to_string()) } else { stat(&xy) });
+            .map(|&(x, v)| cell_value(&show(x), v).map(|v| (x, v)))
+            .collect::<Result<Vec<(f64, f64)>, String>>()
+            .and_then(|xy| if xy.len() < 2 { Err("fewer than two points".to_string()) } else { stat(&xy) });
         pass &= meets(&along.bounds, &value);
         let result = match value {
             Ok(v) => format!("{what} {}", show(v)),
@@ -185,28 +197,60 @@ impl Pair {
     }
 }
 
-/// The ratio numerator / denominator in every group of cells that agree on every field but the
-/// versus field; a group without one of the sides, or with a side without a value, has none.
+/// Whether two cells' keys (the versus field and its partners left out) name the same group: they
+/// agree on every field both have. A field one of them does not have (a linear network's
+/// transformation) does not keep them apart, so a linear network pairs with each of the ResNets
+/// its grid holds.
+fn same_group(a: &Key, b: &Key) -> bool {
+    a.iter().all(|(f, x)| b.iter().find(|(g, _)| g == f).is_none_or(|(_, y)| x == y || x.is_absent() || y.is_absent()))
+}
+
+/// The ratio numerator / denominator of every pair of cells, one with the versus field at the
+/// numerator and one at the denominator, that name the same group ([`same_group`]); a cell of one
+/// side without a partner on the other, or a side without a value, has no ratio.
 fn pairs(v: &Versus, cells: &Cells, num: &str, den: &str) -> Vec<Pair> {
-    groups_without(cells, &v.field)
-        .into_iter()
-        .map(|(key, points)| {
-            let side = |s: &str| points.iter().find(|(x, _)| *x == s).map(|p| p.1);
-            let (listed, ratio) = match (side(num), side(den)) {
-                (Some(a), Some(b)) => {
-                    let ratio = cell_value(&format!("{} = {num}", v.field), a)
-                        .and_then(|a| cell_value(&format!("{} = {den}", v.field), b).map(|b| (a, b)))
-                        .and_then(|(a, b)| quotient(a, b));
-                    (format!("{num} {} / {den} {}", show(a), show(b)), ratio)
-                }
-                (a, _) => {
-                    let absent = if a.is_none() { num } else { den };
-                    (String::new(), Err(format!("no cell with {} = {absent}", v.field)))
-                }
-            };
-            Pair { key, listed, ratio }
-        })
-        .collect()
+    let tied = cells.tied(&v.field);
+    let side = |want: &FieldValue| -> Vec<(Key, Value)> {
+        cells
+            .values
+            .iter()
+            .filter(|(k, _)| k.iter().any(|(f, x)| f.as_str() == v.field && x == want))
+            .map(|(k, value)| {
+                (k.iter().filter(|(f, _)| !tied.iter().any(|t| t == f.as_str())).cloned().collect(), *value)
+            })
+            .collect()
+    };
+    let (nums, dens) = (side(&FieldValue::wanted(&v.numerator)), side(&FieldValue::wanted(&v.denominator)));
+    let missing = |key: &Key, absent: &str| Pair {
+        key: key.clone(),
+        listed: String::new(),
+        ratio: Err(format!("no cell with {} = {absent}", v.field)),
+    };
+    let mut out = Vec::new();
+    let mut paired = vec![false; dens.len()];
+    for (ka, a) in &nums {
+        let before = out.len();
+        for (j, (kb, b)) in dens.iter().enumerate().filter(|(_, (kb, _))| same_group(ka, kb)) {
+            paired[j] = true;
+            // The pair's key: each field's value from whichever side has it.
+            let key = ka
+                .iter()
+                .map(|(f, x)| match (x.is_absent(), kb.iter().find(|(g, _)| g == f)) {
+                    (true, Some(other)) => other.clone(),
+                    _ => (f.clone(), x.clone()),
+                })
+                .collect();
+            let ratio = cell_value(&format!("{} = {num}", v.field), *a)
+                .and_then(|a| cell_value(&format!("{} = {den}", v.field), *b).map(|b| (a, b)))
+                .and_then(|(a, b)| quotient(a, b));
+            out.push(Pair { key, listed: format!("{num} {} / {den} {}", shown(*a), shown(*b)), ratio });
+        }
+        if out.len() == before {
+            out.push(missing(ka, den));
+        }
+    }
+    out.extend(dens.iter().zip(&paired).filter(|(_, p)| !**p).map(|((kb, _), _)| missing(kb, num)));
+    out
 }
 
 fn versus(v: &Versus, cells: &Cells) -> Verdict {
@@ -219,7 +263,10 @@ fn versus(v: &Versus, cells: &Cells) -> Verdict {
     };
     // The slope of the ratios: a group without a ratio is a cell without a value.
     let ratio_cells = Cells {
-        values: pairs.iter().map(|p| (p.key.clone(), p.ratio.clone().unwrap_or(f64::NAN))).collect(),
+        values: pairs
+            .iter()
+            .map(|p| (p.key.clone(), p.ratio.clone().map_or(Value::Absent(Absence::NotApplicable), Value::Value)))
+            .collect(),
         partners: cells.partners.clone(),
     };
     let fit = along_field(along, &ratio_cells, "slope", slope);
@@ -253,7 +300,9 @@ mod tests {
         assert_eq!(quotient(2.0, f64::INFINITY), Ok(0.0));
         assert!(quotient(f64::INFINITY, f64::INFINITY).unwrap_err().contains("∞ / ∞"));
         assert!(quotient(0.0, 0.0).is_err());
-        assert!(cell_value("L=2", f64::NAN).unwrap_err().contains("L=2 has no value (n/a)"));
+        assert!(
+            cell_value("L=2", Value::Absent(Absence::NotApplicable)).unwrap_err().contains("L=2 has no value (n/a)")
+        );
     }
 
     #[test]

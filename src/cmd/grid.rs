@@ -48,7 +48,7 @@ impl GridArgs {
         // A broken figure declaration is reported before anything runs.
         spec.figure_specs(&all)?;
         // So is a broken check declaration.
-        spec.check_specs(&all)?;
+        spec.check_decls(&all)?;
         let selected = select(all.clone(), &filters)?;
         let store = open_store(&self.results, &spec.name)?;
         let axes = spec.axis_names()?;

@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use linres::check::spec::{OverSeeds, Quantity, QuantityError};
 use linres::experiment::Experiment;
+use linres::spec::quantity::{OverSeeds, QuantityError, QuantityInput};
 use linres::spec::{Filter, SpecError};
 use linres::store::atomic;
 use linres::table::TableSpec;
@@ -13,7 +13,6 @@ use linres::table::format::Format;
 
 use super::grid::open_store;
 use super::out::outln;
-use super::usage;
 
 #[derive(Args)]
 #[command(
@@ -97,20 +96,22 @@ pub fn run(args: TableArgs) -> anyhow::Result<ExitCode> {
         Agg::Max => OverSeeds::Max,
         Agg::Mean => OverSeeds::Mean,
     });
-    let quantity =
-        Quantity::parse(&args.value, args.target, exp.spec.theory.target, args.budget, args.budget_iters, agg)
-            .map_err(|QuantityError { field, message }| {
-                let flag = match field {
-                    "measure" => "--value",
-                    "over_seeds" => "--agg",
-                    "budget" => "--budget",
-                    _ => "--target",
-                };
-                SpecError { file: flag.into(), position: None, field: None, message }
-            })?;
-    if quantity.measure.builtin() {
-        return Err(usage(format!("--value {}: a built-in check, not a number per cell", args.value)));
-    }
+    let input = QuantityInput {
+        measure: &args.value,
+        target: args.target,
+        budget: args.budget,
+        budget_iters: args.budget_iters,
+        over_seeds: agg,
+    };
+    let quantity = input.read(exp.spec.theory.target).map_err(|QuantityError { field, message }| {
+        let flag = match field {
+            "measure" => "--value",
+            "over_seeds" => "--agg",
+            "budget" => "--budget",
+            _ => "--target",
+        };
+        SpecError { file: flag.into(), position: None, field: None, message }
+    })?;
     let filters = args.filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?;
     let spec = TableSpec { rows: args.rows, cols: args.cols, quantity, filters };
     let format = match args.format {

@@ -11,6 +11,8 @@ use plotters::prelude::*;
 
 use super::data::{BarData, CritPoint, CriticalData, CurveData};
 use super::spec::{LOG_AXIS, MAX_DECADES, Scale, TheoryLine, WidthBound};
+use crate::measure::Measured;
+use crate::measure::pool::Spread;
 
 /// Okabe–Ito colours (yellow left out: too pale on white).
 const PALETTE: [RGBColor; 7] = [
@@ -206,8 +208,14 @@ pub fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d:
     }
     let body = frame(root, title, &keys)?;
     let areas = body.split_evenly((1, d.panels.len().max(1)));
-    let y_max =
-        d.panels.iter().flat_map(|p| &p.bands).flat_map(|b| b.points.iter().map(|p| p.max)).fold(d.y_floor, f64::max);
+    // A diverged seed is +∞ from its ✗ on (drawn at the top): the axis is set by finite values.
+    let y_max = d
+        .panels
+        .iter()
+        .flat_map(|p| &p.bands)
+        .flat_map(|b| b.points.iter().flat_map(|p| [p.median, p.max]))
+        .filter(|v| v.is_finite())
+        .fold(d.y_floor, f64::max);
     let y_top = d.y_max.unwrap_or(if d.yscale == Scale::Log { y_max * 3.0 } else { y_max * 1.05 });
     let (y_lo, y_hi) = drawable(d.y_floor, y_top, d.yscale == Scale::Log);
     let (x_lo, x_hi) = drawable(if d.xscale == Scale::Log { 1.0 } else { 0.0 }, d.x_max, d.xscale == Scale::Log);
@@ -312,9 +320,8 @@ pub fn critical<DB: DrawingBackend>(
         d.series.iter().map(|s| (Key::Point(colour(s.colour + 3)), s.label.clone())).collect();
     keys.extend(d.bounds.iter().map(|b| (Key::Line(bound_colour(b.kind), "dashed"), bound_text(b.kind).to_string())));
     keys.push((Key::Line(GREY, "dotted"), "widest width run (▲: none of the widths sufficed)".to_string()));
-    let smallest = d.widths.first().copied();
-    let at_smallest = |p: &&CritPoint| p.crit.is_some() && p.crit == smallest;
-    if d.series.iter().flat_map(|s| &s.points).any(|p| at_smallest(&p)) {
+    let censored_below = |p: &CritPoint| matches!(p.width.pooled, Measured::AtMost(_));
+    if d.series.iter().flat_map(|s| &s.points).any(censored_below) {
         keys.push((Key::Below, "▼: the smallest width run already sufficed (critical width ≤ it)".to_string()));
     }
     let body = frame(root, title, &keys)?;
@@ -347,23 +354,31 @@ pub fn critical<DB: DrawingBackend>(
         let c = colour(s.colour + 3);
         // Series side by side around each x so their error bars do not overlap.
         let shift = 1.0 + 0.06 * (i as f64 - (n - 1.0) / 2.0);
-        let found: Vec<(f64, f64)> = s.points.iter().filter_map(|p| p.crit.map(|w| (p.x * shift, w))).collect();
-        chart.draw_series(LineSeries::new(found.iter().copied(), c.stroke_width(2)))?;
+        // A width the grid pins down or bounds from above is a point; "none sufficed" a ▲ above
+        // the widest width.
+        let found = |m: Measured| match m {
+            Measured::Value(w) | Measured::AtMost(w) => Some(w),
+            Measured::Above(_) | Measured::Absent(_) => None,
+        };
+        let line: Vec<(f64, f64)> =
+            s.points.iter().filter_map(|p| found(p.width.pooled).map(|w| (p.x * shift, w))).collect();
+        chart.draw_series(LineSeries::new(line.iter().copied(), c.stroke_width(2)))?;
         for p in &s.points {
             let x = p.x * shift;
-            let (lo, hi) = (p.lo.unwrap_or(y_lo), p.hi.unwrap_or(widths_top * 1.4));
+            let (lo, hi) =
+                (found(p.width.seed_min).unwrap_or(y_lo), found(p.width.seed_max).unwrap_or(widths_top * 1.4));
             chart.draw_series(std::iter::once(ErrorBar::new_vertical(
                 x,
                 lo,
-                p.crit.unwrap_or(hi),
+                found(p.width.pooled).unwrap_or(hi),
                 hi,
                 c.stroke_width(2),
                 8,
             )))?;
-            match p.crit {
+            match found(p.width.pooled) {
                 Some(w) => {
                     chart.draw_series(std::iter::once(Circle::new((x, w), 6, c.filled())))?;
-                    if at_smallest(&p) {
+                    if censored_below(p) {
                         let below = Polygon::new(vec![(-6, 9), (6, 9), (0, 18)], c.filled());
                         chart.draw_series(std::iter::once(EmptyElement::at((x, w)) + below))?;
                     }
@@ -392,14 +407,14 @@ pub fn bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &
     let mut keys: Vec<(Key, String)> =
         d.series.iter().map(|s| (Key::Bar(colour(s.colour)), series_text(&s.label, s.runs, s.diverged))).collect();
     keys.push((Key::Whisker, "median (bar) and min–max (whisker) across seeds".to_string()));
-    if d.series.iter().flat_map(|s| s.values.iter().flatten()).any(|(m, _, _)| !m.is_finite()) {
+    if d.series.iter().flat_map(|s| s.values.iter().flatten()).any(|s| !s.median.is_finite()) {
         keys.push((Key::Cross, "✗ above a group: the median seed never reached the target".to_string()));
     }
     let body = frame(root, title, &keys)?;
     let finite: Vec<f64> = d
         .series
         .iter()
-        .flat_map(|s| s.values.iter().flatten().flat_map(|&(m, lo, hi)| [m, lo, hi]))
+        .flat_map(|s| s.values.iter().flatten().flat_map(|s| [s.median, s.min, s.max]))
         .filter(|v| v.is_finite() && *v > 0.0)
         .collect();
     let y_lo = finite.iter().copied().fold(f64::INFINITY, f64::min).min(1.0) / 1.5;
@@ -428,7 +443,7 @@ pub fn bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &
     for (j, series) in d.series.iter().enumerate() {
         let c = colour(series.colour);
         for (i, v) in series.values.iter().enumerate() {
-            let Some((median, lo, hi)) = *v else { continue };
+            let Some(Spread { median, min: lo, max: hi }) = *v else { continue };
             let left = i as f64 - 0.4 + j as f64 * width;
             let mid = left + width / 2.0;
             if median.is_finite() {

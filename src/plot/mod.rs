@@ -12,6 +12,7 @@ use plotters::prelude::*;
 
 use crate::experiment::Experiment;
 use crate::export::float_text;
+use crate::measure::Measured;
 use crate::spec::{GridRun, SpecError};
 use data::{BarData, CriticalData, CurveData};
 use spec::{FigureKind, FigureSpec};
@@ -97,10 +98,11 @@ impl FigureData {
             }
             FigureData::Critical(d) => {
                 row(&["series_value", "series", "x", "critical_width", "seed_min", "seed_max"].map(String::from));
-                let opt = |v: Option<f64>| v.map(float_text).unwrap_or_default();
                 for s in &d.series {
                     for p in &s.points {
-                        row(&[s.value.clone(), s.label.clone(), float_text(p.x), opt(p.crit), opt(p.lo), opt(p.hi)]);
+                        let w = p.width;
+                        let cells = [w.pooled.csv(), w.seed_min.csv(), w.seed_max.csv()];
+                        row(&[&[s.value.clone(), s.label.clone(), float_text(p.x)][..], &cells].concat());
                     }
                 }
                 for b in &d.bounds {
@@ -120,8 +122,8 @@ impl FigureData {
                 row(&["category", "series_value", "series", "median", "min", "max"].map(String::from));
                 for s in &d.series {
                     for (cat, v) in d.categories.iter().zip(&s.values) {
-                        if let Some((m, lo, hi)) = v {
-                            let cells = [float_text(*m), float_text(*lo), float_text(*hi)];
+                        if let Some(spread) = v {
+                            let cells = [spread.median, spread.min, spread.max].map(|v| Measured::Value(v).csv());
                             row(&[&[cat.clone(), s.value.clone(), s.label.clone()][..], &cells].concat());
                         }
                     }

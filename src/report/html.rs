@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::export::{compact_text, float_text};
+use crate::measure::Measured;
 
 /// `text` with the five characters that HTML gives meaning (`& < > " '`) written as entities, so
 /// that any string from input reads as text in element content and in quoted attributes.
@@ -47,22 +48,14 @@ pub fn page(title: &str, root: &str, body: &str, script: bool) -> String {
 
 /// A number cell: the compact text shown, the full-precision value in `data-v` for sorting
 /// (`Infinity`, `-Infinity`, `NaN` for the non-finite).
-pub fn num_cell(v: f64) -> String {
-    let key = if v.is_nan() {
-        "NaN".to_string()
-    } else if v.is_infinite() {
-        if v > 0.0 { "Infinity".into() } else { "-Infinity".into() }
-    } else {
-        float_text(v)
+pub fn num_cell(v: Measured) -> String {
+    let key = match v.number() {
+        n if n.is_nan() => "NaN".to_string(),
+        n if n == f64::INFINITY => "Infinity".into(),
+        n if n == f64::NEG_INFINITY => "-Infinity".into(),
+        n => float_text(n),
     };
-    let shown = if v.is_infinite() && v > 0.0 {
-        "∞".to_string()
-    } else if v.is_nan() {
-        "—".into()
-    } else {
-        compact_text(v)
-    };
-    format!("<td class=\"num\" data-v=\"{key}\">{shown}</td>")
+    format!("<td class=\"num\" data-v=\"{key}\">{}</td>", esc(&v.text_with(compact_text)))
 }
 
 /// A text cell.
@@ -141,6 +134,7 @@ pub fn relative_url(from: &std::path::Path, to: &std::path::Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::measure::Absence;
 
     #[test]
     fn every_markup_character_is_escaped() {
@@ -153,9 +147,9 @@ mod tests {
 
     #[test]
     fn number_cells_sort_by_their_full_value() {
-        assert_eq!(num_cell(1.234567e-7), "<td class=\"num\" data-v=\"1.234567e-7\">1.235e-7</td>");
-        assert_eq!(num_cell(f64::INFINITY), "<td class=\"num\" data-v=\"Infinity\">∞</td>");
-        assert_eq!(num_cell(f64::NAN), "<td class=\"num\" data-v=\"NaN\">—</td>");
+        assert_eq!(num_cell(Measured::Value(1.234567e-7)), "<td class=\"num\" data-v=\"1.234567e-7\">1.235e-7</td>");
+        assert_eq!(num_cell(Measured::Value(f64::INFINITY)), "<td class=\"num\" data-v=\"Infinity\">∞</td>");
+        assert_eq!(num_cell(Measured::Absent(Absence::NoResult)), "<td class=\"num\" data-v=\"NaN\">n/a</td>");
     }
 
     #[test]

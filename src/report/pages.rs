@@ -6,21 +6,31 @@ use std::path::Path;
 use super::html::{esc, flatten, key_values, num_cell, page, relative_url, text_cell};
 use super::{ExperimentReport, GENERATOR, ReportError, RunState, STYLE, curve};
 use crate::check::CheckOutcome;
-use crate::check::cells::run_value;
-use crate::check::spec::{Quantity, THEORY_QUANTITIES, TheoryQuantity};
 use crate::experiment::Row;
 use crate::export::tables::param_value;
+use crate::spec::quantity::{RunMeasure, TheoryQuantity};
 use crate::store::Record;
 use crate::store::schema::param_columns;
 
-/// Theory quantities in the runs table: (column, header).
-const THEORY_COLUMNS: [(&str, &str); 5] = [
-    ("zou_margin", "Zou margin"),
-    ("zou_eta_over_bracket", "η / Zou bracket"),
-    ("zou_rho", "ρ"),
-    ("du_hu_width_required", "Du & Hu width"),
-    ("kappa", "κ"),
-];
+/// The measures of the runs table: (column, header, measure); the iterations' header names the
+/// target.
+fn run_columns(target: f64) -> [(&'static str, String, RunMeasure); 8] {
+    let theory = |q: TheoryQuantity, head: &str| (q.name(), head.to_string(), RunMeasure::Theory(q));
+    [
+        ("final_rel_excess", "final rel. excess".into(), RunMeasure::FinalRelExcess),
+        (
+            "iters_to_target",
+            format!("iterations to {}", crate::config::float_text(target)),
+            RunMeasure::ItersToTarget { target },
+        ),
+        theory(TheoryQuantity::ZouMargin, "Zou margin"),
+        theory(TheoryQuantity::ZouEtaOverBracket, "η / Zou bracket"),
+        theory(TheoryQuantity::ZouRho, "ρ"),
+        theory(TheoryQuantity::DuHuWidthRequired, "Du & Hu width"),
+        theory(TheoryQuantity::Kappa, "κ"),
+        ("seconds", "seconds".into(), RunMeasure::Seconds),
+    ]
+}
 
 /// Writes every page into `dir`, links computed as if the site were at `site`; returns the count.
 pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Result<usize, ReportError> {
@@ -259,11 +269,7 @@ fn experiment_page(r: &ExperimentReport) -> String {
 }
 
 fn runs_table(r: &ExperimentReport) -> String {
-    let target = r.exp.spec.theory.target;
-    let quantity = |name: &str| {
-        Quantity::parse(name, None, target, None, None, None).expect("a per-run measure without options parses")
-    };
-    let (final_excess, iters) = (quantity("final_rel_excess"), quantity("iters_to_target"));
+    let columns = run_columns(r.exp.spec.theory.target);
     // The grid fields that vary (and the seed): the others are in the YAML below.
     let params: Vec<String> = param_columns(&r.exp.axes)
         .into_iter()
@@ -283,21 +289,11 @@ fn runs_table(r: &ExperimentReport) -> String {
     for p in &params {
         let _ = write!(s, "<th data-col=\"{0}\">{0}</th>", esc(p));
     }
-    let _ = write!(
-        s,
-        "<th data-col=\"status\">status</th><th data-col=\"engine\">engine</th>\
-         <th data-col=\"final_rel_excess\">final rel. excess</th>\
-         <th data-col=\"iters_to_target\">iterations to {}</th>",
-        esc(&format!("{target:e}"))
-    );
-    for (col, head) in THEORY_COLUMNS {
+    s.push_str("<th data-col=\"status\">status</th><th data-col=\"engine\">engine</th>");
+    for (col, head, _) in &columns {
         let _ = write!(s, "<th data-col=\"{col}\">{}</th>", esc(head));
     }
-    s.push_str("<th data-col=\"seconds\">seconds</th></tr></thead>\n<tbody>\n");
-    let theory: Vec<TheoryQuantity> = THEORY_COLUMNS
-        .iter()
-        .map(|(col, _)| TheoryQuantity(THEORY_QUANTITIES.iter().find(|q| *q == col).expect("a theory quantity")))
-        .collect();
+    s.push_str("</tr></thead>\n<tbody>\n");
     for (run, state) in &r.runs {
         let id = run.run.id();
         let (status, linked) = match state {
@@ -323,21 +319,13 @@ fn runs_table(r: &ExperimentReport) -> String {
             }
         }
         let _ = write!(s, "<td class=\"status {status}\">{status}</td>");
-        match state {
-            RunState::Result(i) => {
-                let row = &r.exp.rows[*i];
-                s.push_str(&text_cell(row.outcome().engine.name()));
-                s.push_str(&num_cell(run_value(&final_excess, row)));
-                s.push_str(&num_cell(run_value(&iters, row)));
-                for q in &theory {
-                    s.push_str(&num_cell(crate::check::cells::theory_value(&row.theory, q)));
-                }
-                s.push_str(&num_cell(row.record.seconds));
-            }
-            _ => {
-                let blanks = 3 + THEORY_COLUMNS.len() + 1;
-                s.push_str(&"<td data-v=\"\"></td>".repeat(blanks));
-            }
+        let row = match state {
+            RunState::Result(i) => Some(&r.exp.rows[*i]),
+            _ => None,
+        };
+        s.push_str(&text_cell(row.map_or("", |row| row.outcome().engine.name())));
+        for (_, _, measure) in &columns {
+            s.push_str(&num_cell(measure.of_run(row)));
         }
         s.push_str("</tr>\n");
     }

@@ -14,6 +14,7 @@
 //! Any scalar of the run sections (`data`, `model`, `optim`, `engine`, `log`) may be a list; the grid is the cartesian product of all lists, of the zip groups and of the seeds. Errors
 //! carry the file, line, column and field ([`SpecError`]).
 
+pub mod check;
 pub mod expand;
 pub mod field;
 pub mod filter;

@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use crate::config::{decade_of, decade_rule};
+use crate::config::{decade_of, decade_rule, float_text};
 
 /// A quantity of a run's theory report (under the experiment's constants).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -103,7 +103,7 @@ pub enum Budget {
 impl Budget {
     pub fn describe(self) -> String {
         match self {
-            Budget::TimesTheory(b) => format!("{b} × the theorem's wide-limit iterations"),
+            Budget::TimesTheory(b) => format!("{} × the theorem's wide-limit iterations", float_text(b)),
             Budget::Iterations(n) => format!("{n} iterations"),
         }
     }
@@ -202,6 +202,12 @@ impl QuantityInput<'_> {
                 width(WidthMeasure::Critical { target, budget })
             }
             "margin_one_width" => width(WidthMeasure::MarginOne),
+            builtin @ ("zou_bound" | "engines_agree") => {
+                return Err(err(
+                    "measure",
+                    format!("`{builtin}` is a built-in check (it brings its own test), not a number per cell"),
+                ));
+            }
             "certified_width" => width(WidthMeasure::Certified),
             other => match other.strip_prefix("theory.").and_then(TheoryQuantity::parse) {
                 Some(q) => self.run(RunMeasure::Theory(q)),
@@ -235,7 +241,7 @@ impl RunMeasure {
     pub fn describe(self) -> String {
         match self {
             RunMeasure::FinalRelExcess => "final relative excess".into(),
-            RunMeasure::ItersToTarget { target } => format!("iterations to relative excess {target:e}"),
+            RunMeasure::ItersToTarget { target } => format!("iterations to relative excess {}", float_text(target)),
             RunMeasure::Theory(q) => format!("theory.{}", q.name()),
             RunMeasure::Seconds => "seconds".into(),
         }
@@ -247,8 +253,9 @@ impl WidthMeasure {
     pub fn describe(self) -> String {
         match self {
             WidthMeasure::Critical { target, budget } => format!(
-                "critical width (the smallest width from which every wider one reaches {target:e} within {} in ≥ \
+                "critical width (the smallest width from which every wider one reaches {} within {} in ≥ \
                  half the seeds)",
+                float_text(target),
                 budget.describe()
             ),
             WidthMeasure::MarginOne => "width at which the median Zou condition margin reaches 1".into(),

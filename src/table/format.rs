@@ -1,7 +1,7 @@
 //! A [`SummaryTable`] as text: booktabs LaTeX, Markdown or CSV.
 
 use super::SummaryTable;
-use crate::export::float_text;
+use crate::measure::Measured;
 
 /// The text forms of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,7 +50,7 @@ impl SummaryTable {
         s.push_str(&format!("{} \\\\\n\\midrule\n", head.join(" & ")));
         for (values, cells) in self.row_values.iter().zip(&self.cells) {
             let row: Vec<String> = std::iter::once(latex_escape(&values.join(", ")))
-                .chain(cells.iter().map(|c| c.map_or("--".into(), |v| latex_number(v, digits))))
+                .chain(cells.iter().map(|c| c.map_or("--".into(), |v| latex_value(v, digits))))
                 .collect();
             s.push_str(&format!("{} \\\\\n", row.join(" & ")));
         }
@@ -66,7 +66,7 @@ impl SummaryTable {
         let mut s = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(n + 1));
         for (values, cells) in self.row_values.iter().zip(&self.cells) {
             let row: Vec<String> = std::iter::once(markdown_escape(&values.join(", ")))
-                .chain(cells.iter().map(|c| c.map_or("—".into(), |v| plain_number(v, digits))))
+                .chain(cells.iter().map(|c| c.map_or("—".into(), |v| v.text_with(|n| plain_number(n, digits)))))
                 .collect();
             s.push_str(&format!("| {} |\n", row.join(" | ")));
         }
@@ -79,7 +79,7 @@ impl SummaryTable {
             std::iter::once(self.corner(str::to_string)).chain(self.col_values.iter().map(|v| v.join(", "))).collect();
         let rows = std::iter::once(head).chain(self.row_values.iter().zip(&self.cells).map(|(values, cells)| {
             std::iter::once(values.join(", "))
-                .chain(cells.iter().map(|c| c.map(float_text).unwrap_or_default()))
+                .chain(cells.iter().map(|c| c.map(Measured::csv).unwrap_or_default()))
                 .collect()
         }));
         for row in rows {
@@ -117,6 +117,17 @@ fn plain_number(v: f64, digits: usize) -> String {
     match rounded(v, digits) {
         (m, None) => m,
         (m, Some(e)) => format!("{m}e{e}"),
+    }
+}
+
+/// A measured value for LaTeX: numbers by [`latex_number`], censored widths as `$\leq$ 10` and
+/// `$>$ 1000`, `n/a` where the runs have no value.
+fn latex_value(v: Measured, digits: usize) -> String {
+    match v {
+        Measured::Value(n) => latex_number(n, digits),
+        Measured::AtMost(n) => format!("$\\leq$ {}", latex_number(n, digits)),
+        Measured::Above(n) => format!("$>$ {}", latex_number(n, digits)),
+        Measured::Absent(_) => "n/a".into(),
     }
 }
 

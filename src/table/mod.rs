@@ -11,11 +11,12 @@ pub mod format;
 
 use thiserror::Error;
 
-use crate::check::cells::{cells, varying_fields};
-use crate::check::spec::Quantity;
 use crate::experiment::{Experiment, Row};
 use crate::export::tables::param_value;
-use crate::spec::{Filter, SpecError};
+use crate::measure::Measured;
+use crate::measure::cells::{group, varying_fields};
+use crate::spec::quantity::Quantity;
+use crate::spec::{FieldPath, Filter, SpecError};
 
 /// What a table shows: the fields along its rows and columns, the quantity in its cells and the
 /// filters that select the runs.
@@ -42,7 +43,7 @@ pub struct SummaryTable {
     /// The value combination of each column, in grid order.
     pub col_values: Vec<Vec<String>>,
     /// `cells[i][j]`: the value at row i, column j; `None` where the grid has no such run.
-    pub cells: Vec<Vec<Option<f64>>>,
+    pub cells: Vec<Vec<Option<Measured>>>,
 }
 
 /// Why a table cannot be made.
@@ -118,7 +119,7 @@ impl TableSpec {
                 if f == "seed" {
                     return Err(spec_error(exp, flag, "seeds are the replicates a cell combines, not a layout".into()));
                 }
-                if self.quantity.measure.over_widths() && f == "model.width" {
+                if self.quantity.over_widths() && f == "model.width" {
                     return Err(spec_error(
                         exp,
                         flag,
@@ -127,11 +128,13 @@ impl TableSpec {
                 }
             }
         }
-        let skip: &[&str] = if self.quantity.measure.over_widths() { &["model.width"] } else { &[] };
         let named: Vec<String> =
             laid_out.iter().flat_map(|f| std::iter::once((*f).clone()).chain(exp.spec.zip_partners(f))).collect();
-        let pooled: Vec<String> =
-            varying_fields(exp, &selected, skip).into_iter().filter(|f| !named.contains(f)).collect();
+        let pooled: Vec<String> = varying_fields(&exp.axes, &selected, self.quantity.spanned())
+            .into_iter()
+            .map(|f| f.to_string())
+            .filter(|f| !named.contains(f))
+            .collect();
         if !pooled.is_empty() {
             return Err(spec_error(
                 exp,
@@ -148,19 +151,17 @@ impl TableSpec {
         let row_values = combinations(&selected, &self.rows);
         let col_values = combinations(&selected, &self.cols);
         let mut table = vec![vec![None; col_values.len()]; row_values.len()];
-        // Each cell of the quantity holds runs agreeing on every varying field, so on the row and
-        // column fields: its first member says where it goes.
-        let measured = cells(&self.quantity, exp, &selected);
-        for (key, value) in measured.values {
-            let member = selected
-                .iter()
-                .find(|r| key.iter().all(|(f, v)| param_value(&r.run, f) == *v))
-                .expect("a cell has members");
-            let at = |fields: &[String], values: &[Vec<String>]| {
-                let v: Vec<String> = fields.iter().map(|f| param_value(&member.run, f)).collect();
-                values.iter().position(|c| *c == v).expect("every combination is listed")
-            };
-            table[at(&self.rows, &row_values)][at(&self.cols, &col_values)] = Some(value);
+        // Every other field is fixed or pooled only over the seeds (and the width of a width
+        // measure), so the cells of the row and column fields are the quantity's cells.
+        let fields: Vec<FieldPath> = self.rows.iter().chain(&self.cols).map(FieldPath::new).collect();
+        for cell in group(&selected, &fields) {
+            let value = self.quantity.of_cell(&cell.members).map_err(|e| spec_error(exp, "--value", e.to_string()))?;
+            let text: Vec<String> = cell.key.iter().map(|(_, v)| v.csv().to_string()).collect();
+            let (row, col) = text.split_at(self.rows.len());
+            let at = |values: &[Vec<String>], v: &[String]| values.iter().position(|c| c == v);
+            if let (Some(i), Some(j)) = (at(&row_values, row), at(&col_values, col)) {
+                table[i][j] = Some(value);
+            }
         }
         Ok(SummaryTable {
             experiment: exp.spec.name.clone(),

@@ -1,12 +1,14 @@
 //! Bar figures: a per-run number, median and min–max across seeds, grouped by a grid field.
 
-use super::{axis_label, distinct, selected, spread, values_of};
+use super::{axis_label, distinct, selected, values_of};
 use crate::experiment::{Experiment, Row};
 use crate::export::tables::param_value;
+use crate::measure::pool::Spread;
 use crate::plot::spec::{FigureSpec, Scale};
 use crate::spec::SpecError;
+use crate::spec::quantity::RunMeasure;
 
-/// One series of a bar chart: per category, (median, min, max) across seeds.
+/// One series of a bar chart.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BarSeries {
     pub label: String,
@@ -16,7 +18,9 @@ pub struct BarSeries {
     /// Runs it summarises, and how many of them diverged (named in the legend).
     pub runs: usize,
     pub diverged: usize,
-    pub values: Vec<Option<(f64, f64, f64)>>,
+    /// Per category: median, minimum and maximum over the seeds (∞ where a seed never reached
+    /// the target or diverged).
+    pub values: Vec<Option<Spread>>,
 }
 
 /// Grouped bars: one group per x category, one bar per series.
@@ -50,26 +54,13 @@ pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
             runs += group.len();
             diverged +=
                 group.iter().filter(|r| r.record.outcome.as_ref().is_some_and(|o| o.diverged_at.is_some())).count();
-            let mut values: Vec<f64> = group
-                .iter()
-                .map(|r| {
-                    let o = r.record.outcome.as_ref();
-                    match y_kind {
-                        "iters_to_target" => o
-                            .and_then(|o| o.iters_to(fig.target.unwrap_or(r.theory.target)))
-                            .map_or(f64::INFINITY, |t| t as f64),
-                        "final_rel_excess" => o
-                            .and_then(|o| {
-                                o.curve
-                                    .last()
-                                    .map(|p| if o.theory.excess0 > 0.0 { p.excess / o.theory.excess0 } else { 0.0 })
-                            })
-                            .unwrap_or(f64::NAN),
-                        _ => r.record.seconds,
-                    }
-                })
-                .collect();
-            per_cat.push((!values.is_empty()).then(|| spread(&mut values)));
+            let measure = match y_kind {
+                "iters_to_target" => RunMeasure::ItersToTarget { target: fig.target.unwrap_or(exp.spec.theory.target) },
+                "final_rel_excess" => RunMeasure::FinalRelExcess,
+                _ => RunMeasure::Seconds,
+            };
+            let values: Vec<f64> = group.iter().map(|r| measure.of(r).number()).collect();
+            per_cat.push(Spread::of(&values));
         }
         let label =
             rows.iter().find(|r| fig.series_of(&r.run) == *value).map(|r| fig.series_label(&r.run)).unwrap_or_default();

@@ -1,20 +1,13 @@
 //! Curves figures: excess loss against iteration, median and min–max across seeds, theory lines.
 
-use std::collections::BTreeMap;
-
-use super::{distinct, selected, spread};
+use super::{distinct, selected};
 use crate::experiment::{Experiment, Row};
+pub use crate::measure::curve::BandPoint;
+use crate::measure::curve::{CurveEnd, SeedCurve, pool_curves};
+use crate::measure::pool::Spread;
+use crate::measure::run::rel_excess;
 use crate::plot::spec::{FigureSpec, Scale, TheoryLine};
 use crate::spec::SpecError;
-
-/// One point of a band: the median across seeds and the min–max range.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct BandPoint {
-    pub x: f64,
-    pub median: f64,
-    pub min: f64,
-    pub max: f64,
-}
 
 /// A dashed theory line of a series.
 #[derive(Debug, Clone, PartialEq)]
@@ -129,58 +122,67 @@ pub fn curves(exp: &Experiment, fig: &FigureSpec) -> Result<CurveData, SpecError
 /// The y of a curve point.
 fn y_of(y_kind: &str, loss: f64, excess: f64, excess0: f64) -> f64 {
     match y_kind {
-        "rel_excess" if excess0 > 0.0 => excess / excess0,
-        "rel_excess" => 0.0,
+        "rel_excess" => rel_excess(excess, excess0),
         "excess" => excess,
         _ => loss,
     }
 }
 
+/// The band of one series in one panel: its runs' curves pooled over seeds by the measures
+/// layer's rule ([`pool_curves`]: stopped seeds hold their last value, a diverged seed is +∞ from
+/// its ✗ on), and each theory line as the median of its runs' lines at the band's x.
 fn band_of(fig: &FigureSpec, group: &[&Row], x_kind: &str, y_kind: &str, value: &str, colour: usize) -> Band {
-    // x → values across the runs that logged it.
-    let mut at: BTreeMap<u64, Vec<f64>> = BTreeMap::new();
-    let mut lines: BTreeMap<(usize, u64), Vec<f64>> = BTreeMap::new();
-    let mut x_of_key: BTreeMap<u64, f64> = BTreeMap::new();
-    let mut diverged = Vec::new();
-    for row in group {
-        let Some(o) = &row.record.outcome else { continue };
-        let c = &row.record.config;
-        let per_step = if x_kind == "samples" { c.optim.batch.unwrap_or(o.theory.data.n) as f64 } else { 1.0 };
-        diverged.extend(o.diverged_at.map(|t| t as f64 * per_step));
-        let t = &row.theory;
-        for p in &o.curve {
-            let x = p.iter as f64 * per_step;
-            let key = x.to_bits();
-            x_of_key.insert(key, x);
-            at.entry(key).or_default().push(y_of(y_kind, p.loss, p.excess, t.excess0));
-            for (i, kind) in fig.lines.iter().enumerate() {
-                if let Some(f) = kind.factor(t) {
-                    let rel = f.powf(p.iter as f64);
-                    let y = y_of(y_kind, t.data.l_star + rel * t.excess0, rel * t.excess0, t.excess0);
-                    lines.entry((i, key)).or_default().push(y);
-                }
-            }
-        }
-    }
-    let mut x_sorted: Vec<(f64, u64)> = x_of_key.iter().map(|(k, x)| (*x, *k)).collect();
-    x_sorted.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let points = x_sorted
+    let per_step = |row: &Row| {
+        let batch = row.record.config.optim.batch.unwrap_or(row.outcome().theory.data.n);
+        if x_kind == "samples" { batch as f64 } else { 1.0 }
+    };
+    let seeds: Vec<SeedCurve> = group
         .iter()
-        .map(|&(x, key)| {
-            let (median, min, max) = spread(at.get_mut(&key).expect("logged"));
-            BandPoint { x, median, min, max }
+        .map(|row| {
+            let o = row.outcome();
+            let step = per_step(row);
+            let points = o
+                .curve
+                .iter()
+                .map(|p| (p.iter as f64 * step, y_of(y_kind, p.loss, p.excess, o.theory.excess0)))
+                .collect();
+            let end = match (o.diverged_at, o.stopped_at) {
+                (Some(t), _) => CurveEnd::Diverged { at: t as f64 * step },
+                (None, Some(_)) => CurveEnd::Stopped,
+                (None, None) => CurveEnd::Ran,
+            };
+            SeedCurve { points, end }
         })
         .collect();
-    let line_data = fig
+    let points = pool_curves(&seeds);
+    let lines = fig
         .lines
         .iter()
-        .enumerate()
-        .filter_map(|(i, &kind)| {
-            let pts: Vec<(f64, f64)> =
-                x_sorted.iter().filter_map(|&(x, key)| lines.get_mut(&(i, key)).map(|v| (x, spread(v).0))).collect();
+        .filter_map(|&kind| {
+            let pts: Vec<(f64, f64)> = points
+                .iter()
+                .filter_map(|p| {
+                    let ys: Vec<f64> = group
+                        .iter()
+                        .filter_map(|row| {
+                            let t = &row.theory;
+                            let rel = kind.factor(t)?.powf(p.x / per_step(row));
+                            Some(y_of(y_kind, t.data.l_star + rel * t.excess0, rel * t.excess0, t.excess0))
+                        })
+                        .collect();
+                    Spread::of(&ys).map(|s| (p.x, s.median))
+                })
+                .collect();
             (!pts.is_empty()).then_some(LineData { kind, points: pts })
         })
         .collect();
+    let diverged = seeds
+        .iter()
+        .filter_map(|s| match s.end {
+            CurveEnd::Diverged { at } => Some(at),
+            _ => None,
+        })
+        .collect();
     let label = group.first().map(|r| fig.series_label(&r.run)).unwrap_or_else(|| fig.label(value));
-    Band { label, value: value.to_string(), colour, runs: group.len(), points, lines: line_data, diverged }
+    Band { label, value: value.to_string(), colour, runs: group.len(), points, lines, diverged }
 }

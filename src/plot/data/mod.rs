@@ -7,23 +7,13 @@ mod critical;
 mod curves;
 
 pub use bars::{BarData, BarSeries, bars};
-pub use critical::{
-    BoundData, CritPoint, CritSeries, CriticalData, critical, critical_width, margin_one_width, succeeds,
-};
+pub use critical::{BoundData, CritPoint, CritSeries, CriticalData, critical_width};
 pub use curves::{Band, BandPoint, CurveData, LineData, Panel, curves};
 
 use super::spec::FigureSpec;
 use crate::experiment::{Experiment, Row};
 use crate::export::tables::param_value;
 use crate::spec::SpecError;
-
-/// Median, minimum and maximum of a non-empty sample.
-pub fn spread(values: &mut [f64]) -> (f64, f64, f64) {
-    values.sort_by(f64::total_cmp);
-    let n = values.len();
-    let median = if n % 2 == 1 { values[n / 2] } else { 0.5 * (values[n / 2 - 1] + values[n / 2]) };
-    (median, values[0], values[n - 1])
-}
 
 fn error(exp: &Experiment, fig: &FigureSpec, message: impl Into<String>) -> SpecError {
     SpecError {

@@ -16,7 +16,7 @@
 //! A measure gives one number per *cell*: the selected runs that agree on every grid field but the
 //! seed (per-run measures, aggregated over seeds with `over_seeds`), or on every grid field but the
 //! seed and the width (`critical_width`, `margin_one_width`). So no field is ever pooled. Measures:
-//! `final_rel_excess`, `iters_to_target`, `theory.<quantity>` (see [`THEORY_QUANTITIES`]),
+//! `final_rel_excess`, `iters_to_target`, `seconds`, `theory.<quantity>` (see [`TheoryQuantity`]),
 //! `critical_width` (needs `budget`), `margin_one_width`, `certified_width` (the margin-one width
 //! of a ResNet, Du & Hu's required width of a linear network), and the built-ins `zou_bound` and
 //! `engines_agree`, which carry their own test.
@@ -27,135 +27,24 @@
 //! smallest value); `versus` divides the cell with `field = numerator` by the one with
 //! `field = denominator`. Bounds are `at_least`, `at_most`, `above`, `below`, and some number
 //! (∞ included) must meet them all. A cell without a finite value follows one rule in every test,
-//! stated in [`super::verdict`]: n/a fails the test, ∞ is a value above every number.
+//! stated in the verdicts of the `check` output: n/a fails the test, ∞ is a value above every number.
 //!
-//! Every field a check names is looked up in the grid ([`crate::spec::known_field`]: an unknown
-//! one is named with the nearest that exists), and its claim is displayable text
-//! ([`crate::spec::displayable`]).
+//! Every field a check names is looked up in the grid ([`super::known_field`]: an unknown one is
+//! named with the nearest that exists), and its claim is displayable text ([`super::displayable`]).
+//! A check is read once, when its experiment is loaded, into a [`CheckDecl`] whose [`CheckBody`]
+//! holds exactly what its measure needs; the output `check` evaluates it.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde_json::Value as Json;
 
-use crate::config::{StepRule, decade_of, decade_rule, float_text};
-use crate::export::tables::param_value;
-use crate::spec::{Filter, GridRun, Spec, SpecError, displayable, known_field};
+use super::quantity::{Budget, OverSeeds, Quantity, QuantityInput, WidthMeasure};
+use super::{FieldPath, FieldValue, Filter, GridRun, Spec, SpecError, displayable, known_field};
+use crate::config::{StepRule, float_text};
 
-/// What a check measures.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Measure {
-    /// Final relative excess (L(W_T) − L*)/(L(W0) − L*), ∞ for a diverged run.
-    FinalRelExcess,
-    /// First iteration with relative excess ≤ target, ∞ when never reached.
-    ItersToTarget,
-    /// A quantity of the run's theory report (under the experiment's constants).
-    Theory(TheoryQuantity),
-    /// The smallest width from which every wider width of the grid reaches the target within
-    /// `budget` × the theorem's wide-limit iteration count in at least half the seeds.
-    CriticalWidth,
-    /// The width at which the median Zou condition margin reaches 1 (log–log interpolation).
-    MarginOneWidth,
-    /// The width each theorem certifies: for a ResNet the width at which the median Zou condition
-    /// margin reaches 1, for the linear network the median of Du & Hu's required width.
-    CertifiedWidth,
-    /// Built-in: the Zou bound holds on every covered run.
-    ZouBound,
-    /// Built-in: re-runs with every other applicable engine agree with the cached curves.
-    EnginesAgree,
-}
-
-/// Theory quantities a check may measure, by name.
-pub const THEORY_QUANTITIES: [&str; 11] = [
-    "zou_margin",
-    "zou_eta_over_bracket",
-    "zou_rho",
-    "zou_iters_bound",
-    "lin_factor",
-    "du_hu_width_required",
-    "du_hu_iters_bound",
-    "m_zou",
-    "m_du_hu",
-    "kappa",
-    "eta",
-];
-
-/// One of [`THEORY_QUANTITIES`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct TheoryQuantity(pub &'static str);
-
-impl Measure {
-    fn parse(text: &str) -> Result<Measure, String> {
-        Ok(match text {
-            "final_rel_excess" => Measure::FinalRelExcess,
-            "iters_to_target" => Measure::ItersToTarget,
-            "critical_width" => Measure::CriticalWidth,
-            "margin_one_width" => Measure::MarginOneWidth,
-            "certified_width" => Measure::CertifiedWidth,
-            "zou_bound" => Measure::ZouBound,
-            "engines_agree" => Measure::EnginesAgree,
-            other => match other.strip_prefix("theory.").and_then(|q| THEORY_QUANTITIES.iter().find(|&&n| n == q)) {
-                Some(q) => Measure::Theory(TheoryQuantity(q)),
-                None => {
-                    return Err(format!(
-                        "`{other}` is not a measure; expected final_rel_excess, iters_to_target, critical_width, \
-                         margin_one_width, certified_width, zou_bound, engines_agree or theory.<{}>",
-                        THEORY_QUANTITIES.join(" | ")
-                    ));
-                }
-            },
-        })
-    }
-
-    /// Whether a cell spans the widths of the grid (the measure is a width).
-    pub fn over_widths(&self) -> bool {
-        matches!(self, Measure::CriticalWidth | Measure::MarginOneWidth | Measure::CertifiedWidth)
-    }
-
-    /// Whether the measure brings its own test.
-    pub fn builtin(&self) -> bool {
-        matches!(self, Measure::ZouBound | Measure::EnginesAgree)
-    }
-
-    /// The measure in words, for reports.
-    pub fn describe(&self, target: f64, budget: Budget) -> String {
-        match self {
-            Measure::FinalRelExcess => "final relative excess".into(),
-            Measure::ItersToTarget => format!("iterations to relative excess {}", float_text(target)),
-            Measure::Theory(q) => format!("theory.{}", q.0),
-            Measure::CriticalWidth => format!(
-                "critical width (the smallest width from which every wider one reaches {} within {} in ≥ half \
-                 the seeds)",
-                float_text(target),
-                budget.describe()
-            ),
-            Measure::MarginOneWidth => "width at which the median Zou condition margin reaches 1".into(),
-            Measure::CertifiedWidth => {
-                "certified width (ResNet: the median Zou margin reaches 1; linear network: Du & Hu's required width)"
-                    .into()
-            }
-            Measure::ZouBound => {
-                "L(W_t) − L* ≤ (1 − ρ)^t (L(W0) − L*) at every logged point above 1e-12 × (L(W0) − L*), on every \
-                 covered run (GD, margin ≥ 1, η ≤ bracket); at least one covered run"
-                    .into()
-            }
-            Measure::EnginesAgree => "re-runs with every other applicable engine: |a − b| ≤ 1e-9 · max(|a|, |b|, \
-                 1e-12 × initial excess) at every logged point; at least one comparison"
-                .into(),
-        }
-    }
-}
-
-/// How the seeds of one cell are combined.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum OverSeeds {
-    #[default]
-    Median,
-    Min,
-    Max,
-    Mean,
-}
+#[cfg(doc)]
+use super::quantity::TheoryQuantity;
 
 /// Bounds on a number; at least one is given.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, Default)]
@@ -229,9 +118,8 @@ pub struct Along {
 
 /// The ratio of two groups: the cell with `field = numerator` over the one with `field = denominator`.
 /// Either every ratio is bounded, or (`slope`) the log–log slope of the ratios along another field.
-/// The sides are written as values of the field; [`Spec::check_specs`] compares them with the
-/// grid's values as a filter does (numbers as numbers: `0.0` is the grid's `0`) and replaces each
-/// by the text of the grid's value, the text that keys the cells.
+/// The sides are written as values of the field and compared with the grid's values as a filter
+/// compares them ([`FieldValue::wanted`]: numbers as numbers, `0.0` is the grid's `0`).
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Versus {
@@ -342,7 +230,7 @@ impl Test {
 }
 
 /// A value as written in YAML, as text (a string without its quotes).
-pub(super) fn json_text(v: &Json) -> String {
+pub fn json_text(v: &Json) -> String {
     match v {
         Json::String(s) => s.clone(),
         other => other.to_string(),
@@ -372,107 +260,52 @@ struct CheckInput {
     finding: bool,
 }
 
-/// The iterations a run of a `critical_width` check may take to reach the target.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Budget {
-    /// Not a width measure.
-    None,
-    /// A multiple of the run's theorem's wide-limit iteration count at its step.
-    TimesTheory(f64),
-    /// The same absolute count for every run.
-    Iterations(u64),
+/// Whether a check's result is a claim of the papers (gating), a finding (reported with its
+/// numbers, never gating) or a property that holds by construction (gating like a test of the
+/// software, never shown as a claim).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckKind {
+    Claim,
+    Finding,
 }
 
-impl Budget {
-    fn describe(&self) -> String {
-        match self {
-            Budget::None => String::new(),
-            Budget::TimesTheory(b) => format!("{} × the theorem's wide-limit iterations", float_text(*b)),
-            Budget::Iterations(n) => format!("{n} iterations"),
-        }
-    }
-}
-
-/// A number measured per cell of an experiment's results: what a check compares, or what a cell of
-/// a summary table shows (`linres table`).
+/// What a check measures and how it is judged.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Quantity {
-    pub measure: Measure,
-    /// The relative excess of `iters_to_target` and `critical_width` (a decade).
-    pub target: f64,
-    pub budget: Budget,
-    pub over_seeds: OverSeeds,
+pub enum CheckBody {
+    /// One number per cell, compared by a test.
+    Cells { quantity: Quantity, test: Box<Test> },
+    /// Built-in: the Zou bound holds at every logged point of every covered run.
+    ZouBound,
+    /// Built-in: re-runs with every other applicable engine agree with the cached curves.
+    EnginesAgree,
 }
 
-/// Where a [`Quantity`] as written breaks a rule: the field and the rule.
-#[derive(Debug, Clone, PartialEq)]
-pub struct QuantityError {
-    /// `measure`, `target`, `budget` or `over_seeds`.
-    pub field: &'static str,
-    pub message: String,
-}
-
-impl Quantity {
-    /// Reads a quantity as written: `measure` by name, `target` (default `default_target`) a decade,
-    /// exactly one positive budget (`budget` × the theorem's iterations or `budget_iters`) for
-    /// `critical_width` and none otherwise, `over_seeds` only for per-run measures.
-    pub fn parse(
-        measure: &str,
-        target: Option<f64>,
-        default_target: f64,
-        budget: Option<f64>,
-        budget_iters: Option<u64>,
-        over_seeds: Option<OverSeeds>,
-    ) -> Result<Quantity, QuantityError> {
-        let err = |field, message| QuantityError { field, message };
-        let parsed = Measure::parse(measure).map_err(|m| err("measure", m))?;
-        let target = target.unwrap_or(default_target);
-        decade_of(target).ok_or_else(|| err("target", decade_rule(target)))?;
-        let budget = match (parsed == Measure::CriticalWidth, budget, budget_iters) {
-            (true, Some(b), None) if b.is_finite() && b > 0.0 => Budget::TimesTheory(b),
-            (true, None, Some(n)) if n > 0 => Budget::Iterations(n),
-            (true, _, _) => {
-                return Err(err(
-                    "budget",
-                    "critical_width needs one positive budget: `budget` (a multiple of the theorem's \
-                     iterations) or `budget_iters` (the same count for every run)"
-                        .into(),
-                ));
-            }
-            (false, None, None) => Budget::None,
-            (false, _, _) => return Err(err("budget", "only critical_width takes a budget".into())),
-        };
-        if over_seeds.is_some() && (parsed.over_widths() || parsed.builtin()) {
-            return Err(err("over_seeds", format!("{measure} combines the seeds itself")));
-        }
-        Ok(Quantity { measure: parsed, target, budget, over_seeds: over_seeds.unwrap_or_default() })
-    }
-
-    /// The quantity in words: "iterations to relative excess 1e-6 (median over seeds)".
+impl CheckBody {
+    /// What the check measures, in words.
     pub fn describe(&self) -> String {
-        let seeds = if self.measure.over_widths() || self.measure.builtin() {
-            String::new()
-        } else {
-            format!(" ({} over seeds)", format!("{:?}", self.over_seeds).to_lowercase())
-        };
-        format!("{}{seeds}", self.measure.describe(self.target, self.budget))
+        match self {
+            CheckBody::Cells { quantity, .. } => quantity.describe(),
+            CheckBody::ZouBound => "L(W_t) − L* ≤ (1 − ρ)^t (L(W0) − L*) at every logged point above 1e-12 × (L(W0) − \
+                 L*), on every covered run (GD, margin ≥ 1, η ≤ bracket); at least one covered run"
+                .into(),
+            CheckBody::EnginesAgree => "re-runs with every other applicable engine: |a − b| ≤ 1e-9 · max(|a|, |b|, \
+                 1e-12 × initial excess) at every logged point; at least one comparison"
+                .into(),
+        }
     }
 }
 
-/// One declared check, checked against its experiment's grid.
+/// One declared check, read and checked against its experiment's grid.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CheckSpec {
+pub struct CheckDecl {
     pub name: String,
     pub claim: String,
     pub filters: Vec<Filter>,
-    /// What is measured per cell.
-    pub quantity: Quantity,
-    /// `None` for the built-in measures.
-    pub test: Option<Test>,
-    pub finding: bool,
+    pub kind: CheckKind,
+    pub body: CheckBody,
 }
 
-impl CheckSpec {
+impl CheckDecl {
     /// The runs of `runs` that the check selects.
     pub fn select<'a>(&self, runs: impl IntoIterator<Item = &'a GridRun>) -> Vec<&'a GridRun> {
         runs.into_iter().filter(|r| self.filters.iter().all(|f| f.matches(r))).collect()
@@ -480,20 +313,20 @@ impl CheckSpec {
 
     /// What the check compares against, in words.
     pub fn threshold(&self) -> String {
-        match &self.test {
-            Some(test) => format!("{}: {}", self.quantity.describe(), test.describe()),
-            None => self.quantity.describe(),
+        match &self.body {
+            CheckBody::Cells { quantity, test } => format!("{}: {}", quantity.describe(), test.describe()),
+            builtin => builtin.describe(),
         }
     }
 }
 
 impl Spec {
-    /// The checks declared in this spec, validated against its grid `runs` (the expanded grid):
-    /// the claim is displayable text, every field named exists in the grid, every filter selects
-    /// runs, the field a test compares along varies among them and is numeric where it must be,
-    /// a `versus` names values the field takes, bounds admit some value, targets are decades,
-    /// budgets positive.
-    pub fn check_specs(&self, runs: &[GridRun]) -> Result<Vec<CheckSpec>, SpecError> {
+    /// The checks declared in this spec, read and validated against its grid `runs` (the expanded
+    /// grid): the claim is displayable text, every field named exists in the grid, every filter
+    /// selects runs, the field a test compares along varies among them and is numeric where it
+    /// must be, a `versus` names values the field takes, bounds admit some value, targets are
+    /// decades, budgets positive and, in theory iterations, only for runs with a theorem's step.
+    pub fn check_decls(&self, runs: &[GridRun]) -> Result<Vec<CheckDecl>, SpecError> {
         if self.checks.is_null() {
             return Ok(Vec::new());
         }
@@ -513,73 +346,87 @@ impl Spec {
                 return Err(err("name", format!("check `{}` is declared twice", input.name)));
             }
             displayable(&input.claim).map_err(|m| err("claim", m))?;
-            let quantity = Quantity::parse(
-                &input.measure,
-                input.target,
-                self.theory.target,
-                input.budget,
-                input.budget_iters,
-                input.over_seeds,
-            )
-            .map_err(|e| err(e.field, e.message))?;
-            let mut test = match (input.test, quantity.measure.builtin()) {
-                (Some(_), true) => return Err(err("test", format!("{} brings its own test", input.measure))),
-                (None, false) => return Err(err("test", "give a test: each, slope, ratio, spread or versus".into())),
-                (test, _) => test,
-            };
-            if let Some(test) = &test {
-                let at = format!("test.{}", test.bounds_path());
-                test.bounds().check().map_err(|m| err(&at, m))?;
-                if let Test::Versus(v) = test
-                    && v.slope.is_some()
-                    && v.bounds != Bounds::default()
-                {
-                    return Err(err("test.versus", "versus takes bounds on each ratio or a `slope`, not both".into()));
-                }
-            }
             for key in input.filter.keys() {
                 known_field(runs, key).map_err(|m| err(&format!("filter.{}", key.escape_debug()), m))?;
-            }
-            for (at, field) in test.iter().flat_map(Test::named_fields) {
-                known_field(runs, field).map_err(|m| err(&format!("test.{at}"), m))?;
             }
             let filters = Filter::from_map(&input.filter);
             let selected: Vec<&GridRun> = runs.iter().filter(|r| filters.iter().all(|f| f.matches(r))).collect();
             if selected.is_empty() {
                 return Err(err("filter", "selects no run of the grid".into()));
             }
-            if matches!(quantity.budget, Budget::TimesTheory(_))
-                && let Some(r) = selected.iter().find(|r| matches!(r.run.config().optim.step, StepRule::Fixed { .. }))
-            {
-                return Err(err(
-                    "measure",
-                    format!(
-                        "a budget in theory iterations needs the theorem's step, but run {} has a fixed step \
-                         (give `budget_iters`)",
-                        r.run.id()
-                    ),
-                ));
-            }
-            if let Some(test) = &mut test {
-                check_fields(test, &selected).map_err(|(at, m)| err(&format!("test.{at}"), m))?;
-            }
-            out.push(CheckSpec {
-                name: input.name,
-                claim: input.claim,
-                filters,
-                quantity,
-                test,
-                finding: input.finding,
-            });
+            let body = match input.measure.as_str() {
+                "zou_bound" | "engines_agree" => {
+                    if input.test.is_some() {
+                        return Err(err("test", format!("{} brings its own test", input.measure)));
+                    }
+                    let extra = [
+                        ("target", input.target.is_some()),
+                        ("budget", input.budget.is_some() || input.budget_iters.is_some()),
+                        ("over_seeds", input.over_seeds.is_some()),
+                    ];
+                    if let Some((field, _)) = extra.iter().find(|(_, given)| *given) {
+                        return Err(err(field, format!("{} takes no `{field}`", input.measure)));
+                    }
+                    if input.measure == "zou_bound" { CheckBody::ZouBound } else { CheckBody::EnginesAgree }
+                }
+                measure => {
+                    let quantity = QuantityInput {
+                        measure,
+                        target: input.target,
+                        budget: input.budget,
+                        budget_iters: input.budget_iters,
+                        over_seeds: input.over_seeds,
+                    }
+                    .read(self.theory.target)
+                    .map_err(|e| err(e.field, e.message))?;
+                    let Some(mut test) = input.test else {
+                        return Err(err("test", "give a test: each, slope, ratio, spread or versus".into()));
+                    };
+                    let at = format!("test.{}", test.bounds_path());
+                    test.bounds().check().map_err(|m| err(&at, m))?;
+                    if let Test::Versus(v) = &test
+                        && v.slope.is_some()
+                        && v.bounds != Bounds::default()
+                    {
+                        return Err(err(
+                            "test.versus",
+                            "versus takes bounds on each ratio or a `slope`, not both".into(),
+                        ));
+                    }
+                    for (at, field) in test.named_fields() {
+                        known_field(runs, field).map_err(|m| err(&format!("test.{at}"), m))?;
+                    }
+                    theory_steps(quantity, &selected).map_err(|m| err("measure", m))?;
+                    check_fields(&mut test, &selected).map_err(|(at, m)| err(&format!("test.{at}"), m))?;
+                    CheckBody::Cells { quantity, test: Box::new(test) }
+                }
+            };
+            let kind = if input.finding { CheckKind::Finding } else { CheckKind::Claim };
+            out.push(CheckDecl { name: input.name, claim: input.claim, filters, kind, body });
         }
         Ok(out)
     }
 }
 
+/// A budget in theory iterations needs runs with a theorem's step (a wide-limit iteration
+/// count): the rule broken by the first run with a fixed step.
+pub fn theory_steps(quantity: Quantity, runs: &[&GridRun]) -> Result<(), String> {
+    if let Quantity::Width(WidthMeasure::Critical { budget: Budget::TimesTheory(_), .. }) = quantity
+        && let Some(r) = runs.iter().find(|r| matches!(r.run.config().optim.step, StepRule::Fixed { .. }))
+    {
+        return Err(format!(
+            "a budget in theory iterations needs the theorem's step, but run {} has a fixed step (give `budget_iters`)",
+            r.run.id()
+        ));
+    }
+    Ok(())
+}
+
 /// Checks the fields `test` compares along against the `selected` runs: each takes two or more
 /// values, numeric ones where the test computes with them, and a `versus` field takes both of its
-/// sides, which are replaced by the grid's texts of those values (found as a filter finds them, so
-/// numbers compare as numbers). Returns where below `test` a rule is broken, and the rule.
+/// sides (compared as the grid's values: numbers as numbers, so `0.0` is the grid's `0`), which
+/// are then written as the grid writes them. Returns where below `test` a rule is broken, and the
+/// rule.
 fn check_fields(test: &mut Test, selected: &[&GridRun]) -> Result<(), (&'static str, String)> {
     for (at, field) in test.named_fields() {
         let values = distinct_values(selected, field);
@@ -587,20 +434,20 @@ fn check_fields(test: &mut Test, selected: &[&GridRun]) -> Result<(), (&'static 
             return Err((at, format!("`{field}` must take two or more values among the selected runs")));
         }
         let numeric = at != "versus.field";
-        if numeric && let Some(v) = values.iter().find(|v| v.parse::<f64>().is_err()) {
+        if numeric && let Some(v) = values.iter().find(|v| v.number().is_none()) {
             return Err((at, format!("`{field}` must be numeric to compare along it, got `{v}`")));
         }
     }
     if let Test::Versus(Versus { field, numerator, denominator, .. }) = test {
+        let values = distinct_values(selected, field);
         for (at, side) in [("versus.numerator", numerator), ("versus.denominator", denominator)] {
-            let filter = Filter { key: field.clone(), values: vec![side.clone()] };
-            let Some(run) = selected.iter().find(|r| filter.matches(r)) else {
+            let Some(value) = values.iter().find(|v| **v == FieldValue::wanted(side)) else {
                 return Err((
                     at,
                     format!("`{field}` never takes the value `{}` among the selected runs", json_text(side)),
                 ));
             };
-            *side = Json::String(param_value(run, field));
+            *side = value.json();
         }
     }
     Ok(())
@@ -611,11 +458,12 @@ fn bracket(path: &str) -> String {
     if path.is_empty() || path.starts_with('[') { path.to_string() } else { format!(".{path}") }
 }
 
-/// Distinct texts of `field` among `runs`.
-pub fn distinct_values(runs: &[&GridRun], field: &str) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+/// Distinct values of `field` among `runs`, in grid order.
+pub fn distinct_values(runs: &[&GridRun], field: &str) -> Vec<FieldValue> {
+    let path = FieldPath::new(field);
+    let mut out: Vec<FieldValue> = Vec::new();
     for r in runs {
-        let v = param_value(r, field);
+        let v = path.value_of(r);
         if !out.contains(&v) {
             out.push(v);
         }
