@@ -9,6 +9,7 @@
 //! | Markdown (GFM tables) | [`markdown_text`], [`markdown_code`] | links, HTML, emphasis, code, a forged cell or row |
 //! | LaTeX | [`latex_text`] | commands, groups, comments, math, optional arguments, ligatures, invalid characters |
 //! | HTML | [`html_text`] | tags and attributes |
+//! | XML (SVG figures) | [`xml_chars`] | characters XML cannot hold (an SVG no reader opens) |
 //! | URL path | [`url_segment`] | a scheme (`javascript:`), a query, a fragment, a wrong file |
 //! | terminal | [`terminal_text`], [`terminal_output`] | escape sequences, a forged line, reordered text |
 
@@ -138,6 +139,21 @@ pub fn html_text(text: &str) -> String {
     out
 }
 
+/// XML text (an SVG figure) with the characters XML 1.0 cannot carry at all, not even as
+/// character references (the C0 control characters other than TAB, LF and CR; U+FFFE, U+FFFF),
+/// written visibly as their Rust escape (`\u{b}`). The markup characters (`& < > " '`) are the
+/// XML writer's to escape; they are left as they are.
+pub fn xml_chars(text: &str) -> Cow<'_, str> {
+    let forbidden =
+        |c: char| ((c as u32) < 0x20 && !matches!(c, '\t' | '\n' | '\r')) || matches!(c, '\u{FFFE}' | '\u{FFFF}');
+    if !text.chars().any(forbidden) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars().map(|c| if forbidden(c) { c.escape_unicode().to_string() } else { c.to_string() }).collect(),
+    )
+}
+
 /// One path segment (a file or directory name) of a relative URL: every byte outside RFC 3986's
 /// unreserved characters (`A–Z a–z 0–9 - . _ ~`) percent-encoded, so the segment names exactly
 /// that file and cannot start a scheme (`javascript:`), a query (`?`), a fragment (`#`) or another
@@ -260,6 +276,12 @@ mod tests {
             "&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/script&gt;"
         );
         assert_eq!(html_text("κ = 2 · L"), "κ = 2 · L");
+    }
+
+    #[test]
+    fn xml_keeps_what_xml_carries() {
+        assert_eq!(xml_chars("a\tb\nc\rd κ <"), "a\tb\nc\rd κ <");
+        assert_eq!(xml_chars("a\u{b}b\u{0}\u{7f}\u{85}\u{ffff}"), "a\\u{b}b\\u{0}\u{7f}\u{85}\\u{ffff}");
     }
 
     #[test]

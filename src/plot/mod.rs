@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
-use crate::escape::csv_text;
+use crate::escape::{csv_text, xml_chars};
 use crate::experiment::Experiment;
 use crate::export::float_text;
 use crate::spec::{GridRun, SpecError};
@@ -178,6 +178,8 @@ fn svg_of(exp: &Experiment, fig: &FigureSpec, results: &Path) -> Result<(FigureD
     let mut svg = String::new();
     data.draw(&SVGBackend::with_string(&mut svg, data.size()).into_drawing_area(), &fig.title)
         .map_err(|message| PlotError::Draw { figure: fig.name.clone(), message })?;
+    // Labels and values from input may hold characters that XML cannot (plotters writes them raw).
+    let svg = xml_chars(&svg).into_owned();
     Ok((data, svg))
 }
 
