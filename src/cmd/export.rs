@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use linres::escape::terminal_text;
 use linres::export::inputs::{ExportError, export_inputs};
 use linres::spec::Spec;
 
@@ -62,6 +63,6 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
         ExportError::Exists(_) => usage(format!("--npy {}: {e}", args.npy.display())),
         ExportError::Run(e) => anyhow::Error::from(e).context(format!("exporting run {}", run.id())),
     })?;
-    outln!("run {}: wrote {} in {}", run.id(), files.join(", "), args.npy.display());
+    outln!("run {}: wrote {} in {}", run.id(), files.join(", "), terminal_text(&args.npy.display().to_string()));
     Ok(ExitCode::SUCCESS)
 }

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use linres::escape::terminal_text;
 use linres::report::{ExperimentReport, ReportError, write_site};
 
 use super::check::experiment_files;
@@ -52,7 +53,7 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         }
         for (name, _, svg) in &report.figures {
             if let Err(why) = svg {
-                warnln!("{}: figure {name} could not be drawn: {why}", report.exp.spec.name);
+                warnln!("{}: figure {name} could not be drawn: {}", report.exp.spec.name, terminal_text(why));
             }
         }
         reports.push(report);
@@ -63,6 +64,6 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         refused => usage(refused.to_string()),
     })?;
     noteln!("{pages} pages for {} experiment(s)", reports.len());
-    outln!("{}", out.join("index.html").display());
+    outln!("{}", terminal_text(&out.join("index.html").display().to_string()));
     Ok(ExitCode::SUCCESS)
 }
