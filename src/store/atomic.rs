@@ -60,9 +60,18 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
 
 /// Creates `path` with `bytes` atomically, never replacing anything: an error of kind
 /// [`io::ErrorKind::AlreadyExists`] when something is at `path` (even if it appeared a moment ago).
+/// On a file system without hard links the name is created exclusively and then filled (a kill
+/// in between leaves a short file, never a replaced one).
 pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
     // A hard link is created whole or not at all, and never over an existing name.
-    via_temporary(path, bytes, |tmp| fs::hard_link(tmp, path))
+    via_temporary(path, bytes, |tmp| match fs::hard_link(tmp, path) {
+        Err(e) if e.kind() != io::ErrorKind::AlreadyExists => {
+            let mut file = File::options().write(true).create_new(true).open(path)?;
+            file.write_all(bytes)?;
+            file.sync_all()
+        }
+        linked => linked,
+    })
 }
 
 /// Marks staging directories: `.<name>.staging.<tag>` beside the target `<name>`.
@@ -343,6 +352,18 @@ mod tests {
         assert_eq!(fs::read(&p).unwrap(), b"two");
         let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 1, "{names:?}");
+    }
+
+    #[test]
+    fn write_new_never_replaces_a_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("X.npy");
+        write_new(&p, b"first").unwrap();
+        let e = write_new(&p, b"second").unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::AlreadyExists);
+        assert_eq!(fs::read(&p).unwrap(), b"first");
+        let names: Vec<_> = fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(names.len(), 1, "no temporary left: {names:?}");
     }
 
     #[test]
