@@ -12,7 +12,7 @@ help:
 	@echo "make build    build the release binary target/release/linres"
 	@echo "make results  run every experiment in experiments/ (through the cache: only missing runs train)"
 	@echo "make figures  make results, then draw every figure"
-	@echo "make report   make figures, then write the HTML report (results/report/index.html)"
+	@echo "make report   make figures, then write the HTML report (report/index.html)"
 	@echo "make check    make results, then check every declared claim (writes results/CHECKS.md)"
 	@echo "make reproduce  every experiment from scratch in a temporary directory, compared with the"
 	@echo "               committed results (linres diff), then every check on the fresh results"
@@ -47,7 +47,7 @@ figures: results
 	@echo "figures written under figures/"
 
 # The HTML report of every experiment (figures, checks, runs, each run beside its theory), after
-# the figures; open results/report/index.html in a browser.
+# the figures; open report/index.html in a browser (beside results/, never inside it).
 report: figures
 	$(LINRES) report
 

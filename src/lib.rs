@@ -15,6 +15,7 @@ pub mod config;
 pub mod data;
 pub mod engine;
 pub mod error;
+pub mod escape;
 pub mod experiment;
 pub mod export;
 pub mod fileio;

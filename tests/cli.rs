@@ -195,7 +195,8 @@ fn a_closed_stdout_ends_every_command_quietly() {
         vec!["theory", "e.yaml", "--json"],
         vec!["train", "--set", "optim.iters=20"],
         vec!["train", "--set", "optim.iters=20", "--json"],
-        vec!["export", "e.yaml", "--run", &id, "--npy", "npy"],
+        // Twice into one directory: --force, since export never replaces a file it did not write.
+        vec!["export", "e.yaml", "--run", &id, "--npy", "npy", "--force"],
         vec!["clean", "e.yaml", "--dry-run"],
         vec!["plot", "e.yaml"],
         vec!["check", "--experiments", ".", "--readme", "R.md"],

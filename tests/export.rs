@@ -102,7 +102,7 @@ fn exported_inputs_reproduce_the_first_losses_of_each_model() {
     run_grid(&store, &runs, &RunOptions::new(1), &|_, _| {});
     for run in &runs {
         let out = dir.path().join(run.run.id());
-        let files = export_inputs(&run.run, &out).unwrap();
+        let files = export_inputs(&run.run, &out, false).unwrap();
         let x: Array2<f64> = read_npy(out.join("X.npy")).unwrap();
         assert_eq!(x.dim(), (25, 4), "X.npy is n×d");
         let Lookup::Found(rec) = store.read(&run.run.id()) else { panic!() };
@@ -112,5 +112,65 @@ fn exported_inputs_reproduce_the_first_losses_of_each_model() {
             assert!((p.loss - want).abs() <= 1e-10 * want.abs(), "{files:?} at {}: {} vs {}", p.iter, p.loss, want);
         }
         assert!(naive[5] < naive[0], "the re-trained run descends");
+    }
+}
+
+/// Every file in `dir` with its bytes (not the directories).
+fn files_in(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_file())
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&p).unwrap()))
+        .collect()
+}
+
+#[test]
+fn export_never_overwrites_a_file_it_did_not_write_unless_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // An experiment on the user's own data, exported next to it.
+    std::fs::write(d.join("X.csv"), "1,2,3\n4,5,6\n7,8,10\n1,0,0\n0,1,1\n").unwrap();
+    std::fs::write(d.join("Y.csv"), "1\n2\n3\n4\n5\n").unwrap();
+    std::fs::write(d.join("X.npy"), b"the user's own X").unwrap();
+    std::fs::write(
+        d.join("mine.yaml"),
+        "name: mine\ndata: {kind: file, x: X.csv, y: Y.csv, standardize: true}\n\
+         model: {arch: resnet, depth: 2, width: 8}\noptim: {method: gd, iters: 5, step: {rule: zou}}\n",
+    )
+    .unwrap();
+    let o = common::linres(d, &["list", "mine.yaml", "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let id = listed[0]["id"].as_str().unwrap().to_string();
+    let before = files_in(d);
+    let export = |npy: &str, extra: &[&str]| {
+        let mut args = vec!["export", "mine.yaml", "--run", &id, "--npy", npy];
+        args.extend_from_slice(extra);
+        common::linres(d, &args)
+    };
+    let o = export(".", &[]);
+    let (_, err) = common::texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("./X.npy: already exists and was not written by this export"), "{err}");
+    assert!(err.contains("--force"), "the message says how to replace it: {err}");
+    assert_eq!(files_in(d), before, "nothing written, the user's X.npy untouched");
+    // Into a directory of its own: written; a second export there is refused (not the same call).
+    let o = export("out", &[]);
+    assert!(o.status.success(), "{}", common::texts(&o).1);
+    let exported = files_in(&d.join("out"));
+    assert!(exported.contains_key("X.npy") && exported.contains_key("meta.json"), "{:?}", exported.keys());
+    std::fs::write(d.join("out/B.npy"), b"changed").unwrap();
+    let o = export("out", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", common::texts(&o).1);
+    assert_eq!(std::fs::read(d.join("out/B.npy")).unwrap(), b"changed");
+    // --force replaces every file of the export, and only those.
+    let o = export(".", &["--force"]);
+    assert!(o.status.success(), "{}", common::texts(&o).1);
+    let after = files_in(d);
+    assert_eq!(after["X.npy"], exported["X.npy"], "the exported X replaced the user's");
+    for (name, bytes) in &before {
+        if name != "X.npy" {
+            assert_eq!(&after[name], bytes, "{name} is not part of the export");
+        }
     }
 }

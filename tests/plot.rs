@@ -366,3 +366,28 @@ fn control_characters_in_figure_texts_are_refused_at_load() {
         assert!(err.contains(field) && err.contains(shown), "`{field}`, `{shown}` missing: {err}");
     }
 }
+
+/// A series value that XML cannot carry (a data file named with a vertical tab) made `plot` fail
+/// with exit 1 (the SVG it wrote could not be read back to make the PDF); found by
+/// tests/properties_text.rs.
+#[test]
+fn a_series_value_with_a_control_character_draws_a_valid_svg() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (i, name) in ["a\u{b}\u{1}.csv", "b.csv"].iter().enumerate() {
+        std::fs::write(d.join(name), format!("1,2,3\n4,5,6\n7,8,10\n1,0,0\n0,1,{}\n", i + 1)).unwrap();
+    }
+    std::fs::write(d.join("Y.csv"), "1\n2\n3\n4\n5\n").unwrap();
+    let spec = "name: v\ndata: {kind: file, x: [\"a\\v\\x01.csv\", b.csv], y: Y.csv}\n\
+                model: {arch: resnet, depth: 2, width: 6}\noptim: {method: gd, iters: 4, step: {rule: zou}}\n\
+                figures:\n  - {name: f, kind: curves, title: t, series: data.x}\n";
+    std::fs::write(d.join("v.yaml"), spec).unwrap();
+    assert!(linres(d, &["run", "v.yaml", "--quiet"]).status.success());
+    let o = linres(d, &["plot", "v.yaml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let svg = std::fs::read_to_string(d.join("figures/v/f.svg")).unwrap();
+    usvg::Tree::from_str(&svg, &usvg::Options::default()).expect("an SVG that XML readers read");
+    assert!(svg.contains("a\\u{b}\\u{1}.csv"), "the value is shown, its control characters as escapes");
+    let csv = std::fs::read_to_string(d.join("figures/v/f.csv")).unwrap();
+    assert!(csv.contains("a\u{b}\u{1}.csv"), "the CSV keeps the value as it is");
+}

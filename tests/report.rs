@@ -273,3 +273,172 @@ fn in_a_browser_figures_render_sorting_and_filtering_work_and_nothing_runs_from_
         assert!(row.contains(status), "{name}: {row}");
     }
 }
+
+/// Every file under `root` with its bytes, by path relative to `root`.
+fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    out
+}
+
+/// `text` with its `%XX` escapes decoded, byte for byte.
+fn percent_decode(text: &str) -> Vec<u8> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&text[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Every `href` of `html`, its attribute value unescaped.
+fn hrefs(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .map(|s| s[..s.find('"').unwrap()].replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&"))
+        .collect()
+}
+
+#[test]
+fn every_link_is_a_percent_encoded_relative_url_to_the_right_file_whatever_the_results_path() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("steps.yaml"), spec()).unwrap();
+    for results in ["javascript:alert(1)", "res ?a=1#top %41 'q\" κ/sub dir"] {
+        let o = linres(dir.path(), &["run", "-q", "steps.yaml", "--results", results]);
+        assert!(o.status.success(), "{}", texts(&o).1);
+        let site = dir.path().join("site");
+        let o = linres(dir.path(), &["report", "steps.yaml", "--results", results, "--out", "site"]);
+        assert!(o.status.success(), "{}", texts(&o).1);
+        let mut record_links = 0;
+        for (page, bytes) in tree(&site) {
+            if page.extension().is_none_or(|x| x != "html") {
+                continue;
+            }
+            let html = String::from_utf8(bytes).unwrap();
+            for href in hrefs(&html) {
+                let segments_ok = href.split('/').all(|s| {
+                    !s.is_empty()
+                        && s.split('%').enumerate().all(|(i, part)| {
+                            let (hex, rest) = if i == 0 { ("", part) } else { part.split_at(2.min(part.len())) };
+                            (i == 0 || (hex.len() == 2 && hex.chars().all(|c| c.is_ascii_hexdigit())))
+                                && rest.chars().all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+                        })
+                });
+                assert!(segments_ok, "{}: {href:?} is not a relative URL of percent-encoded segments", page.display());
+                let target =
+                    site.join(page.parent().unwrap()).join(std::ffi::OsStr::from_bytes(&percent_decode(&href)));
+                assert!(
+                    target.exists(),
+                    "{}: {href:?} resolves to {}, which is missing",
+                    page.display(),
+                    target.display()
+                );
+                if href.ends_with(".json") {
+                    record_links += 1;
+                    let id = page.file_stem().unwrap().to_str().unwrap();
+                    let record = dir.path().join(results).join(format!("steps/runs/{id}.json"));
+                    assert_eq!(target.canonicalize().unwrap(), record.canonicalize().unwrap(), "{href}");
+                }
+            }
+        }
+        assert_eq!(record_links, 12, "every run page links its record");
+    }
+}
+
+/// An experiment named `report` had its results where the report went by default; and a report
+/// whose directory holds the results it reads was replaced with them. Either way the results must
+/// survive byte for byte.
+#[test]
+fn a_report_never_replaces_or_overlaps_the_results_it_reads() {
+    let dir = setup();
+    let d = dir.path();
+    std::fs::write(d.join("report.yaml"), common::small_grid("report")).unwrap();
+    // A report first, then the experiment `report`, then the report again (the default --out).
+    let o = linres(d, &["report", "steps.yaml"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let o = linres(d, &["run", "-q", "report.yaml"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let results = tree(&d.join("results/report"));
+    assert!(results.keys().any(|p| p.starts_with("runs")), "{results:?}");
+    let o = linres(d, &["report", "steps.yaml", "report.yaml"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    assert_eq!(tree(&d.join("results/report")), results, "the experiment's results are untouched");
+    assert!(d.join("report/report/index.html").exists(), "the experiment has its page in the report");
+    // An --out inside, around or equal to a results directory is refused, naming both.
+    for (out, relation) in [("results", "is"), ("results/report", "lies inside"), (".", "contains")] {
+        let o = linres(d, &["report", "steps.yaml", "report.yaml", "--out", out]);
+        let err = texts(&o).1;
+        assert_eq!(o.status.code(), Some(2), "--out {out}: {err}");
+        assert!(err.contains(&format!("--out {out}: {relation} the results directory")), "{err}");
+    }
+    assert_eq!(tree(&d.join("results/report")), results);
+
+    // An earlier report at `site`; results put inside it; a report of them over it is refused.
+    let o = linres(d, &["run", "-q", "steps.yaml", "--results", "site/res"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let inside = tree(&d.join("site/res"));
+    let o = linres(d, &["report", "steps.yaml", "--results", "site/res", "--out", "site"]);
+    let err = texts(&o).1;
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--out site: contains the results directory site/res"), "{err}");
+    assert_eq!(tree(&d.join("site/res")), inside, "the results inside the old report survive byte for byte");
+    // Through a symbolic link too.
+    std::os::unix::fs::symlink(d.join("site"), d.join("alias")).unwrap();
+    let o = linres(d, &["report", "steps.yaml", "--results", "alias/res", "--out", "site"]);
+    assert_eq!(o.status.code(), Some(2), "{}", texts(&o).1);
+    assert_eq!(tree(&d.join("site/res")), inside);
+}
+
+#[test]
+fn replacing_a_report_removes_only_the_files_that_report_wrote() {
+    let dir = setup();
+    let d = dir.path();
+    std::fs::write(d.join("site/notes.txt"), "mine").unwrap();
+    std::fs::create_dir_all(d.join("site/unrun/extra")).unwrap();
+    std::fs::write(d.join("site/unrun/extra/data.csv"), "1,2\n").unwrap();
+    let before = tree(&d.join("site"));
+    assert!(before.contains_key(Path::new("unrun/index.html")));
+    let o = linres(d, &["report", "steps.yaml", "--out", "site"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let after = tree(&d.join("site"));
+    assert_eq!(after[Path::new("notes.txt")], b"mine", "a file the report did not write stays");
+    assert_eq!(after[Path::new("unrun/extra/data.csv")], b"1,2\n");
+    assert!(!after.contains_key(Path::new("unrun/index.html")), "a page of the old report that the new one lacks goes");
+    let manifest = String::from_utf8(after[Path::new(".linres-report")].clone()).unwrap();
+    let listed: Vec<&str> = manifest.lines().collect();
+    assert!(listed.contains(&"index.html") && listed.contains(&"steps/index.html"), "{manifest}");
+    assert!(!listed.contains(&"notes.txt"));
+    for file in &listed {
+        assert!(after.contains_key(Path::new(file)), "{file} is listed and present");
+    }
+}
+
+#[test]
+fn an_out_that_is_a_file_is_named_as_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("steps.yaml"), spec()).unwrap();
+    std::fs::write(dir.path().join("page.html"), "mine").unwrap();
+    let o = linres(dir.path(), &["report", "steps.yaml", "--out", "page.html"]);
+    let err = texts(&o).1;
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--out page.html: is a file, not a directory"), "{err}");
+    assert_eq!(std::fs::read(dir.path().join("page.html")).unwrap(), b"mine");
+}

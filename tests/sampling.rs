@@ -201,7 +201,7 @@ fn the_command_line_refuses_a_gram_sampled_dense_run_with_exit_2() {
 fn export_writes_g_in_place_of_a_and_b() {
     let dir = tempfile::tempdir().unwrap();
     let r = run(&resnet(30, "{kind: gaussian, sampling: gram}"));
-    let files = linres::export::inputs::export_inputs(&r, dir.path()).unwrap();
+    let files = linres::export::inputs::export_inputs(&r, dir.path(), false).unwrap();
     assert!(files.contains(&"G.npy".to_string()) && !files.iter().any(|f| f == "A.npy" || f == "B.npy"), "{files:?}");
     let g: ndarray::Array2<f64> = ndarray_npy::read_npy(dir.path().join("G.npy")).unwrap();
     assert_eq!(g, gram_of(&resnet(30, "{kind: gaussian, sampling: gram}"), 0).g);

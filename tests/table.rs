@@ -258,3 +258,20 @@ fn latex_compiles_with_booktabs_and_shows_its_numbers() {
     }
     assert!(text.contains("model.depth") && text.contains("resnet"), "{text}");
 }
+
+#[test]
+fn an_out_that_cannot_be_written_is_named_with_exit_2() {
+    let dir = setup();
+    std::fs::create_dir(dir.path().join("tables")).unwrap();
+    for (out, message) in [
+        ("nodir/x.tex", "--out nodir/x.tex: the directory nodir does not exist"),
+        ("tables", "--out tables: is a directory"),
+    ] {
+        let o = table(dir.path(), &["--filter", "model.width=24", "--value", "iters_to_target", "--out", out]);
+        let (_, err) = texts(&o);
+        assert_eq!(o.status.code(), Some(2), "--out {out}: {err}");
+        assert!(err.contains(message), "--out {out}: {err}");
+    }
+    assert!(!dir.path().join("nodir").exists());
+    assert_eq!(std::fs::read_dir(dir.path().join("tables")).unwrap().count(), 0);
+}

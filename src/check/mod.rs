@@ -15,6 +15,7 @@ pub use engines::engines_agree;
 use crate::spec::check::{CheckBody, CheckDecl, CheckKind};
 use cells::Cells;
 
+use crate::escape::{markdown_code, markdown_text};
 use crate::experiment::{Experiment, Row};
 use crate::spec::SpecError;
 
@@ -121,19 +122,18 @@ pub fn evaluate(check: &CheckDecl, exp: &Experiment) -> CheckOutcome {
     outcome(status, measured)
 }
 
-/// The checks as a markdown table.
+/// The checks as a markdown table: every text from input escaped ([`markdown_text`]), so each
+/// check is one row of five cells whatever its claim says.
 pub fn markdown(outcomes: &[CheckOutcome]) -> String {
     let mut s = String::from("| result | check | claim | measured | threshold |\n|---|---|---|---|---|\n");
     for o in outcomes {
-        let cell = |t: &str| t.replace('|', "\\|");
         s.push_str(&format!(
-            "| {} | `{}/{}` | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} |\n",
             if o.status.gates_ok() { o.status.label().to_string() } else { format!("**{}**", o.status.label()) },
-            o.experiment,
-            o.name,
-            cell(&o.claim),
-            cell(&o.measured),
-            cell(&o.threshold)
+            markdown_code(&format!("{}/{}", o.experiment, o.name)),
+            markdown_text(&o.claim),
+            markdown_text(&o.measured),
+            markdown_text(&o.threshold)
         ));
     }
     s

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use linres::check::{CheckOutcome, CheckStatus, check_experiment, markdown};
+use linres::escape::{markdown_code, terminal_text};
 use linres::experiment::Experiment;
 use linres::store::atomic;
 
@@ -67,17 +68,17 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
             o.status.label(),
             o.experiment,
             o.name,
-            o.claim,
-            o.measured,
-            o.threshold
+            terminal_text(&o.claim),
+            terminal_text(&o.measured),
+            terminal_text(&o.threshold)
         );
     }
     let table = markdown(&outcomes);
     let out = args.out.clone().or_else(|| args.specs.is_empty().then(|| args.results.join("CHECKS.md")));
     if let Some(out) = &out {
         let text = format!(
-            "# Checks\n\nWritten by `linres check` from the results in `{}`.\n\n{table}",
-            args.results.display()
+            "# Checks\n\nWritten by `linres check` from the results in {}.\n\n{table}",
+            markdown_code(&args.results.display().to_string())
         );
         std::fs::create_dir_all(out.parent().unwrap_or(Path::new("."))).ok();
         atomic::write(out, text.as_bytes()).with_context(|| format!("writing {}", out.display()))?;

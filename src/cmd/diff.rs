@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::Args;
 use linres::cluster::compare::DEFAULT_RTOL;
 use linres::cluster::diff::diff;
+use linres::escape::terminal_text;
 
 use super::list::print_table;
 use super::out::outln;
@@ -38,10 +39,13 @@ pub fn parse_rtol(text: &str) -> Result<f64, String> {
 
 pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     let report = diff(&args.a, &args.b, args.rtol)?;
-    let (a, b) = (args.a.display(), args.b.display());
+    // Every text below comes from the two sides (paths, directory and file names, record fields,
+    // table cells): each is one value on one line.
+    let (a, b) = (args.a.display().to_string(), args.b.display().to_string());
+    let (a, b) = (terminal_text(&a), terminal_text(&b));
     if report.kernels_differ() {
         let list = |m: &std::collections::BTreeMap<String, usize>| {
-            m.iter().map(|(k, n)| format!("{k}: {n}")).collect::<Vec<_>>().join(", ")
+            m.iter().map(|(k, n)| format!("{}: {n}", terminal_text(k))).collect::<Vec<_>>().join(", ")
         };
         outln!("note: the two sides were computed with different OpenBLAS kernels, which change the last digits");
         outln!("  A ({a}): {}", list(&report.kernels[0]));
@@ -53,7 +57,10 @@ pub fn run(args: DiffArgs) -> anyhow::Result<ExitCode> {
     }
     let mut rows = vec![["experiment", "run", "difference", "A", "B"].map(String::from).to_vec()];
     rows.extend(
-        report.rows.iter().map(|r| vec![r.experiment.clone(), r.id.clone(), r.what.clone(), r.a.clone(), r.b.clone()]),
+        report
+            .rows
+            .iter()
+            .map(|r| [&r.experiment, &r.id, &r.what, &r.a, &r.b].map(|cell| terminal_text(cell).into_owned()).to_vec()),
     );
     print_table(&rows);
     let runs: std::collections::BTreeSet<(&str, &str)> =

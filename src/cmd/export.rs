@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
 use clap::Args;
-use linres::export::inputs::export_inputs;
+use linres::escape::terminal_text;
+use linres::export::inputs::{ExportError, export_inputs};
 use linres::spec::Spec;
 
 use super::grid::SET_HELP;
@@ -25,9 +25,13 @@ pub struct ExportArgs {
     /// The run id (as printed by `linres list`), or a prefix of it that only one run has.
     #[arg(long = "run", value_name = "ID")]
     pub run: String,
-    /// Directory to write the files into (created if needed).
+    /// Directory to write the files into (created if needed). A file of the export already there
+    /// is never replaced (exit 2, nothing written) unless --force.
     #[arg(long, value_name = "DIR")]
     pub npy: PathBuf,
+    /// Replace files of the export that are already in DIR.
+    #[arg(long)]
+    pub force: bool,
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
@@ -55,7 +59,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<ExitCode> {
             )));
         }
     };
-    let files = export_inputs(run, &args.npy).with_context(|| format!("exporting run {}", run.id()))?;
-    outln!("run {}: wrote {} in {}", run.id(), files.join(", "), args.npy.display());
+    let files = export_inputs(run, &args.npy, args.force).map_err(|e| match e {
+        ExportError::Exists(_) => usage(format!("--npy {}: {e}", args.npy.display())),
+        ExportError::Run(e) => anyhow::Error::from(e).context(format!("exporting run {}", run.id())),
+    })?;
+    outln!("run {}: wrote {} in {}", run.id(), files.join(", "), terminal_text(&args.npy.display().to_string()));
     Ok(ExitCode::SUCCESS)
 }

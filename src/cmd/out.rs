@@ -1,5 +1,9 @@
 //! Where the commands print: results on stdout, notes, progress and warnings on stderr.
 //!
+//! Everything written here goes through [`terminal_output`]: no character from data (a label, a
+//! path, a record field) reaches the terminal as a control sequence; commands escape a value with
+//! [`linres::escape::terminal_text`] where a line break of its own would forge a line.
+//!
 //! Nothing here panics. A closed stdout (`linres list … | head -1`) ends the output quietly: later
 //! output is dropped and the command finishes with its usual exit status (0 when all went well),
 //! without an error message. Any other failure to write stdout (a full disk) is reported once the
@@ -10,6 +14,8 @@ use std::fmt;
 use std::io::{self, Write};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+
+use linres::escape::terminal_output;
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
@@ -30,8 +36,9 @@ pub fn stdout(args: fmt::Arguments) {
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
+    let text = args.to_string();
     let mut out = io::stdout().lock();
-    if let Err(e) = out.write_fmt(args).and_then(|()| out.flush()) {
+    if let Err(e) = out.write_all(terminal_output(&text).as_bytes()).and_then(|()| out.flush()) {
         STDOUT_CLOSED.store(true, Ordering::Relaxed);
         if e.kind() != io::ErrorKind::BrokenPipe {
             *STDOUT_ERROR.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
@@ -46,7 +53,8 @@ pub fn stdout_error() -> Option<String> {
 
 /// Writes to stderr regardless of `--quiet` (errors); a closed stderr is ignored.
 pub fn stderr(args: fmt::Arguments) {
-    let _ = io::stderr().lock().write_fmt(args);
+    let text = args.to_string();
+    let _ = io::stderr().lock().write_all(terminal_output(&text).as_bytes());
 }
 
 /// Writes a note or progress line to stderr unless `--quiet` is set.

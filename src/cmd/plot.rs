@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
+use linres::escape::terminal_text;
 use linres::experiment::Experiment;
 use linres::plot::plot_experiment;
 
@@ -34,15 +35,15 @@ pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
             exp.missing.len(),
             exp.missing.len() + exp.rows.len(),
             exp.spec.name,
-            args.spec.display()
+            terminal_text(&args.spec.display().to_string())
         );
     }
     let files = plot_experiment(&exp, &args.out, &args.results)?;
     for f in &files {
-        outln!("{}", f.display());
+        outln!("{}", terminal_text(&f.display().to_string()));
     }
     if files.is_empty() {
-        noteln!("{} declares no figures", args.spec.display());
+        noteln!("{} declares no figures", terminal_text(&args.spec.display().to_string()));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,11 +4,13 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use linres::report::{ExperimentReport, write_site};
+use linres::escape::terminal_text;
+use linres::report::{ExperimentReport, ReportError, write_site};
 
 use super::check::experiment_files;
 use super::grid::open_store;
 use super::out::{noteln, outln, warnln};
+use super::usage;
 
 #[derive(Args)]
 #[command(
@@ -18,7 +20,8 @@ system (no network, no server). index.html lists the experiments and every check
 its description, figures (SVG, inline), checks, a table of its runs that sorts (click a header, or #sort=COLUMN / \
 #sort=-COLUMN in the URL) and filters (the box, or #filter=TEXT), and its YAML; each run has a page with its curve \
 against its own theory lines, its theory report, seeds, configuration, provenance and files. Nothing is computed: \
-`linres run` first. The site is written whole or not at all, and replaces only an earlier report."
+`linres run` first. The site is written whole or not at all and replaces an earlier report in one step, removing \
+only the files that report wrote; --out must not be, contain or lie inside a results directory (exit 2)."
 )]
 pub struct ReportArgs {
     /// Experiment files to report (default: every `*.yaml` in --experiments).
@@ -29,9 +32,9 @@ pub struct ReportArgs {
     /// Directory holding the results.
     #[arg(long, value_name = "DIR", default_value = "results")]
     pub results: PathBuf,
-    /// Directory the site goes to (default: <results>/report).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
+    /// Directory the site goes to: not a results directory, nor inside or around one.
+    #[arg(long, value_name = "DIR", default_value = "report")]
+    pub out: PathBuf,
 }
 
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -50,14 +53,17 @@ pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
         }
         for (name, _, svg) in &report.figures {
             if let Err(why) = svg {
-                warnln!("{}: figure {name} could not be drawn: {why}", report.exp.spec.name);
+                warnln!("{}: figure {name} could not be drawn: {}", report.exp.spec.name, terminal_text(why));
             }
         }
         reports.push(report);
     }
-    let out = args.out.clone().unwrap_or_else(|| args.results.join("report"));
-    let pages = write_site(&reports, &out)?;
+    let out = &args.out;
+    let pages = write_site(&reports, out, &args.results).map_err(|e| match e {
+        ReportError::Io { .. } | ReportError::Spec(_) => anyhow::Error::from(e),
+        refused => usage(refused.to_string()),
+    })?;
     noteln!("{pages} pages for {} experiment(s)", reports.len());
-    outln!("{}", out.join("index.html").display());
+    outln!("{}", terminal_text(&out.join("index.html").display().to_string()));
     Ok(ExitCode::SUCCESS)
 }

@@ -1,8 +1,9 @@
 //! `linres table`: a summary table of an experiment's results for a paper.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Args, ValueEnum};
 use linres::experiment::Experiment;
 use linres::spec::quantity::{OverSeeds, QuantityError, QuantityInput};
@@ -13,6 +14,7 @@ use linres::table::format::Format;
 
 use super::grid::open_store;
 use super::out::outln;
+use super::usage;
 
 #[derive(Args)]
 #[command(
@@ -61,7 +63,7 @@ pub struct TableArgs {
     /// Significant digits of the numbers (LaTeX and Markdown; CSV keeps every digit).
     #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u8).range(1..=17))]
     pub digits: u8,
-    /// Write the table to FILE (atomically) instead of stdout.
+    /// Write the table to FILE (atomically) instead of stdout; its directory must exist.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Directory holding the results.
@@ -87,7 +89,26 @@ pub enum TableFormat {
     Csv,
 }
 
+/// Refuses an `--out` that cannot be a file: a directory, or a path whose directory does not exist.
+fn check_out(path: &Path) -> anyhow::Result<()> {
+    if path.is_dir() {
+        return Err(usage(format!("--out {}: is a directory; give a file name", path.display())));
+    }
+    let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    if !parent.is_dir() {
+        return Err(usage(format!(
+            "--out {}: the directory {} does not exist (create it first)",
+            path.display(),
+            parent.display()
+        )));
+    }
+    Ok(())
+}
+
 pub fn run(args: TableArgs) -> anyhow::Result<ExitCode> {
+    if let Some(path) = &args.out {
+        check_out(path)?;
+    }
     open_store(&args.results, "")?;
     let exp = Experiment::load(&args.spec, &args.results)?;
     let agg = args.agg.map(|a| match a {
@@ -121,7 +142,9 @@ pub fn run(args: TableArgs) -> anyhow::Result<ExitCode> {
     };
     let text = spec.build(&exp)?.render(format, args.digits as usize);
     match &args.out {
-        Some(path) => atomic::write(path, text.as_bytes())?,
+        Some(path) => {
+            atomic::write(path, text.as_bytes()).with_context(|| format!("--out {}: cannot write", path.display()))?
+        }
         None => outln!("{}", text.trim_end()),
     }
     Ok(ExitCode::SUCCESS)

@@ -10,10 +10,12 @@ use std::path::{Path, PathBuf};
 
 use plotters::prelude::*;
 
+use crate::escape::{csv_text, xml_chars};
 use crate::experiment::Experiment;
 use crate::export::float_text;
 use crate::measure::Measured;
 use crate::spec::{GridRun, SpecError};
+use crate::store::atomic::Staging;
 use data::{BarData, CriticalData, CurveData};
 use spec::{FigureKind, FigureSpec};
 
@@ -60,18 +62,13 @@ impl FigureData {
         root.present().map_err(|e| e.to_string())
     }
 
-    /// The numbers drawn, as tidy CSV rows.
+    /// The numbers drawn, as tidy CSV rows; text cells (labels, values, titles) as
+    /// [`csv_text`] writes them for spreadsheets.
     fn csv(&self) -> String {
-        let mut out = String::new();
+        let mut w = csv::Writer::from_writer(Vec::new());
         let mut row = |cells: &[String]| {
-            out.push_str(
-                &cells
-                    .iter()
-                    .map(|c| if c.contains(',') { format!("\"{c}\"") } else { c.clone() })
-                    .collect::<Vec<_>>()
-                    .join(","),
-            );
-            out.push('\n');
+            let cells = cells.iter().map(|c| csv_text(c).into_owned());
+            w.write_record(cells).expect("writing to memory");
         };
         match self {
             FigureData::Curves(d) => {
@@ -130,7 +127,7 @@ impl FigureData {
                 }
             }
         }
-        out
+        String::from_utf8(w.into_inner().expect("writing to memory")).expect("CSV of UTF-8 texts")
     }
 }
 
@@ -145,10 +142,10 @@ pub fn figure_data(exp: &Experiment, fig: &FigureSpec, margin: Option<&Experimen
 }
 
 /// Draws every figure of `exp` into `out_dir/<experiment>/` (`.svg`, `.png`, `.pdf` and `.csv`
-/// each); returns the files written. All or nothing: every figure is rendered into a staging
-/// directory beside the target first, and only when all succeeded are the files moved into place,
-/// so a figure that fails leaves no file of any figure behind. Margin experiments are loaded from
-/// the experiment file's directory.
+/// each); returns the files written. All or nothing, and all at once: every figure is rendered
+/// into a staging directory beside the target, which then replaces it in one step
+/// ([`Staging::publish`]), keeping the other files the directory holds; a figure that fails leaves
+/// the directory as it was. Margin experiments are loaded from the experiment file's directory.
 pub fn plot_experiment(exp: &Experiment, out_dir: &Path, results: &Path) -> Result<Vec<PathBuf>, PlotError> {
     draw::register_fonts();
     let runs: Vec<GridRun> = exp.rows.iter().map(|r| r.run.clone()).chain(exp.missing.iter().cloned()).collect();
@@ -161,29 +158,15 @@ pub fn plot_experiment(exp: &Experiment, out_dir: &Path, results: &Path) -> Resu
         let path = path.to_path_buf();
         move |source| PlotError::Io { path, source }
     };
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let staging = dir.join(format!(".staging.{}", std::process::id()));
-    std::fs::create_dir_all(&staging).map_err(io(&staging))?;
-    let staged = figures.iter().try_fold(Vec::new(), |mut files, fig| {
-        files.extend(render(exp, fig, &staging, results)?);
-        Ok(files)
-    });
-    let moved = staged.and_then(|files| {
-        files
-            .iter()
-            .map(|file| {
-                let target = dir.join(file.file_name().expect("a staged file has a name"));
-                std::fs::rename(file, &target).map(|_| target.clone()).map_err(io(&target))
-            })
-            .collect::<Result<Vec<_>, _>>()
-    });
-    // Nothing of a failed attempt stays behind; the staging directory is empty after a success.
-    let _ = std::fs::remove_dir_all(&staging);
-    if moved.is_err() {
-        // Only if empty: the directory this attempt created.
-        let _ = std::fs::remove_dir(&dir);
+    let staging = Staging::new(&dir).map_err(io(&dir))?;
+    let mut files = Vec::new();
+    for fig in &figures {
+        files.extend(render(exp, fig, staging.dir(), results)?);
     }
-    moved
+    let names: Vec<PathBuf> =
+        files.iter().map(|f| dir.join(f.file_name().expect("a staged file has a name"))).collect();
+    staging.publish(|_| true).map_err(io(&dir))?;
+    Ok(names)
 }
 
 /// The numbers of figure `fig` of `exp` and its SVG text (its margin experiment, if it names one,
@@ -197,6 +180,8 @@ fn svg_of(exp: &Experiment, fig: &FigureSpec, results: &Path) -> Result<(FigureD
     let mut svg = String::new();
     data.draw(&SVGBackend::with_string(&mut svg, data.size()).into_drawing_area(), &fig.title)
         .map_err(|message| PlotError::Draw { figure: fig.name.clone(), message })?;
+    // Labels and values from input may hold characters that XML cannot (plotters writes them raw).
+    let svg = xml_chars(&svg).into_owned();
     Ok((data, svg))
 }
 

@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::html::esc;
+use crate::escape::html_text as esc;
 use crate::export::compact_text;
 use crate::plot::spec::TheoryLine;
 use crate::theory::TheoryReport;

@@ -1,26 +1,11 @@
-//! HTML text for the report: escaping, the page frame, tables and key–value lists.
+//! HTML text for the report: the page frame, links, tables and key–value lists (text escaped by
+//! [`crate::escape::html_text`]).
 
 use std::fmt::Write;
 
+use crate::escape::{html_text as esc, url_segment};
 use crate::export::{compact_text, float_text};
 use crate::measure::Measured;
-
-/// `text` with the five characters that HTML gives meaning (`& < > " '`) written as entities, so
-/// that any string from input reads as text in element content and in quoted attributes.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 /// A whole page: `title`, `body` (already HTML), the stylesheet at `root` (the relative path from
 /// the page to the site's top, "" or "../…"), and, with `script`, the sorting and filtering script
@@ -105,45 +90,27 @@ fn leaf_text(v: &serde_json::Value) -> String {
     }
 }
 
-/// The relative URL from directory `from` to file `to`, both absolute or both relative to one
-/// directory, by their components (`../` up to the common ancestor, then down), `/`-separated and
-/// percent-escaped where URL syntax requires it.
+/// A relative URL of path segments (file and directory names, `..`), each percent-encoded by
+/// [`url_segment`]: it names exactly that path, below or beside the page, and nothing else.
+pub fn href<S: AsRef<std::ffi::OsStr>>(segments: &[S]) -> String {
+    segments.iter().map(|s| url_segment(s.as_ref())).collect::<Vec<_>>().join("/")
+}
+
+/// The relative URL from directory `from` to file `to`, both absolute, by their components (`../`
+/// up to the common ancestor, then down), each percent-encoded ([`href`]).
 pub fn relative_url(from: &std::path::Path, to: &std::path::Path) -> String {
     let a: Vec<_> = from.components().collect();
     let b: Vec<_> = to.components().collect();
     let common = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
-    let mut parts: Vec<String> = vec!["..".into(); a.len() - common];
-    parts.extend(b[common..].iter().map(|c| c.as_os_str().to_string_lossy().into_owned()));
-    parts
-        .iter()
-        .map(|p| {
-            p.chars()
-                .map(|c| match c {
-                    ' ' => "%20".to_string(),
-                    '#' => "%23".into(),
-                    '?' => "%3F".into(),
-                    '%' => "%25".into(),
-                    c => c.to_string(),
-                })
-                .collect::<String>()
-        })
-        .collect::<Vec<_>>()
-        .join("/")
+    let up = std::iter::repeat_n(std::ffi::OsStr::new(".."), a.len() - common);
+    let segments: Vec<&std::ffi::OsStr> = up.chain(b[common..].iter().map(|c| c.as_os_str())).collect();
+    href(&segments)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::measure::Absence;
-
-    #[test]
-    fn every_markup_character_is_escaped() {
-        assert_eq!(
-            esc(r#"<script>alert("x") & 'y'</script>"#),
-            "&lt;script&gt;alert(&quot;x&quot;) &amp; &#39;y&#39;&lt;/script&gt;"
-        );
-        assert_eq!(esc("κ = 2 · L"), "κ = 2 · L");
-    }
 
     #[test]
     fn number_cells_sort_by_their_full_value() {
@@ -160,6 +127,15 @@ mod tests {
             "../../../e/runs/a.json"
         );
         assert_eq!(relative_url(Path::new("/a"), Path::new("/a/b c#.json")), "b%20c%23.json");
+        assert_eq!(
+            relative_url(Path::new("/r/site/e/runs"), Path::new("/r/javascript:x/e/runs/a.json")),
+            "../../../javascript%3Ax/e/runs/a.json"
+        );
+        // A target below the page: the first segment can never be read as a scheme.
+        assert_eq!(
+            relative_url(Path::new("/s/e/runs"), Path::new("/s/e/runs/javascript:alert(1)/x.json")),
+            "javascript%3Aalert%281%29/x.json"
+        );
     }
 
     #[test]

@@ -5,8 +5,10 @@
 //! lines, its theory report, seeds, configuration, provenance and files).
 //!
 //! Every string from input is escaped; the same results give the same bytes (no clock, no
-//! absolute paths, grid order throughout); the site is written into a staging directory and moved
-//! into place only when complete.
+//! absolute paths, grid order throughout); the site is written into a staging directory and
+//! replaces the previous one in one step ([`Staging::publish`]). The site never overlaps the
+//! results it reads, and replacing a report removes only the files that report wrote (listed in
+//! its [`MANIFEST`]).
 
 pub mod curve;
 pub mod html;
@@ -18,6 +20,7 @@ use crate::check::{CheckOutcome, check_experiment};
 use crate::experiment::Experiment;
 use crate::plot::figure_svgs;
 use crate::spec::{GridRun, SpecError};
+use crate::store::atomic::Staging;
 use crate::store::{Lookup, Record, Store};
 
 /// The table script: sorting (click a header, or `#sort=COLUMN` / `#sort=-COLUMN` in the URL) and
@@ -27,6 +30,9 @@ pub const SCRIPT: &str = include_str!("assets/report.js");
 pub const STYLE: &str = include_str!("assets/report.css");
 /// Marks a directory as a report, so that `--out` never replaces anything else.
 pub const GENERATOR: &str = "<meta name=\"generator\" content=\"linres report\">";
+/// The file of a report's directory that lists every file the report wrote, one path (relative to
+/// the directory, `/`-separated) per line: the files the next report may remove.
+pub const MANIFEST: &str = ".linres-report";
 
 /// Why the report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +45,13 @@ pub enum ReportError {
         "--out {0}: the directory exists and is not a linres report (no index.html written by `linres report`); refusing to replace it"
     )]
     NotAReport(PathBuf),
+    #[error("--out {0}: is a file, not a directory; the report is a directory of pages: give a directory")]
+    OutIsFile(PathBuf),
+    #[error(
+        "--out {out}: {relation} the results directory {results} that the report reads; a report's directory must \
+         neither be, hold nor lie inside a results directory: choose another --out"
+    )]
+    Overlap { out: PathBuf, results: PathBuf, relation: &'static str },
 }
 
 /// What a run of the grid has in the results.
@@ -112,37 +125,86 @@ impl ExperimentReport {
     }
 }
 
-/// Writes the site of `reports` into `out` (all of it or nothing): pages are written into a
-/// staging directory beside `out`, which then replaces `out`. An existing `out` is replaced only
-/// if it is a report. Returns the number of pages.
-pub fn write_site(reports: &[ExperimentReport], out: &Path) -> Result<usize, ReportError> {
+/// `path` made absolute with its symbolic links resolved as far as it exists (the part that does
+/// not exist yet appended as written).
+fn resolved(path: &Path) -> std::io::Result<PathBuf> {
+    let absolute = std::path::absolute(path)?;
+    let mut existing = absolute.clone();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = existing.canonicalize() {
+            return Ok(rest.iter().rev().fold(real, |p, name| p.join(name)));
+        }
+        match existing.file_name() {
+            Some(name) => rest.push(name.to_os_string()),
+            None => return Ok(absolute),
+        }
+        existing.pop();
+    }
+}
+
+/// Refuses an `out` that is, contains or lies inside one of the `results` directories (compared
+/// with their symbolic links resolved).
+fn refuse_overlap(out: &Path, results: &[&Path]) -> Result<(), ReportError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ReportError::Io { path, source }
     };
-    if out.exists() {
-        let index = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
-        if !index.contains(GENERATOR) {
-            return Err(ReportError::NotAReport(out.to_path_buf()));
-        }
+    let site = resolved(out).map_err(io(out))?;
+    for dir in results {
+        let real = resolved(dir).map_err(io(dir))?;
+        let relation = if site == real {
+            "is"
+        } else if site.starts_with(&real) {
+            "lies inside"
+        } else if real.starts_with(&site) {
+            "contains"
+        } else {
+            continue;
+        };
+        return Err(ReportError::Overlap { out: out.to_path_buf(), results: dir.to_path_buf(), relation });
     }
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "report".into());
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(parent).map_err(io(parent))?;
-    let staging = parent.join(format!(".{name}.staging.{}", std::process::id()));
-    let written = pages::write_all(reports, &staging, out);
-    let pages = match written {
-        Ok(n) => n,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
-        }
+    Ok(())
+}
+
+/// The files an earlier report at `out` wrote, from its manifest; `None` for a report written
+/// before reports had one (then only the files the new report replaces are removed).
+fn earlier_files(out: &Path) -> Option<std::collections::BTreeSet<PathBuf>> {
+    let text = std::fs::read_to_string(out.join(MANIFEST)).ok()?;
+    Some(text.lines().map(PathBuf::from).collect())
+}
+
+/// Writes the site of `reports`, whose results are under `results`, into `out`, all of it or
+/// nothing, in one step for a reader ([`Staging::publish`]). Refused when `out` overlaps `results`
+/// or an experiment's results directory, when it is a file, or when it is a directory that is not
+/// a report. An earlier report is replaced: the files it wrote (its [`MANIFEST`]) are removed, any
+/// other file in the directory is kept. Returns the number of pages.
+pub fn write_site(reports: &[ExperimentReport], out: &Path, results: &Path) -> Result<usize, ReportError> {
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReportError::Io { path, source }
     };
-    let old = parent.join(format!(".{name}.old.{}", std::process::id()));
-    if out.exists() {
-        std::fs::rename(out, &old).map_err(io(out))?;
-    }
-    std::fs::rename(&staging, out).map_err(io(out))?;
-    let _ = std::fs::remove_dir_all(&old);
+    let stores: Vec<&Path> = std::iter::once(results).chain(reports.iter().map(|r| r.store.as_path())).collect();
+    refuse_overlap(out, &stores)?;
+    let earlier = match std::fs::metadata(out) {
+        Ok(m) if !m.is_dir() => return Err(ReportError::OutIsFile(out.to_path_buf())),
+        Ok(_) => {
+            let index = std::fs::read_to_string(out.join("index.html")).unwrap_or_default();
+            if !index.contains(GENERATOR) {
+                return Err(ReportError::NotAReport(out.to_path_buf()));
+            }
+            earlier_files(out)
+        }
+        Err(_) => None,
+    };
+    let staging = Staging::new(out).map_err(io(out))?;
+    let written = pages::write_all(reports, staging.dir(), out)?;
+    let manifest: String = written.iter().map(|p| format!("{p}\n")).collect();
+    let path = staging.dir().join(MANIFEST);
+    std::fs::write(&path, manifest).map_err(io(&path))?;
+    let pages = written.iter().filter(|p| p.ends_with(".html")).count();
+    staging
+        .publish(|rel| earlier.as_ref().is_none_or(|files| !files.contains(rel) && rel != Path::new(MANIFEST)))
+        .map_err(io(out))?;
     Ok(pages)
 }

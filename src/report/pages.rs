@@ -3,9 +3,10 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use super::html::{esc, flatten, key_values, num_cell, page, relative_url, text_cell};
+use super::html::{flatten, href, key_values, num_cell, page, relative_url, text_cell};
 use super::{ExperimentReport, GENERATOR, ReportError, RunState, STYLE, curve};
 use crate::check::CheckOutcome;
+use crate::escape::html_text as esc;
 use crate::experiment::Row;
 use crate::export::tables::param_value;
 use crate::spec::quantity::{RunMeasure, TheoryQuantity};
@@ -32,26 +33,27 @@ fn run_columns(target: f64) -> [(&'static str, String, RunMeasure); 8] {
     ]
 }
 
-/// Writes every page into `dir`, links computed as if the site were at `site`; returns the count.
-pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Result<usize, ReportError> {
-    let write = |rel: &str, text: &str| -> Result<(), ReportError> {
-        let path = dir.join(rel);
+/// Writes every page into `dir`, links computed as if the site were at `site`; returns the files
+/// written, relative to `dir` (`/`-separated), in the order written.
+pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Result<Vec<String>, ReportError> {
+    let mut written = Vec::new();
+    let mut write = |rel: String, text: &str| -> Result<(), ReportError> {
+        let path = dir.join(&rel);
         let io = |source| ReportError::Io { path: path.clone(), source };
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io)?;
         }
-        std::fs::write(&path, text).map_err(io)
+        std::fs::write(&path, text).map_err(io)?;
+        written.push(rel);
+        Ok(())
     };
-    let site = std::path::absolute(site).map_err(|source| ReportError::Io { path: site.into(), source })?;
-    write("assets/report.css", STYLE)?;
-    write("index.html", &index(reports))?;
-    let mut pages = 1;
+    let site = lexical_absolute(site)?;
+    write("assets/report.css".into(), STYLE)?;
+    write("index.html".into(), &index(reports))?;
     for r in reports {
         let name = &r.exp.spec.name;
-        write(&format!("{name}/index.html"), &experiment_page(r))?;
-        pages += 1;
-        let store =
-            std::path::absolute(&r.store).map_err(|source| ReportError::Io { path: r.store.clone(), source })?;
+        write(format!("{name}/index.html"), &experiment_page(r))?;
+        let store = lexical_absolute(&r.store)?;
         let runs_dir = site.join(name).join("runs");
         for (run, state) in &r.runs {
             let id = run.run.id();
@@ -67,11 +69,26 @@ pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Resul
                 ("runs.csv (every logged point of the grid)", tables_url("runs.csv")),
                 ("summary.csv (one line per run)", tables_url("summary.csv")),
             ];
-            write(&format!("{name}/runs/{id}.html"), &run_page(r, run, record, row, &files))?;
-            pages += 1;
+            write(format!("{name}/runs/{id}.html"), &run_page(r, run, record, row, &files))?;
         }
     }
-    Ok(pages)
+    Ok(written)
+}
+
+/// `path` made absolute, with `.` and `..` applied by name (as a browser resolves a relative URL).
+fn lexical_absolute(path: &Path) -> Result<std::path::PathBuf, ReportError> {
+    let absolute = std::path::absolute(path).map_err(|source| ReportError::Io { path: path.into(), source })?;
+    let mut out = std::path::PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            std::path::Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    Ok(out)
 }
 
 /// Counts of the runs by state: (results, diverged among them, failed, corrupt, missing).
@@ -118,7 +135,12 @@ fn checks_table(checks: &[&CheckOutcome], experiment: bool) -> String {
     for o in checks {
         s.push_str("<tr>");
         if experiment {
-            let _ = write!(s, "<td><a href=\"{0}/index.html\">{0}</a></td>", esc(&o.experiment));
+            let _ = write!(
+                s,
+                "<td><a href=\"{}\">{}</a></td>",
+                href(&[o.experiment.as_str(), "index.html"]),
+                esc(&o.experiment)
+            );
         }
         let _ = writeln!(
             s,
@@ -158,8 +180,9 @@ fn index(reports: &[ExperimentReport]) -> String {
             .collect();
         let _ = writeln!(
             b,
-            "<tr><td data-v=\"{name}\"><a href=\"{name}/index.html\">{name}</a></td><td data-v=\"{}\">{}</td>\
+            "<tr><td data-v=\"{name}\"><a href=\"{}\">{name}</a></td><td data-v=\"{}\">{}</td>\
              <td class=\"num\" data-v=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
+            href(&[r.exp.spec.name.as_str(), "index.html"]),
             r.runs.len(),
             esc(&counts_text(r)),
             r.figures.len(),
@@ -190,7 +213,7 @@ fn footer() -> String {
 fn breadcrumb(root: &str, experiment: Option<&str>) -> String {
     let mut s = format!("<nav><a href=\"{root}index.html\">report</a>");
     if let Some(name) = experiment {
-        let _ = write!(s, " › <a href=\"{root}{0}/index.html\">{0}</a>", esc(name));
+        let _ = write!(s, " › <a href=\"{root}{}\">{}</a>", href(&[name, "index.html"]), esc(name));
     }
     s.push_str("</nav>\n");
     s
@@ -306,7 +329,11 @@ fn runs_table(r: &ExperimentReport) -> String {
             RunState::Missing => ("missing".to_string(), false),
         };
         if linked {
-            let _ = write!(s, "<tr><td data-v=\"{id}\"><a href=\"runs/{id}.html\">{id}</a></td>");
+            let _ = write!(
+                s,
+                "<tr><td data-v=\"{id}\"><a href=\"{}\">{id}</a></td>",
+                href(&["runs", &format!("{id}.html")])
+            );
         } else {
             let _ = write!(s, "<tr><td data-v=\"{id}\">{id}</td>");
         }

@@ -1,16 +1,18 @@
 //! A [`SummaryTable`] as text: booktabs LaTeX, Markdown or CSV.
 
 use super::SummaryTable;
+use crate::escape::{csv_text, latex_text, markdown_text};
 use crate::measure::Measured;
 
 /// The text forms of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
-    /// A booktabs `tabular` (`\usepackage{booktabs}`), every text escaped for LaTeX.
+    /// A booktabs `tabular` (`\usepackage{booktabs}`), every text escaped for LaTeX ([`latex_text`]).
     Latex,
-    /// A GitHub-flavoured Markdown pipe table.
+    /// A GitHub-flavoured Markdown pipe table, every text escaped for Markdown ([`markdown_text`]).
     Markdown,
-    /// Comma-separated values at full precision (`inf` where never reached, empty where no run).
+    /// Comma-separated values at full precision (`inf` where never reached, empty where no run);
+    /// text cells that a spreadsheet would read as formulas prefixed with `'` ([`csv_text`]).
     Csv,
 }
 
@@ -24,32 +26,32 @@ impl SummaryTable {
         }
     }
 
-    /// "model.depth \ model.arch": which fields run down and which across (`escape`d pieces).
-    fn corner(&self, escape: fn(&str) -> String) -> String {
-        format!("{} \\ {}", escape(&self.rows.join(", ")), escape(&self.cols.join(", ")))
+    /// "model.depth \ model.arch": which fields run down and which across.
+    fn corner(&self) -> String {
+        format!("{} \\ {}", self.rows.join(", "), self.cols.join(", "))
     }
 
     fn latex(&self, digits: usize) -> String {
         let n = self.col_values.len();
         let mut s = format!(
             "% {}: {}; rows {}, columns {} (linres table)\n",
-            latex_escape(&self.experiment),
-            latex_escape(&self.quantity),
-            latex_escape(&self.rows.join(", ")),
-            latex_escape(&self.cols.join(", "))
+            latex_text(&self.experiment),
+            latex_text(&self.quantity),
+            latex_text(&self.rows.join(", ")),
+            latex_text(&self.cols.join(", "))
         );
         s.push_str(&format!("\\begin{{tabular}}{{l{}}}\n\\toprule\n", "r".repeat(n)));
         s.push_str(&format!(
             " & \\multicolumn{{{n}}}{{c}}{{{}}} \\\\\n\\cmidrule(lr){{2-{}}}\n",
-            latex_escape(&self.cols.join(", ")),
+            latex_text(&self.cols.join(", ")),
             n + 1
         ));
-        let head: Vec<String> = std::iter::once(latex_escape(&self.rows.join(", ")))
-            .chain(self.col_values.iter().map(|v| latex_escape(&v.join(", "))))
+        let head: Vec<String> = std::iter::once(latex_text(&self.rows.join(", ")))
+            .chain(self.col_values.iter().map(|v| latex_text(&v.join(", "))))
             .collect();
         s.push_str(&format!("{} \\\\\n\\midrule\n", head.join(" & ")));
         for (values, cells) in self.row_values.iter().zip(&self.cells) {
-            let row: Vec<String> = std::iter::once(latex_escape(&values.join(", ")))
+            let row: Vec<String> = std::iter::once(latex_text(&values.join(", ")))
                 .chain(cells.iter().map(|c| c.map_or("--".into(), |v| latex_value(v, digits))))
                 .collect();
             s.push_str(&format!("{} \\\\\n", row.join(" & ")));
@@ -60,12 +62,12 @@ impl SummaryTable {
 
     fn markdown(&self, digits: usize) -> String {
         let n = self.col_values.len();
-        let head: Vec<String> = std::iter::once(self.corner(markdown_escape))
-            .chain(self.col_values.iter().map(|v| markdown_escape(&v.join(", "))))
+        let head: Vec<String> = std::iter::once(markdown_text(&self.corner()))
+            .chain(self.col_values.iter().map(|v| markdown_text(&v.join(", "))))
             .collect();
         let mut s = format!("| {} |\n|{}\n", head.join(" | "), "---|".repeat(n + 1));
         for (values, cells) in self.row_values.iter().zip(&self.cells) {
-            let row: Vec<String> = std::iter::once(markdown_escape(&values.join(", ")))
+            let row: Vec<String> = std::iter::once(markdown_text(&values.join(", ")))
                 .chain(cells.iter().map(|c| c.map_or("—".into(), |v| v.text_with(|n| plain_number(n, digits)))))
                 .collect();
             s.push_str(&format!("| {} |\n", row.join(" | ")));
@@ -75,10 +77,11 @@ impl SummaryTable {
 
     fn csv(&self) -> String {
         let mut w = csv::Writer::from_writer(Vec::new());
+        let text = |t: &str| csv_text(t).into_owned();
         let head: Vec<String> =
-            std::iter::once(self.corner(str::to_string)).chain(self.col_values.iter().map(|v| v.join(", "))).collect();
+            std::iter::once(text(&self.corner())).chain(self.col_values.iter().map(|v| text(&v.join(", ")))).collect();
         let rows = std::iter::once(head).chain(self.row_values.iter().zip(&self.cells).map(|(values, cells)| {
-            std::iter::once(values.join(", "))
+            std::iter::once(text(&values.join(", ")))
                 .chain(cells.iter().map(|c| c.map(Measured::csv).unwrap_or_default()))
                 .collect()
         }));
@@ -145,47 +148,9 @@ fn latex_number(v: f64, digits: usize) -> String {
     }
 }
 
-/// `text` with LaTeX's special characters written as commands: \ & % $ # _ { } ~ ^.
-pub fn latex_escape(text: &str) -> String {
-    let mut s = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\\' => s.push_str("\\textbackslash{}"),
-            '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
-                s.push('\\');
-                s.push(c);
-            }
-            '~' => s.push_str("\\textasciitilde{}"),
-            '^' => s.push_str("\\textasciicircum{}"),
-            '\n' => s.push(' '),
-            _ => s.push(c),
-        }
-    }
-    s
-}
-
-/// `text` for a Markdown table cell: pipes and backslashes escaped, HTML brackets as entities.
-pub fn markdown_escape(text: &str) -> String {
-    text.replace('\\', "\\\\").replace('|', "\\|").replace('<', "&lt;").replace('>', "&gt;").replace('\n', " ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn latex_specials_become_commands() {
-        assert_eq!(
-            latex_escape(r"a_b & 50% $x$ #1 {y} ~ ^ \"),
-            r"a\_b \& 50\% \$x\$ \#1 \{y\} \textasciitilde{} \textasciicircum{} \textbackslash{}"
-        );
-        assert_eq!(latex_escape("κ = 2"), "κ = 2");
-    }
-
-    #[test]
-    fn markdown_cells_cannot_end_a_cell_or_open_a_tag() {
-        assert_eq!(markdown_escape("a|b <script>"), "a\\|b &lt;script&gt;");
-    }
 
     #[test]
     fn numbers_keep_their_significant_digits() {
