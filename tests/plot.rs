@@ -365,6 +365,7 @@ fn control_characters_in_figure_texts_are_refused_at_load() {
         let err = figure_refusal(&figure);
         assert!(err.contains(field) && err.contains(shown), "`{field}`, `{shown}` missing: {err}");
     }
+}
 
 /// A series value that XML cannot carry (a data file named with a vertical tab) made `plot` fail
 /// with exit 1 (the SVG it wrote could not be read back to make the PDF); found by
