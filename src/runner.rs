@@ -8,7 +8,9 @@
 //! going: the tail of a grid, or a grid of one run, uses every core. Which thread computes a block
 //! never changes a result. A [`Halt`] (a signal, or a results directory that cannot take
 //! records) stops the grid: no new run starts, the runs in progress are interrupted without a
-//! record, and their claims are released.
+//! record, and their claims are released. When the system will not start `jobs` threads (a
+//! process or address-space limit, as on shared login nodes) the pool has fewer ([`start_pool`]),
+//! and the summary says how many.
 
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
@@ -23,6 +25,9 @@ use crate::provenance::Provenance;
 use crate::spec::GridRun;
 use crate::store::{Lookup, Record, RecordStatus, Store};
 use crate::train::train_until;
+
+/// Most threads a grid may ask for (`--jobs`, `--cpus-per-task`).
+pub const MAX_JOBS: usize = 1024;
 
 /// How to execute a grid.
 #[derive(Debug, Clone)]
@@ -68,7 +73,15 @@ pub struct RunSummary {
     /// Runs stopped by a halt while training, and runs never started because of it.
     pub interrupted: usize,
     pub not_started: usize,
+    /// Threads the runs ran on: `jobs`, fewer when the system would not start that many
+    /// ([`start_pool`]), 0 when nothing was computed.
+    pub threads: usize,
 }
+
+/// Not even one thread could be started to run the grid on.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start a thread to run on ({0}): the system refuses new threads (a process or address-space limit?)")]
+pub struct NoThreads(String);
 
 impl RunSummary {
     /// Counts one event.
@@ -91,17 +104,39 @@ pub fn is_cached(store: &Store, id: &str) -> bool {
     matches!(store.read(id), Lookup::Found(r) if r.is_result())
 }
 
+/// A pool of `jobs` threads, or of fewer when the system refuses to start that many: `build` is
+/// tried with `jobs`, then half as many, down to one thread. An error only when not even one
+/// thread starts.
+pub fn start_pool(
+    jobs: usize,
+    build: &dyn Fn(usize) -> Result<rayon::ThreadPool, String>,
+) -> Result<rayon::ThreadPool, NoThreads> {
+    let mut threads = jobs.max(1);
+    loop {
+        match build(threads) {
+            Ok(pool) => return Ok(pool),
+            Err(why) if threads == 1 => return Err(NoThreads(why)),
+            Err(_) => threads /= 2,
+        }
+    }
+}
+
+/// A rayon pool of exactly `threads` threads.
+fn rayon_pool(threads: usize) -> Result<rayon::ThreadPool, String> {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())
+}
+
 /// Runs every run of `runs` that has no cached result (all of them with `force`), longest first,
 /// calling `on_event` once per run that was looked at (from worker threads; runs a halt kept from
 /// starting are only counted in the summary). OpenBLAS runs one thread per call: linres splits
-/// the work itself, in a way that keeps every record independent of `jobs`.
+/// the work itself, in a way that keeps every record independent of `jobs` (and so of the threads
+/// the system let start).
 pub fn run_grid(
     store: &Store,
     runs: &[GridRun],
     options: &RunOptions,
     on_event: &(dyn Fn(&GridRun, RunEvent) + Sync),
-) -> RunSummary {
-    let jobs = options.jobs.max(1);
+) -> Result<RunSummary, NoThreads> {
     let mut summary = RunSummary { total: runs.len(), ..RunSummary::default() };
     let mut todo = Vec::new();
     for run in runs {
@@ -113,12 +148,14 @@ pub fn run_grid(
         }
     }
     if todo.is_empty() {
-        return summary;
+        return Ok(summary);
     }
     // Longest first (a stable sort: equal costs keep the grid's order), so that no long run starts
     // last and leaves the other cores idle.
     todo.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().expect("a rayon pool starts");
+    let pool = start_pool(options.jobs, &rayon_pool)?;
+    let threads = pool.current_num_threads();
+    summary.threads = threads;
     let previous_hook = panic::take_hook();
     panic::set_hook(Box::new(|info| {
         PANIC_MESSAGE.with(|m| *m.borrow_mut() = Some(info.to_string()));
@@ -132,7 +169,7 @@ pub fn run_grid(
                 events.push(RunEvent::NotStarted);
                 continue;
             }
-            let event = execute(store, run, options, jobs);
+            let event = execute(store, run, options, threads);
             on_event(run, event);
             events.push(event);
         }
@@ -142,7 +179,7 @@ pub fn run_grid(
     for e in events.into_iter().flatten() {
         summary.add(e);
     }
-    summary
+    Ok(summary)
 }
 
 thread_local! {
@@ -224,4 +261,21 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_that_cannot_start_every_thread_has_fewer_and_none_is_an_error() {
+        // A system that starts at most 5 threads: 200 → 100 → 50 → 25 → 12 → 6 → 3.
+        let limited = |n: usize| if n <= 5 { rayon_pool(n) } else { Err(format!("{n} threads: WouldBlock")) };
+        let pool = start_pool(200, &limited).expect("a smaller pool starts");
+        assert_eq!(pool.current_num_threads(), 3);
+        assert_eq!(start_pool(4, &limited).unwrap().current_num_threads(), 4, "no fallback when all start");
+        let none = |n: usize| Err::<rayon::ThreadPool, _>(format!("{n} threads: WouldBlock"));
+        let e = start_pool(8, &none).expect_err("not even one thread");
+        assert!(e.to_string().contains("1 threads: WouldBlock") && e.to_string().contains("cannot start"), "{e}");
+    }
 }

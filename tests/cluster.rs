@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use common::{assert_same_records, records_in};
+use common::{SlurmCase, assert_same_records, records_in};
 use serde_json::Value;
 
 fn linres(dir: &Path, args: &[&str]) -> Output {
@@ -537,4 +537,66 @@ fn status_counts_runs_claimed_by_a_live_process_as_running() {
     drop(claims);
     let out = status(dir.path());
     assert!(out.contains(&format!("0 running, {} missing", RUNS - cached)), "{out}");
+}
+
+#[test]
+fn slurm_scripts_with_hostile_bytes_in_every_path_and_option_run_nothing_but_linres() {
+    // Shell syntax everywhere it can be written: quoted in commands, inert in #SBATCH lines.
+    let payload = "'\"$(touch canary);`touch canary`;touch canary #";
+    let bin = format!("b i{payload}n");
+    let spec = format!("s p{payload}ec");
+    let set = format!("data.noise=0.25 # {payload}");
+    let accepted = SlurmCase::new(
+        &bin,
+        &spec,
+        "work$(touch${IFS}canary);x",
+        &[
+            "--results",
+            "res$(touch${IFS}canary)|x>y",
+            "--set",
+            &set,
+            "--filter",
+            "model.width=6,8",
+            "--time",
+            "1:00$(touch${IFS}canary)",
+            "--partition",
+            "p;touch${IFS}canary",
+            "--mem",
+            "4G|touch${IFS}canary",
+            "--sbatch-arg",
+            "--comment=`touch${IFS}canary`",
+        ],
+    );
+    accepted.run().unwrap_or_else(|e| panic!("refused: {e}"));
+
+    // What cannot be written into an #SBATCH line or onto one line of a script: exit 2 naming it.
+    let at = |bin: &str, spec: &str, work: &str| SlurmCase::new(bin, spec, work, &[]);
+    let with = |flag: &str, value: &str| SlurmCase::new("bin", "spec", "work", &[flag, value]);
+    let cases = [
+        (with("--results", "res\ntouch canary\n"), "--results"),
+        (with("--results", "res\rx"), "--results"),
+        (with("--results", "re s"), "--results"),
+        (with("--results", "res%j"), "--results"),
+        (with("--results", "res#x"), "--results"),
+        (with("--results", "res'x"), "--results"),
+        (with("--results", "res\\x"), "--results"),
+        (with("--results", "res\u{1b}[2Jx"), "--results"),
+        (at("bin", "spec", "work\ntouch canary"), "the working directory"),
+        (at("bin", "spec", "wo rk"), "the working directory"),
+        (at("bin", "spec\ntouch canary\n", "work"), "SPEC"),
+        (at("bin\ntouch canary\n", "spec", "work"), "the linres binary"),
+        (with("--set", "data.noise=0.25\ntouch canary"), "--set"),
+        (with("--filter", "model.width=6\ttouch"), "--filter"),
+        (with("--time", "1:00\ntouch canary"), "--time"),
+        (with("--time", "1:00 --uid=0"), "--time"),
+        (with("--partition", "p\"x"), "--partition"),
+        (with("--mem", "4G\r"), "--mem"),
+        (with("--sbatch-arg", "--qos=a\n#SBATCH --uid=0"), "--sbatch-arg"),
+        (with("--sbatch-arg", "--qos=a --uid=0"), "--sbatch-arg"),
+    ];
+    for (case, named) in cases {
+        let err = case.run().err().unwrap_or_else(|| panic!("{case:?} accepted"));
+        assert!(err.contains(&format!("error: {named}")), "{case:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "the error is one line: {err}");
+    }
 }
