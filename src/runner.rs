@@ -9,8 +9,8 @@
 //! never changes a result. A [`Halt`] (a signal, or a results directory that cannot take
 //! records) stops the grid: no new run starts, the runs in progress are interrupted without a
 //! record, and their claims are released. When the system will not start `jobs` threads (a
-//! process or address-space limit, as on shared login nodes) the pool has fewer ([`start_pool`]),
-//! and the summary says how many.
+//! process or address-space limit, as on shared login nodes) the pool has fewer ([`start_pool`],
+//! [`THREAD_ADDRESS_SPACE`]), and the summary says how many.
 
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
@@ -20,6 +20,7 @@ use std::time::Instant;
 use crate::engine::plan;
 use crate::engine::plan::estimated_cost;
 use crate::error::RunError;
+use crate::fileio::bytes_text;
 use crate::halt::{Halt, is_store_wide};
 use crate::provenance::Provenance;
 use crate::spec::GridRun;
@@ -73,14 +74,14 @@ pub struct RunSummary {
     /// Runs stopped by a halt while training, and runs never started because of it.
     pub interrupted: usize,
     pub not_started: usize,
-    /// Threads the runs ran on: `jobs`, fewer when the system would not start that many
-    /// ([`start_pool`]), 0 when nothing was computed.
+    /// Threads the runs ran on: `jobs`, fewer when the system would not start that many or the
+    /// address-space limit has no room for them ([`start_pool`]), 0 when nothing was computed.
     pub threads: usize,
 }
 
-/// Not even one thread could be started to run the grid on.
+/// Not even one thread could be started to run the grid on (the message says why).
 #[derive(Debug, thiserror::Error)]
-#[error("cannot start a thread to run on ({0}): the system refuses new threads (a process or address-space limit?)")]
+#[error("cannot start a thread to run the grid on: {0}")]
 pub struct NoThreads(String);
 
 impl RunSummary {
@@ -104,6 +105,36 @@ pub fn is_cached(store: &Store, id: &str) -> bool {
     matches!(store.read(id), Lookup::Found(r) if r.is_result())
 }
 
+/// Address space one thread of the pool takes beside its runs' own memory: its stack (2 MiB),
+/// the malloc arena glibc reserves for a new thread (64 MiB) and OpenBLAS's buffer (32 to 128 MiB
+/// by build; 128 MiB for Debian's), rounded up. Under an address-space limit OpenBLAS retries a
+/// buffer it cannot map forever, so threads that do not fit would hang, not fail.
+const THREAD_ADDRESS_SPACE: u64 = 256 << 20;
+
+/// How many threads of [`THREAD_ADDRESS_SPACE`] fit under this process's address-space limit
+/// (`ulimit -v`) beside what it maps already, with that limit and what is left of it; `None`
+/// without a limit (or where `/proc` does not say).
+fn threads_within_address_space() -> Option<(usize, u64, u64)> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let (limit, mapped) = (address_space_limit(&limits)?, mapped_bytes(&status)?);
+    let left = limit.saturating_sub(mapped);
+    Some((usize::try_from(left / THREAD_ADDRESS_SPACE).unwrap_or(usize::MAX), limit, left))
+}
+
+/// The soft address-space limit in bytes from the text of `/proc/self/limits` (`None`: unlimited).
+fn address_space_limit(limits: &str) -> Option<u64> {
+    let line = limits.lines().find(|l| l.starts_with("Max address space"))?;
+    line["Max address space".len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// The bytes mapped (`VmSize`) from the text of `/proc/self/status`.
+fn mapped_bytes(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmSize:"))?;
+    let kib: u64 = line["VmSize:".len()..].split_whitespace().next()?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// A pool of `jobs` threads, or of fewer when the system refuses to start that many: `build` is
 /// tried with `jobs`, then half as many, down to one thread. An error only when not even one
 /// thread starts.
@@ -115,15 +146,31 @@ pub fn start_pool(
     loop {
         match build(threads) {
             Ok(pool) => return Ok(pool),
-            Err(why) if threads == 1 => return Err(NoThreads(why)),
+            Err(why) if threads == 1 => return Err(NoThreads(format!("{why} (a limit on processes?)"))),
             Err(_) => threads /= 2,
         }
     }
 }
 
-/// A rayon pool of exactly `threads` threads.
+/// A rayon pool of exactly `threads` threads. When one cannot start, the threads already started
+/// are joined before the error returns (rayon only tells them to end), so that a smaller pool tried
+/// next has their memory.
 fn rayon_pool(threads: usize) -> Result<rayon::ThreadPool, String> {
-    rayon::ThreadPoolBuilder::new().num_threads(threads).build().map_err(|e| e.to_string())
+    let started = std::sync::Mutex::new(Vec::new());
+    let built = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .spawn_handler(|thread| {
+            let handle = std::thread::Builder::new().spawn(|| thread.run())?;
+            started.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+            Ok(())
+        })
+        .build();
+    built.map_err(|e| {
+        for handle in started.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            let _ = handle.join();
+        }
+        e.to_string()
+    })
 }
 
 /// Runs every run of `runs` that has no cached result (all of them with `force`), longest first,
@@ -153,7 +200,20 @@ pub fn run_grid(
     // Longest first (a stable sort: equal costs keep the grid's order), so that no long run starts
     // last and leaves the other cores idle.
     todo.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let pool = start_pool(options.jobs, &rayon_pool)?;
+    let fit = match threads_within_address_space() {
+        None => usize::MAX,
+        Some((0, limit, left)) => {
+            return Err(NoThreads(format!(
+                "the address-space limit (ulimit -v) of {} leaves {}, less than the {} a thread takes (its stack, \
+                 an allocator arena and OpenBLAS's buffer)",
+                bytes_text(limit),
+                bytes_text(left),
+                bytes_text(THREAD_ADDRESS_SPACE)
+            )));
+        }
+        Some((n, _, _)) => n,
+    };
+    let pool = start_pool(options.jobs.min(fit), &rayon_pool)?;
     let threads = pool.current_num_threads();
     summary.threads = threads;
     let previous_hook = panic::take_hook();
@@ -276,6 +336,21 @@ mod tests {
         assert_eq!(start_pool(4, &limited).unwrap().current_num_threads(), 4, "no fallback when all start");
         let none = |n: usize| Err::<rayon::ThreadPool, _>(format!("{n} threads: WouldBlock"));
         let e = start_pool(8, &none).expect_err("not even one thread");
-        assert!(e.to_string().contains("1 threads: WouldBlock") && e.to_string().contains("cannot start"), "{e}");
+        assert!(
+            e.to_string().contains("1 threads: WouldBlock") && e.to_string().contains("cannot start a thread"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_address_space_limit_and_the_mapped_bytes_are_read_from_proc() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max processes             63704                63704                processes \n\
+                      Max address space         1000000000           unlimited            bytes     \n";
+        assert_eq!(address_space_limit(limits), Some(1_000_000_000));
+        assert_eq!(address_space_limit(&limits.replace("1000000000 ", "unlimited  ")), None);
+        assert_eq!(mapped_bytes("Name:\tlinres\nVmPeak:\t 900 kB\nVmSize:\t  870444 kB\n"), Some(870_444 * 1024));
+        // This process's own: no limit, or one it stays below.
+        assert!(threads_within_address_space().is_none_or(|(_, limit, left)| left < limit));
     }
 }

@@ -179,6 +179,8 @@ pub enum Tool {
     Script,
     /// python3 (the NumPy reference's usage).
     Python3,
+    /// prlimit (a process under an address-space limit).
+    Prlimit,
 }
 
 /// The environment variable that makes tests fail instead of skipping when a tool is absent:
@@ -189,8 +191,8 @@ pub const REQUIRE: &str = "LINRES_REQUIRE";
 const PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Tool {
-    pub const ALL: [Tool; 6] =
-        [Tool::Slurm, Tool::Chromium, Tool::Pdflatex, Tool::Pdftotext, Tool::Script, Tool::Python3];
+    pub const ALL: [Tool; 7] =
+        [Tool::Slurm, Tool::Chromium, Tool::Pdflatex, Tool::Pdftotext, Tool::Script, Tool::Python3, Tool::Prlimit];
 
     /// The name `LINRES_REQUIRE` uses.
     pub fn name(self) -> &'static str {
@@ -201,6 +203,7 @@ impl Tool {
             Tool::Pdftotext => "pdftotext",
             Tool::Script => "script",
             Tool::Python3 => "python3",
+            Tool::Prlimit => "prlimit",
         }
     }
 
@@ -213,6 +216,7 @@ impl Tool {
             Tool::Pdftotext => "apt-get install poppler-utils",
             Tool::Script => "apt-get install bsdutils",
             Tool::Python3 => "apt-get install python3",
+            Tool::Prlimit => "apt-get install util-linux",
         }
     }
 
@@ -246,6 +250,7 @@ impl Tool {
             Tool::Pdftotext => runs("pdftotext", "-v"),
             Tool::Script => runs("script", "--version"),
             Tool::Python3 => runs("python3", "--version"),
+            Tool::Prlimit => runs("prlimit", "--version"),
         }
     }
 
@@ -271,15 +276,18 @@ impl Tool {
 pub fn outside(tool: Tool) -> Option<&'static str> {
     use std::io::Write;
     use std::sync::OnceLock;
-    static PROBES: [OnceLock<Result<&'static str, String>>; 6] = [const { OnceLock::new() }; 6];
+    static PROBES: [OnceLock<Result<&'static str, String>>; Tool::ALL.len()] =
+        [const { OnceLock::new() }; Tool::ALL.len()];
     let slot = Tool::ALL.iter().position(|t| *t == tool).expect("every tool is listed");
+    // Read first, so that a misspelt name fails wherever the tools are.
+    let required = tool.required();
     let why = match PROBES[slot].get_or_init(|| tool.probe()) {
         Ok(program) => return Some(program),
         Err(why) => why,
     };
     let current = std::thread::current();
     let test = current.name().unwrap_or("a test");
-    if tool.required() {
+    if required {
         panic!("{test}: {REQUIRE} requires {} but {why} ({})", tool.name(), tool.how());
     }
     let _ = writeln!(std::io::stderr(), "skipped: {test}: {why} ({})", tool.how());
