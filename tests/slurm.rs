@@ -162,3 +162,32 @@ fn a_cancelled_array_loses_nothing_and_a_resubmission_computes_only_what_is_miss
         assert_eq!(std::fs::read(&f).unwrap(), bytes, "{} was recomputed", f.display());
     }
 }
+
+/// Shell syntax in every path and value the scripts accept (quoted in commands, inert in `#SBATCH`
+/// lines) reaches SLURM as text: sbatch takes the scripts, the jobs write their logs where the
+/// scripts say, compute the same records as a local run, and no injected command runs.
+#[test]
+fn hostile_paths_the_scripts_accept_run_as_text_under_slurm() {
+    if outside(Tool::Slurm).is_none() {
+        return;
+    }
+    let _cluster = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let work = root.path().join("work$(touch${IFS}canary);`touch${IFS}canary`|x>y");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::write(work.join("array.yaml"), GRID.replace("seeds: 12", "seeds: 2")).unwrap();
+    let set = "data.noise=0.25 # '\"$(touch canary); `touch canary`";
+    let hostile =
+        ["--set", set, "--results", "res$(touch${IFS}canary)&x", "--sbatch-arg=--comment=$(touch${IFS}canary)"];
+    let mut args = vec!["slurm", "array.yaml", "--tasks", "3", "--submit", "--wait"];
+    args.extend(hostile);
+    let o = linres(&work, &args);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = linres(&work, &["run", "array.yaml", "--set", set, "--results", "local", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let results = work.join("res$(touch${IFS}canary)&x/array");
+    assert_same_records(&records_in(&results.join("runs")), &records_in(&work.join("local/array/runs")));
+    let logs = std::fs::read_dir(results.join("slurm/logs")).unwrap().count();
+    assert_eq!(logs, 4, "three tasks and the finalize job log where the scripts say");
+    assert!(!common::canary_below(root.path()), "an injected command ran");
+}

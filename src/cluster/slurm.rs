@@ -517,11 +517,42 @@ mod tests {
             (Resources { time: Some("1:00\n#SBATCH --x".into()), ..ok.clone() }, "--time"),
             (Resources { extra: vec!["qos=long".into()], ..ok.clone() }, "--sbatch-arg"),
             (Resources { mem: Some(String::new()), ..ok.clone() }, "--mem"),
+            (Resources { tasks: MAX_TASKS + 1, ..ok.clone() }, "--tasks"),
+            (Resources { cpus_per_task: MAX_JOBS + 1, ..ok.clone() }, "--cpus-per-task"),
+            (Resources { partition: Some("a b".into()), ..ok.clone() }, "--partition"),
+            (Resources { extra: vec!["--comment=#x".into()], ..ok.clone() }, "--sbatch-arg"),
         ] {
             let e = edit.validate().expect_err(flag);
             assert_eq!(e.field, flag);
         }
         assert!(ok.validate().is_ok());
+    }
+
+    #[test]
+    fn every_path_and_value_is_checked_for_its_place_in_the_scripts() {
+        assert!(job().check().is_ok());
+        for (edit, named) in [
+            (ArrayJob { name: "a\nb".into(), ..job() }, "name"),
+            (ArrayJob { linres: "/opt/li\0nres".into(), ..job() }, "the linres binary"),
+            (ArrayJob { spec: "/home/u/a\rb.yaml".into(), ..job() }, "SPEC"),
+            (ArrayJob { results: "/scratch/res ults".into(), ..job() }, "--results"),
+            (ArrayJob { results: "/scratch/%u".into(), ..job() }, "--results"),
+            (ArrayJob { workdir: "/home/u\u{85}".into(), ..job() }, "the working directory"),
+            (ArrayJob { sets: vec!["seeds=3\0".into()], ..job() }, "--set"),
+            (ArrayJob { filters: vec!["seed=0\u{1b}".into()], ..job() }, "--filter"),
+        ] {
+            let e = edit.check().expect_err(named);
+            assert_eq!(e.field, named);
+            assert!(!e.rule.chars().any(char::is_control), "the value is shown escaped: {e}");
+        }
+        // Words of commands may hold what #SBATCH lines may not: they are quoted.
+        let words = ArrayJob { spec: "/home/u/a b#%'\"$x.yaml".into(), sets: vec!["a=b c".into()], ..job() };
+        let s = words.check().unwrap().array(1);
+        assert!(s.contains(r#"'/home/u/a b#%'\''"$x.yaml' --set 'a=b c'"#), "{s}");
+        // A path that is not UTF-8 cannot be written into a text script.
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = ArrayJob { results: std::ffi::OsStr::from_bytes(b"/scratch/\xff").into(), ..job() };
+        assert!(bytes.check().unwrap_err().rule.contains("not valid UTF-8"));
     }
 
     #[test]

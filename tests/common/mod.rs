@@ -230,7 +230,14 @@ impl Tool {
         match self {
             Tool::Slurm => {
                 runs("sbatch", "--version")?;
-                // A controller that answers, and a node in a state that takes jobs.
+                // A controller that answers (`scontrol ping` says so at once; `sinfo` would retry
+                // for seconds), and a node in a state that takes jobs.
+                let o = output_within("scontrol", &["ping"], PROBE_LIMIT)?;
+                let ping = String::from_utf8_lossy(&o.stdout);
+                if !o.status.success() || !ping.contains(" is UP") {
+                    let first = ping.lines().next().unwrap_or_default().trim().to_string();
+                    return Err(format!("no SLURM controller answers (`scontrol ping`: {first})"));
+                }
                 let o = output_within("sinfo", &["-h", "-o", "%t"], PROBE_LIMIT)?;
                 if !o.status.success() {
                     let err = String::from_utf8_lossy(&o.stderr);
@@ -240,6 +247,15 @@ impl Tool {
                     String::from_utf8_lossy(&o.stdout).split_whitespace().map(String::from).collect::<Vec<_>>();
                 if !states.iter().any(|s| ["idle", "mix", "alloc", "comp"].contains(&s.as_str())) {
                     return Err(format!("the controller answers but no node takes jobs (node states {states:?})"));
+                }
+                // A node the controller believes idle may have lost its slurmd: run a job step.
+                let o = output_within("srun", &["--immediate=5", "--time=1", "true"], 2 * PROBE_LIMIT)?;
+                if !o.status.success() {
+                    let err = String::from_utf8_lossy(&o.stderr);
+                    return Err(format!(
+                        "no node runs a job (`srun true`: {})",
+                        err.lines().next().unwrap_or_default()
+                    ));
                 }
                 Ok("sbatch")
             }
@@ -290,7 +306,8 @@ pub fn outside(tool: Tool) -> Option<&'static str> {
     if required {
         panic!("{test}: {REQUIRE} requires {} but {why} ({})", tool.name(), tool.how());
     }
-    let _ = writeln!(std::io::stderr(), "skipped: {test}: {why} ({})", tool.how());
+    // One write, so that the line is not cut by the test harness's own output.
+    let _ = std::io::stderr().write_all(format!("skipped: {test}: {why} ({})\n", tool.how()).as_bytes());
     None
 }
 
@@ -399,7 +416,10 @@ impl SlurmCase {
 
     /// The values given to `flag`, as text (the arguments of an accepted case are text).
     fn values(&self, flag: &str) -> Vec<String> {
-        self.args.windows(2).filter(|w| w[0] == flag).map(|w| w[1].to_str().unwrap().to_string()).collect()
+        let text = |v: &std::ffi::OsString| {
+            v.to_str().map(String::from).unwrap_or_else(|| panic!("accepted {v:?}, which is not UTF-8"))
+        };
+        self.args.windows(2).filter(|w| w[0] == flag).map(|w| text(&w[1])).collect()
     }
 
     /// Runs the case: `Err(output)` when `linres slurm` exits 2 (then it must have written
@@ -428,7 +448,7 @@ impl SlurmCase {
             return Err(format!("{out}{err}"));
         }
         assert!(o.status.success(), "{out}{err}");
-        let word = |p: &Path| p.to_str().unwrap().to_string();
+        let word = |p: &Path| p.to_str().unwrap_or_else(|| panic!("accepted {p:?}, which is not UTF-8")).to_string();
         let head = |command: &str| {
             let mut argv = vec![word(&linres.path), command.to_string(), word(&spec.canonicalize().unwrap())];
             for s in self.values("--set") {
