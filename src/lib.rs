@@ -30,6 +30,7 @@ pub mod provenance;
 pub mod report;
 pub mod rng;
 pub mod runner;
+pub mod shell;
 pub mod spec;
 pub mod store;
 pub mod table;
