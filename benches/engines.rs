@@ -219,7 +219,9 @@ log: {points: 10}
     g.sample_size(10).measurement_time(Duration::from_secs(20));
     for jobs in [1, 2] {
         let options = RunOptions { force: true, ..RunOptions::new(jobs) };
-        g.bench_function(BenchmarkId::new("jobs", jobs), |b| b.iter(|| run_grid(&store, &runs, &options, &|_, _| {})));
+        g.bench_function(BenchmarkId::new("jobs", jobs), |b| {
+            b.iter(|| run_grid(&store, &runs, &options, &|_, _| {}).unwrap())
+        });
     }
     g.finish();
 }
@@ -263,10 +265,14 @@ log: {points: 2}
     g.sample_size(10).measurement_time(Duration::from_secs(60));
     for jobs in [1, 2] {
         let options = RunOptions { force: true, ..RunOptions::new(jobs) };
-        g.bench_function(BenchmarkId::new("jobs", jobs), |b| b.iter(|| run_grid(&store, &runs, &options, &|_, _| {})));
+        g.bench_function(BenchmarkId::new("jobs", jobs), |b| {
+            b.iter(|| run_grid(&store, &runs, &options, &|_, _| {}).unwrap())
+        });
     }
     let options = RunOptions { force: true, ..RunOptions::new(1) };
-    g.bench_function("longest_run_alone/jobs=1", |b| b.iter(|| run_grid(&store, &longest, &options, &|_, _| {})));
+    g.bench_function("longest_run_alone/jobs=1", |b| {
+        b.iter(|| run_grid(&store, &longest, &options, &|_, _| {}).unwrap())
+    });
     g.finish();
 }
 

@@ -33,6 +33,7 @@ pub mod random;
 pub mod report;
 pub mod rng;
 pub mod runner;
+pub mod shell;
 pub mod spec;
 pub mod store;
 pub mod table;

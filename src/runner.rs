@@ -8,7 +8,9 @@
 //! going: the tail of a grid, or a grid of one run, uses every core. Which thread computes a block
 //! never changes a result. A [`Halt`] (a signal, or a results directory that cannot take
 //! records) stops the grid: no new run starts, the runs in progress are interrupted without a
-//! record, and their claims are released.
+//! record, and their claims are released. When the system will not start `jobs` threads (a
+//! process or address-space limit, as on shared login nodes) the pool has fewer ([`start_pool`],
+//! [`THREAD_ADDRESS_SPACE`]), and the summary says how many.
 
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
@@ -18,11 +20,15 @@ use std::time::Instant;
 use crate::engine::plan;
 use crate::engine::plan::estimated_cost;
 use crate::error::RunError;
+use crate::fileio::bytes_text;
 use crate::halt::{Halt, is_store_wide};
 use crate::provenance::Provenance;
 use crate::spec::GridRun;
 use crate::store::{Lookup, Record, RecordStatus, Store};
 use crate::train::train_until;
+
+/// Most threads a grid may ask for (`--jobs`, `--cpus-per-task`).
+pub const MAX_JOBS: usize = 1024;
 
 /// How to execute a grid.
 #[derive(Debug, Clone)]
@@ -68,7 +74,15 @@ pub struct RunSummary {
     /// Runs stopped by a halt while training, and runs never started because of it.
     pub interrupted: usize,
     pub not_started: usize,
+    /// Threads the runs ran on: `jobs`, fewer when the system would not start that many or the
+    /// address-space limit has no room for them ([`start_pool`]), 0 when nothing was computed.
+    pub threads: usize,
 }
+
+/// Not even one thread could be started to run the grid on (the message says why).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot start a thread to run the grid on: {0}")]
+pub struct NoThreads(String);
 
 impl RunSummary {
     /// Counts one event.
@@ -91,17 +105,85 @@ pub fn is_cached(store: &Store, id: &str) -> bool {
     matches!(store.read(id), Lookup::Found(r) if r.is_result())
 }
 
+/// Address space one thread of the pool takes beside its runs' own memory: its stack (2 MiB),
+/// the malloc arena glibc reserves for a new thread (64 MiB) and OpenBLAS's buffer (32 to 128 MiB
+/// by build; 128 MiB for Debian's), rounded up. Under an address-space limit OpenBLAS retries a
+/// buffer it cannot map forever, so threads that do not fit would hang, not fail.
+const THREAD_ADDRESS_SPACE: u64 = 256 << 20;
+
+/// How many threads of [`THREAD_ADDRESS_SPACE`] fit under this process's address-space limit
+/// (`ulimit -v`) beside what it maps already, with that limit and what is left of it; `None`
+/// without a limit (or where `/proc` does not say).
+fn threads_within_address_space() -> Option<(usize, u64, u64)> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let (limit, mapped) = (address_space_limit(&limits)?, mapped_bytes(&status)?);
+    let left = limit.saturating_sub(mapped);
+    Some((usize::try_from(left / THREAD_ADDRESS_SPACE).unwrap_or(usize::MAX), limit, left))
+}
+
+/// The soft address-space limit in bytes from the text of `/proc/self/limits` (`None`: unlimited).
+fn address_space_limit(limits: &str) -> Option<u64> {
+    let line = limits.lines().find(|l| l.starts_with("Max address space"))?;
+    line["Max address space".len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// The bytes mapped (`VmSize`) from the text of `/proc/self/status`.
+fn mapped_bytes(status: &str) -> Option<u64> {
+    let line = status.lines().find(|l| l.starts_with("VmSize:"))?;
+    let kib: u64 = line["VmSize:".len()..].split_whitespace().next()?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// A pool of `jobs` threads, or of fewer when the system refuses to start that many: `build` is
+/// tried with `jobs`, then half as many, down to one thread. An error only when not even one
+/// thread starts.
+pub fn start_pool(
+    jobs: usize,
+    build: &dyn Fn(usize) -> Result<rayon::ThreadPool, String>,
+) -> Result<rayon::ThreadPool, NoThreads> {
+    let mut threads = jobs.max(1);
+    loop {
+        match build(threads) {
+            Ok(pool) => return Ok(pool),
+            Err(why) if threads == 1 => return Err(NoThreads(format!("{why} (a limit on processes?)"))),
+            Err(_) => threads /= 2,
+        }
+    }
+}
+
+/// A rayon pool of exactly `threads` threads. When one cannot start, the threads already started
+/// are joined before the error returns (rayon only tells them to end), so that a smaller pool tried
+/// next has their memory.
+fn rayon_pool(threads: usize) -> Result<rayon::ThreadPool, String> {
+    let started = std::sync::Mutex::new(Vec::new());
+    let built = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .spawn_handler(|thread| {
+            let handle = std::thread::Builder::new().spawn(|| thread.run())?;
+            started.lock().unwrap_or_else(|e| e.into_inner()).push(handle);
+            Ok(())
+        })
+        .build();
+    built.map_err(|e| {
+        for handle in started.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            let _ = handle.join();
+        }
+        e.to_string()
+    })
+}
+
 /// Runs every run of `runs` that has no cached result (all of them with `force`), longest first,
 /// calling `on_event` once per run that was looked at (from worker threads; runs a halt kept from
 /// starting are only counted in the summary). OpenBLAS runs one thread per call: linres splits
-/// the work itself, in a way that keeps every record independent of `jobs`.
+/// the work itself, in a way that keeps every record independent of `jobs` (and so of the threads
+/// the system let start).
 pub fn run_grid(
     store: &Store,
     runs: &[GridRun],
     options: &RunOptions,
     on_event: &(dyn Fn(&GridRun, RunEvent) + Sync),
-) -> RunSummary {
-    let jobs = options.jobs.max(1);
+) -> Result<RunSummary, NoThreads> {
     let mut summary = RunSummary { total: runs.len(), ..RunSummary::default() };
     let mut todo = Vec::new();
     for run in runs {
@@ -113,12 +195,27 @@ pub fn run_grid(
         }
     }
     if todo.is_empty() {
-        return summary;
+        return Ok(summary);
     }
     // Longest first (a stable sort: equal costs keep the grid's order), so that no long run starts
     // last and leaves the other cores idle.
     todo.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().expect("a rayon pool starts");
+    let fit = match threads_within_address_space() {
+        None => usize::MAX,
+        Some((0, limit, left)) => {
+            return Err(NoThreads(format!(
+                "the address-space limit (ulimit -v) of {} leaves {}, less than the {} a thread takes (its stack, \
+                 an allocator arena and OpenBLAS's buffer)",
+                bytes_text(limit),
+                bytes_text(left),
+                bytes_text(THREAD_ADDRESS_SPACE)
+            )));
+        }
+        Some((n, _, _)) => n,
+    };
+    let pool = start_pool(options.jobs.min(fit), &rayon_pool)?;
+    let threads = pool.current_num_threads();
+    summary.threads = threads;
     let previous_hook = panic::take_hook();
     panic::set_hook(Box::new(|info| {
         PANIC_MESSAGE.with(|m| *m.borrow_mut() = Some(info.to_string()));
@@ -132,7 +229,7 @@ pub fn run_grid(
                 events.push(RunEvent::NotStarted);
                 continue;
             }
-            let event = execute(store, run, options, jobs);
+            let event = execute(store, run, options, threads);
             on_event(run, event);
             events.push(event);
         }
@@ -142,7 +239,7 @@ pub fn run_grid(
     for e in events.into_iter().flatten() {
         summary.add(e);
     }
-    summary
+    Ok(summary)
 }
 
 thread_local! {
@@ -224,4 +321,36 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "unknown panic".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pool_that_cannot_start_every_thread_has_fewer_and_none_is_an_error() {
+        // A system that starts at most 5 threads: 200 → 100 → 50 → 25 → 12 → 6 → 3.
+        let limited = |n: usize| if n <= 5 { rayon_pool(n) } else { Err(format!("{n} threads: WouldBlock")) };
+        let pool = start_pool(200, &limited).expect("a smaller pool starts");
+        assert_eq!(pool.current_num_threads(), 3);
+        assert_eq!(start_pool(4, &limited).unwrap().current_num_threads(), 4, "no fallback when all start");
+        let none = |n: usize| Err::<rayon::ThreadPool, _>(format!("{n} threads: WouldBlock"));
+        let e = start_pool(8, &none).expect_err("not even one thread");
+        assert!(
+            e.to_string().contains("1 threads: WouldBlock") && e.to_string().contains("cannot start a thread"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn the_address_space_limit_and_the_mapped_bytes_are_read_from_proc() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units     \n\
+                      Max processes             63704                63704                processes \n\
+                      Max address space         1000000000           unlimited            bytes     \n";
+        assert_eq!(address_space_limit(limits), Some(1_000_000_000));
+        assert_eq!(address_space_limit(&limits.replace("1000000000 ", "unlimited  ")), None);
+        assert_eq!(mapped_bytes("Name:\tlinres\nVmPeak:\t 900 kB\nVmSize:\t  870444 kB\n"), Some(870_444 * 1024));
+        // This process's own: no limit, or one it stays below.
+        assert!(threads_within_address_space().is_none_or(|(_, limit, left)| left < limit));
+    }
 }

@@ -239,7 +239,7 @@ fn degenerate_problems_fail_with_a_reason_and_leave_a_readable_record() {
     let err = train(&runs[0].run).unwrap_err().to_string();
     assert!(err.contains("X has rank 0"), "{err}");
     let store = linres::store::Store::new(&dir.path().join("results"), "z");
-    let s = linres::runner::run_grid(&store, &runs, &linres::runner::RunOptions::new(1), &|_, _| {});
+    let s = linres::runner::run_grid(&store, &runs, &linres::runner::RunOptions::new(1), &|_, _| {}).unwrap();
     assert_eq!(s.failed, 1);
     let linres::store::Lookup::Found(rec) = store.read(&runs[0].run.id()) else {
         panic!("the failure is recorded readably")

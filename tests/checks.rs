@@ -19,7 +19,7 @@ fn experiment(yaml: &str) -> (tempfile::TempDir, Experiment) {
     let spec = Spec::load(&path, &[]).unwrap();
     let runs = spec.expand().unwrap();
     let results = dir.path().join("results");
-    run_grid(&linres::store::Store::new(&results, &spec.name), &runs, &RunOptions::new(2), &|_, _| {});
+    run_grid(&linres::store::Store::new(&results, &spec.name), &runs, &RunOptions::new(2), &|_, _| {}).unwrap();
     let exp = Experiment::of(spec, &results).unwrap();
     assert!(exp.missing.is_empty());
     (dir, exp)

@@ -297,15 +297,12 @@ fn completions_are_printed_for_each_shell() {
 #[test]
 fn the_progress_counter_agrees_with_its_counts() {
     // The bar is drawn only on a terminal: `script` gives the command one.
-    if Command::new("script").arg("--version").output().is_err() {
-        eprintln!("skipped: `script` (util-linux) is not installed");
-        return;
-    }
+    let Some(script) = common::outside(common::Tool::Script) else { return };
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     std::fs::write(d.join("e.yaml"), small_grid("e").replace("seeds: 2", "seeds: 6")).unwrap();
     let command = format!("{} run e.yaml --jobs 2", env!("CARGO_BIN_EXE_linres"));
-    let o = Command::new("script").current_dir(d).args(["-qec", &command, "/dev/null"]).output().unwrap();
+    let o = Command::new(script).current_dir(d).args(["-qec", &command, "/dev/null"]).output().unwrap();
     let screen = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(o.status.success(), "{screen}");
     // Every frame "k/12 runs (done a · diverged b · cached c · failed f)" has k = a + b + c + f.
@@ -372,10 +369,8 @@ fn train_on_ones_own_files() {
 #[test]
 fn the_numpy_reference_prints_its_usage_without_arguments() {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/reference/retrain_export.py");
-    let Ok(o) = Command::new("python3").arg(&script).output() else {
-        eprintln!("skipped: python3 is not installed");
-        return;
-    };
+    let Some(python) = common::outside(common::Tool::Python3) else { return };
+    let o = Command::new(python).arg(&script).output().unwrap();
     let (_, err) = text(&o);
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.starts_with("usage: retrain_export.py") && !err.contains("Traceback"), "{err}");

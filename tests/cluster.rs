@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use common::{assert_same_records, records_in};
+use common::{SlurmCase, assert_same_records, records_in};
 use serde_json::Value;
 
 fn linres(dir: &Path, args: &[&str]) -> Output {
@@ -537,4 +537,253 @@ fn status_counts_runs_claimed_by_a_live_process_as_running() {
     drop(claims);
     let out = status(dir.path());
     assert!(out.contains(&format!("0 running, {} missing", RUNS - cached)), "{out}");
+}
+
+#[test]
+fn slurm_scripts_with_hostile_bytes_in_every_path_and_option_run_nothing_but_linres() {
+    // Shell syntax everywhere it can be written: quoted in commands, inert in #SBATCH lines.
+    let payload = "'\"$(touch canary);`touch canary`;touch canary #";
+    let bin = format!("b i{payload}n");
+    let spec = format!("s p{payload}ec");
+    let set = format!("data.noise=0.25 # {payload}");
+    let accepted = SlurmCase::new(
+        &bin,
+        &spec,
+        "work$(touch${IFS}canary);x",
+        &[
+            "--results",
+            "res$(touch${IFS}canary)|x>y",
+            "--set",
+            &set,
+            "--filter",
+            "model.width=6,8",
+            "--time",
+            "1:00$(touch${IFS}canary)",
+            "--partition",
+            "p;touch${IFS}canary",
+            "--mem",
+            "4G|touch${IFS}canary",
+            "--sbatch-arg",
+            "--comment=`touch${IFS}canary`",
+        ],
+    );
+    accepted.run().unwrap_or_else(|e| panic!("refused: {e}"));
+
+    // What cannot be written into an #SBATCH line or onto one line of a script: exit 2 naming it.
+    let at = |bin: &str, spec: &str, work: &str| SlurmCase::new(bin, spec, work, &[]);
+    let with = |flag: &str, value: &str| SlurmCase::new("bin", "spec", "work", &[flag, value]);
+    let cases = [
+        (with("--results", "res\ntouch canary\n"), "--results"),
+        (with("--results", "res\rx"), "--results"),
+        (with("--results", "re s"), "--results"),
+        (with("--results", "res%j"), "--results"),
+        (with("--results", "res#x"), "--results"),
+        (with("--results", "res'x"), "--results"),
+        (with("--results", "res\\x"), "--results"),
+        (with("--results", "res\u{1b}[2Jx"), "--results"),
+        (at("bin", "spec", "work\ntouch canary"), "the working directory"),
+        (at("bin", "spec", "wo rk"), "the working directory"),
+        (at("bin", "spec\ntouch canary\n", "work"), "SPEC"),
+        (at("bin\ntouch canary\n", "spec", "work"), "the linres binary"),
+        (with("--set", "data.noise=0.25\ntouch canary"), "--set"),
+        (with("--filter", "model.width=6\ttouch"), "--filter"),
+        (with("--time", "1:00\ntouch canary"), "--time"),
+        (with("--time", "1:00 --uid=0"), "--time"),
+        (with("--partition", "p\"x"), "--partition"),
+        (with("--mem", "4G\r"), "--mem"),
+        (with("--sbatch-arg", "--qos=a\n#SBATCH --uid=0"), "--sbatch-arg"),
+        (with("--sbatch-arg", "--qos=a --uid=0"), "--sbatch-arg"),
+    ];
+    for (case, named) in cases {
+        let err = case.run().err().unwrap_or_else(|| panic!("{case:?} accepted"));
+        assert!(err.contains(&format!("error: {named}")), "{case:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "the error is one line: {err}");
+    }
+}
+
+/// A shard count far above the number of runs: the parts from the 25th on are empty, and none of
+/// them costs memory or time (before: a 1.6 TB allocation and an abort, a capacity overflow panic,
+/// and 6 s and 1.6 GB for 10⁸ parts of 24 runs).
+#[test]
+fn huge_shard_counts_are_empty_shards_computed_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    spec_in(dir.path());
+    let limit = std::time::Duration::from_secs(20);
+    for (shard, runs) in [
+        ("0/100000000000", 1),
+        ("0/18446744073709551615", 1),
+        ("3/100000000", 1),
+        ("3/1000000000", 1),
+        ("30/1000000000", 0),
+    ] {
+        let start = std::time::Instant::now();
+        let o = common::linres_within(dir.path(), &["run", "small.yaml", "--shard", shard, "--jobs", "1"], limit);
+        assert!(o.status.success(), "{shard}: {}", text(&o));
+        assert!(text(&o).contains(&format!("shard {shard}: {runs} of {RUNS} runs")), "{shard}: {}", text(&o));
+        assert!(start.elapsed() < std::time::Duration::from_secs(5), "{shard}: {:?}", start.elapsed());
+    }
+    // Parts 0 and 3 hold one run each (part 0 of every count the same one); part 30 none.
+    assert_eq!(record_count(&dir.path().join("results/small/runs")), 2);
+}
+
+/// `--tasks` and `--cpus-per-task` are bounded whether the scripts are only written or submitted;
+/// a submission of the most tasks SLURM allows submits only the tasks that hold runs, at once.
+#[test]
+fn slurm_task_and_cpu_counts_are_bounded_in_every_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    spec_in(dir.path());
+    let limit = std::time::Duration::from_secs(20);
+    for mode in [&[][..], &["--submit"][..]] {
+        for (flag, value, rule) in [
+            ("--tasks", "1000000000000", "from 1 to 4000001"),
+            ("--tasks", "4000002", "MaxArraySize"),
+            ("--cpus-per-task", "1025", "from 1 to 1024"),
+        ] {
+            let mut args = vec!["slurm", "small.yaml", flag, value];
+            if flag != "--tasks" {
+                args.extend(["--tasks", "2"]);
+            }
+            args.extend(mode);
+            let o = common::linres_within(dir.path(), &args, limit);
+            assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+            assert!(text(&o).contains(&format!("error: {flag}: {value}")) && text(&o).contains(rule), "{}", text(&o));
+        }
+    }
+    assert!(!dir.path().join("results").exists(), "a refused command wrote the scripts");
+    // The largest count is written as it is, and submitted (to a stand-in sbatch) as the 24 tasks
+    // that hold runs.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    fake_sbatch(&bin);
+    let o = Command::new(env!("CARGO_BIN_EXE_linres"))
+        .current_dir(dir.path())
+        .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+        .args(["slurm", "small.yaml", "--tasks", "4000001", "--submit"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("(24 of 4000001 tasks hold missing runs)"), "{}", text(&o));
+    let array = std::fs::read_to_string(dir.path().join("results/small/slurm/array.sbatch")).unwrap();
+    assert!(array.contains("#SBATCH --array=0-4000000\n"), "{array}");
+    let calls = std::fs::read_to_string(bin.join("calls")).unwrap();
+    assert!(calls.lines().next().unwrap().contains("--array=0-23 "), "{calls}");
+}
+
+/// An `sbatch` in `bin` that records each call's arguments (one line per call in `bin/calls`)
+/// and answers with a job id.
+fn fake_sbatch(bin: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let script = format!("#!/bin/bash\necho \"$*\" >> '{}'\necho 4242\n", bin.join("calls").display());
+    std::fs::write(bin.join("sbatch"), script).unwrap();
+    std::fs::set_permissions(bin.join("sbatch"), std::fs::Permissions::from_mode(0o755)).unwrap();
+}
+
+#[test]
+fn submitting_without_sbatch_says_so_once() {
+    let dir = tempfile::tempdir().unwrap();
+    spec_in(dir.path());
+    let empty = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_linres"))
+        .current_dir(dir.path())
+        .env("PATH", empty.path())
+        .args(["slurm", "small.yaml", "--tasks", "2", "--submit"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot run `sbatch") && err.contains("is this a SLURM submission host?"), "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "the cause is said once: {err}");
+}
+
+/// Under an address-space limit (as on shared login nodes) `--jobs 200` runs on as many threads as
+/// fit (before: a panic when the pool could not start its threads, and past the pool, a hang in
+/// OpenBLAS, which retries a buffer it cannot map forever); where not even one fits, a clear error.
+#[test]
+fn under_an_address_space_limit_a_grid_runs_on_fewer_threads_or_says_why_not() {
+    let Some(prlimit) = common::outside(common::Tool::Prlimit) else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let spec = "name: many\nmaster_seed: 1\nseeds: 100\ndata: {kind: paper, d: 3, n: 9}\n\
+                model: {arch: resnet, depth: [2, 3], width: [6, 8, 10, 12]}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n";
+    std::fs::write(dir.path().join("many.yaml"), spec).unwrap();
+    let under = |bytes: &str| {
+        let mut c = Command::new(prlimit);
+        c.current_dir(dir.path()).arg(format!("--as={bytes}")).args([
+            env!("CARGO_BIN_EXE_linres"),
+            "run",
+            "many.yaml",
+            "--jobs",
+            "200",
+        ]);
+        let (o, hung) = common::finish_within(c, std::time::Duration::from_secs(120)).unwrap();
+        assert!(!hung, "a hang under --as={bytes}: {}", text(&o));
+        assert!(!text(&o).contains("panicked"), "{}", text(&o));
+        o
+    };
+    let o = under("1000000000");
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("the system would not start 200 threads"), "{}", text(&o));
+    assert!(text(&o).contains("800 runs: 800 computed"), "{}", text(&o));
+    assert_eq!(record_count(&dir.path().join("results/many/runs")), 800);
+    std::fs::remove_dir_all(dir.path().join("results")).unwrap();
+    let o = under("300000000");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("cannot start a thread to run the grid on: the address-space limit"), "{}", text(&o));
+}
+
+#[test]
+fn merge_refuses_sources_and_a_destination_of_different_kinds_and_ambiguous_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = copy_reference(dir.path(), "src");
+    copy_reference(dir.path(), "dst");
+    let before = snapshot(&src);
+    for (args, named, what) in [
+        // An experiment's directory into the results directory holding it: would write src/runs/.
+        (["merge", "src/small", "--into", "src"], "--into", "`src` is a results directory"),
+        // A results directory into an experiment's directory.
+        (["merge", "src", "--into", "dst/small"], "--into", "`dst/small` is one experiment's directory"),
+    ] {
+        let o = linres(dir.path(), &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains(&format!("error: {named}: {what}")), "{args:?}: {}", text(&o));
+    }
+    assert_eq!(snapshot(&src), before, "a refused merge wrote");
+    assert!(!src.join("runs").exists() && !dir.path().join("dst/small/small").exists());
+    // Committed results (tables only) are a results directory too.
+    std::fs::create_dir_all(dir.path().join("committed/small")).unwrap();
+    std::fs::write(dir.path().join("committed/small/summary.csv"), "id\n").unwrap();
+    let o = linres(dir.path(), &["merge", "src/small", "--into", "committed"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("`committed` is a results directory"), "{}", text(&o));
+    // A directory that is both (what the first merge used to leave) is refused wherever it is read:
+    // before, `merge` took it for one experiment and dropped the others.
+    let (_, record) = first_record(&src);
+    std::fs::create_dir_all(src.join("runs")).unwrap();
+    std::fs::copy(&record, src.join("runs").join(record.file_name().unwrap())).unwrap();
+    for args in [&["merge", "src", "--into", "new"][..], &["diff", "src", "dst"][..]] {
+        let o = linres(dir.path(), args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", text(&o));
+        assert!(text(&o).contains("is both one experiment's directory") && text(&o).contains("small/"), "{}", text(&o));
+    }
+    assert!(!dir.path().join("new").exists());
+    // Experiments' directories merge into an empty or new directory, results directories into one.
+    std::fs::remove_dir_all(src.join("runs")).unwrap();
+    let o = linres(dir.path(), &["merge", "src/small", "--into", "fresh"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(record_count(&dir.path().join("fresh/runs")), RUNS);
+}
+
+#[test]
+fn a_corrupt_source_record_is_reported_as_corrupt_with_why() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_reference(dir.path(), "dst");
+    let src = copy_reference(dir.path(), "src");
+    let (id, path) = first_record(&src);
+    std::fs::write(&path, b"{ truncated").unwrap();
+    let o = linres(dir.path(), &["merge", "src", "--into", "dst"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    let out = text(&o);
+    let row = out.lines().find(|l| l.contains(&id)).unwrap_or_else(|| panic!("no row for {id}: {out}"));
+    assert!(row.contains("corrupt source record") && row.contains("not a record"), "{row}");
+    assert!(out.contains("error: SRC, --into: 1 corrupt record(s)"), "{out}");
+    assert!(!out.contains("between records of the same run"), "not a disagreement: {out}");
 }

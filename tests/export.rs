@@ -99,7 +99,7 @@ fn exported_inputs_reproduce_the_first_losses_of_each_model() {
     let runs = spec.expand().unwrap();
     assert_eq!(runs.len(), 3);
     let store = Store::new(dir.path(), "e");
-    run_grid(&store, &runs, &RunOptions::new(1), &|_, _| {});
+    run_grid(&store, &runs, &RunOptions::new(1), &|_, _| {}).unwrap();
     for run in &runs {
         let out = dir.path().join(run.run.id());
         let files = export_inputs(&run.run, &out, false).unwrap();

@@ -145,18 +145,18 @@ fn the_cache_is_hit_missed_forced_and_retries_failures() {
     let store = Store::new(dir.path(), "g");
     let opts = RunOptions::new(2);
     let quiet = |_: &GridRun, _: RunEvent| {};
-    let first = run_grid(&store, &runs, &opts, &quiet);
+    let first = run_grid(&store, &runs, &opts, &quiet).unwrap();
     assert_eq!((first.done, first.cached), (16, 0));
     let mtimes: Vec<_> =
         runs.iter().map(|r| std::fs::metadata(store.record_path(&r.run.id())).unwrap().modified().unwrap()).collect();
-    let second = run_grid(&store, &runs, &opts, &quiet);
+    let second = run_grid(&store, &runs, &opts, &quiet).unwrap();
     assert_eq!((second.done, second.cached), (0, 16));
     let after: Vec<_> =
         runs.iter().map(|r| std::fs::metadata(store.record_path(&r.run.id())).unwrap().modified().unwrap()).collect();
     assert_eq!(mtimes, after, "a cached run is not rewritten");
     // --force recomputes exactly the selected runs.
     let some = &runs[..3];
-    let forced = run_grid(&store, some, &RunOptions { force: true, ..RunOptions::new(1) }, &quiet);
+    let forced = run_grid(&store, some, &RunOptions { force: true, ..RunOptions::new(1) }, &quiet).unwrap();
     assert_eq!((forced.done, forced.cached), (3, 0));
     // A failed record is retried; an unreadable file counts as missing.
     let id = runs[5].run.id();
@@ -166,7 +166,7 @@ fn the_cache_is_hit_missed_forced_and_retries_failures() {
     assert!(matches!(store.read(&id), Lookup::Found(r) if r.status == RecordStatus::Failed));
     std::fs::write(store.record_path(&runs[6].run.id()), b"{\"format\": 1, \"id\": ").unwrap();
     assert!(matches!(store.read(&runs[6].run.id()), Lookup::Unreadable(_)));
-    let third = run_grid(&store, &runs, &opts, &quiet);
+    let third = run_grid(&store, &runs, &opts, &quiet).unwrap();
     assert_eq!((third.done, third.cached), (2, 14));
     assert!(matches!(store.read(&id), Lookup::Found(r) if r.status == RecordStatus::Done));
 }
@@ -190,7 +190,7 @@ fn a_failing_run_is_recorded_and_the_others_go_on() {
     // The data file changes after the grid was resolved: reading it now fails inside the run.
     std::fs::write(&data, "1,2\n3,x\n").unwrap();
     let store = Store::new(dir.path(), "f");
-    let s = run_grid(&store, &runs, &RunOptions::new(2), &|_, _| {});
+    let s = run_grid(&store, &runs, &RunOptions::new(2), &|_, _| {}).unwrap();
     assert_eq!(s.failed, 2);
     for r in &runs {
         let Lookup::Found(rec) = store.read(&r.run.id()) else { panic!("a failed run is recorded") };

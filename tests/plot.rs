@@ -257,10 +257,8 @@ fn every_figure_is_also_a_vector_pdf_whose_text_is_real_text() {
         let bytes = std::fs::read(&pdf).unwrap();
         assert!(bytes.starts_with(b"%PDF-"), "{name}.pdf is a PDF");
         assert!(bytes.windows(9).any(|w| w == b"/FontFile"), "{name}.pdf embeds its font");
-        let Ok(out) = Command::new("pdftotext").arg(&pdf).arg("-").output() else {
-            eprintln!("skipped: pdftotext (poppler-utils) is not installed; the PDF's text is not checked");
-            return;
-        };
+        let Some(pdftotext) = common::outside(common::Tool::Pdftotext) else { return };
+        let out = Command::new(pdftotext).arg(&pdf).arg("-").output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
         for t in texts {
             assert!(text.contains(t), "`{t}` is text in {name}.pdf: {text}");

@@ -172,3 +172,87 @@ fn records_keep_the_first_iteration_below_every_decade_exactly() {
     assert!(out.iters_to(1e-6).is_some(), "the run converges, so the comparison is not vacuous");
     assert_eq!(out.iters_to(5e-7), None, "a target between decades has no stored answer");
 }
+
+/// Every run of every experiment file: its configuration, written into a record and read back,
+/// hashes to the run's id (the store refuses records whose configuration is another run's, so a
+/// configuration that did not survive the trip would make every result look corrupt).
+#[test]
+fn a_configuration_read_back_from_a_record_hashes_to_its_run_id() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    files.sort();
+    let mut checked = 0;
+    for file in files.iter().filter(|p| p.extension().is_some_and(|x| x == "yaml")) {
+        for run in Spec::load(file, &[]).unwrap().expand().unwrap() {
+            let json = serde_json::to_vec(run.run.config()).unwrap();
+            let back: linres::config::RunConfig = serde_json::from_slice(&json).unwrap();
+            assert_eq!(back.resolved_id(), run.run.id(), "{}: {}", file.display(), String::from_utf8_lossy(&json));
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "{checked} runs checked");
+}
+
+/// Two runs of a small grid computed into `dir/results`; the directory's `linres`.
+fn two_runs(dir: &Path) -> (Vec<String>, impl Fn(&[&str]) -> std::process::Output + '_) {
+    std::fs::write(dir.join("two.yaml"), common::small_grid("two").replace("seeds: 2", "seeds: 1")).unwrap();
+    let linres = move |args: &[&str]| common::linres(dir, args);
+    assert!(linres(&["run", "two.yaml", "-q"]).status.success());
+    let mut ids: Vec<String> =
+        Spec::load(&dir.join("two.yaml"), &[]).unwrap().expand().unwrap().iter().map(|r| r.run.id()).collect();
+    ids.sort();
+    (ids, linres)
+}
+
+/// The record of `from` copied over the record of `to`, its `id` field edited to `to`: what a
+/// careless copy (or a forged record) leaves.
+fn forge(runs: &Path, from: &str, to: &str) {
+    let mut v: Value = serde_json::from_slice(&std::fs::read(runs.join(format!("{from}.json"))).unwrap()).unwrap();
+    v["id"] = Value::from(to);
+    std::fs::write(runs.join(format!("{to}.json")), serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+}
+
+#[test]
+fn a_record_whose_configuration_is_another_runs_is_corrupt_for_status_run_and_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ids, linres) = two_runs(dir.path());
+    let runs = dir.path().join("results/two/runs");
+    let good = std::fs::read(runs.join(format!("{}.json", ids[1]))).unwrap();
+    forge(&runs, &ids[0], &ids[1]);
+    let store = Store::new(&dir.path().join("results"), "two");
+    let Lookup::Unreadable(why) = store.read(&ids[1]) else { panic!("a forged record reads as a result") };
+    assert!(why.contains(&format!("configuration is that of run {}", ids[0])), "{why}");
+    let o = linres(&["status", "two.yaml"]);
+    let (out, _) = common::texts(&o);
+    assert!(out.contains("1 cached (0 diverged), 0 failed, 0 running, 0 missing, 1 corrupt"), "{out}");
+    assert!(out.contains(&format!("corrupt {}", ids[1])) && out.contains("another run's id"), "{out}");
+    let o = linres(&["status"]);
+    assert!(common::texts(&o).0.contains("two: 1 corrupt, 1 done"), "{}", common::texts(&o).0);
+    // `run` computes the run again, and its record is the one a clean run writes.
+    let o = linres(&["run", "two.yaml"]);
+    assert!(common::texts(&o).1.contains("1 computed"), "{}", common::texts(&o).1);
+    let Lookup::Found(back) = store.read(&ids[1]) else { panic!("the run was not recomputed") };
+    let want: Record = serde_json::from_slice(&good).unwrap();
+    assert_eq!((back.config, back.outcome), (want.config, want.outcome));
+}
+
+#[test]
+fn merge_refuses_a_record_whose_configuration_is_another_runs_and_says_it_is_corrupt() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ids, linres) = two_runs(dir.path());
+    let runs = dir.path().join("results/two/runs");
+    std::fs::create_dir_all(dir.path().join("src/two/runs")).unwrap();
+    std::fs::copy(runs.join(format!("{}.json", ids[0])), dir.path().join(format!("src/two/runs/{}.json", ids[0])))
+        .unwrap();
+    forge(&dir.path().join("src/two/runs"), &ids[0], &ids[1]);
+    std::fs::remove_file(runs.join(format!("{}.json", ids[1]))).unwrap();
+    let before = std::fs::read_dir(&runs).unwrap().count();
+    // The destination lacks the run: before the check the forged record was copied as its result.
+    let o = linres(&["merge", "src", "--into", "results"]);
+    let (out, err) = common::texts(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}{err}");
+    let row = out.lines().find(|l| l.contains(ids[1].as_str())).unwrap_or_else(|| panic!("no row: {out}"));
+    assert!(row.contains("corrupt source record") && row.contains("another run's id"), "{row}");
+    assert!(err.contains("1 corrupt record(s)") && !err.contains("between records of the same run"), "{err}");
+    assert_eq!(std::fs::read_dir(&runs).unwrap().count(), before, "nothing written");
+}

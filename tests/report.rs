@@ -190,13 +190,6 @@ fn the_site_is_deterministic_escapes_input_and_replaces_only_a_report() {
     assert!(!left.iter().any(|n| n.to_string_lossy().contains("none")), "nothing written: {left:?}");
 }
 
-/// Headless chromium, if installed.
-fn chromium() -> Option<&'static str> {
-    ["chromium", "chromium-browser"]
-        .into_iter()
-        .find(|b| Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
-}
-
 /// The DOM after scripts ran, and the console messages, of `url`.
 fn dump_dom(browser: &str, url: &str) -> (String, Vec<String>) {
     let o = Command::new(browser)
@@ -211,10 +204,7 @@ fn dump_dom(browser: &str, url: &str) -> (String, Vec<String>) {
 
 #[test]
 fn in_a_browser_figures_render_sorting_and_filtering_work_and_nothing_runs_from_input() {
-    let Some(browser) = chromium() else {
-        eprintln!("skipped: chromium is not installed (apt-get install chromium); the browser tests did not run");
-        return;
-    };
+    let Some(browser) = common::outside(common::Tool::Chromium) else { return };
     let dir = setup();
     let site = dir.path().join("site").canonicalize().unwrap();
     let url = |page: &str| format!("file://{}/{page}", site.display());

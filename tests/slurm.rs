@@ -1,6 +1,7 @@
 //! `linres slurm` against a real SLURM (`scripts/slurm-local.sh start` brings up a single-node
-//! cluster; `.ci/run` does so before the tests). Without `sbatch` on the machine each test says it
-//! is skipped and passes.
+//! cluster; `.ci/run` does so before the tests and requires them). Where no cluster answers (no
+//! `sbatch`, or a controller that is down) each test says in one line that it is skipped, unless
+//! `LINRES_REQUIRE` asks for `slurm` (see [`common::outside`]).
 //!
 //! Each test submits a grid of 48 runs as a job array and compares every record with a local
 //! `linres run` of the same grid, field by field (curves bit for bit; only `seconds` and
@@ -13,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{assert_same_records, records_in};
+use common::{Tool, assert_same_records, outside, records_in};
 use linres::store::{Lookup, Store};
 
 /// 48 dense runs of 30–250 ms each.
@@ -30,17 +31,6 @@ const RUNS: usize = 48;
 
 /// The tests share the cluster's two CPUs: one at a time.
 static CLUSTER: Mutex<()> = Mutex::new(());
-
-/// Whether SLURM is here; says so when it is not.
-fn slurm_available(test: &str) -> bool {
-    let found = Command::new("sbatch").arg("--version").output().is_ok_and(|o| o.status.success());
-    if !found {
-        eprintln!(
-            "{test}: skipped: no `sbatch` on this machine (scripts/slurm-local.sh start brings up a local cluster)"
-        );
-    }
-    found
-}
 
 fn linres(dir: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_linres")).current_dir(dir).args(args).output().expect("the binary runs")
@@ -92,7 +82,7 @@ fn job_ids(out: &str) -> (String, String) {
 
 #[test]
 fn an_array_computes_every_run_as_a_local_run_does() {
-    if !slurm_available("an_array_computes_every_run_as_a_local_run_does") {
+    if outside(Tool::Slurm).is_none() {
         return;
     }
     let _cluster = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
@@ -119,7 +109,7 @@ fn an_array_computes_every_run_as_a_local_run_does() {
 
 #[test]
 fn a_cancelled_array_loses_nothing_and_a_resubmission_computes_only_what_is_missing() {
-    if !slurm_available("a_cancelled_array_loses_nothing_and_a_resubmission_computes_only_what_is_missing") {
+    if outside(Tool::Slurm).is_none() {
         return;
     }
     let _cluster = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
@@ -171,4 +161,33 @@ fn a_cancelled_array_loses_nothing_and_a_resubmission_computes_only_what_is_miss
     for (f, bytes) in before {
         assert_eq!(std::fs::read(&f).unwrap(), bytes, "{} was recomputed", f.display());
     }
+}
+
+/// Shell syntax in every path and value the scripts accept (quoted in commands, inert in `#SBATCH`
+/// lines) reaches SLURM as text: sbatch takes the scripts, the jobs write their logs where the
+/// scripts say, compute the same records as a local run, and no injected command runs.
+#[test]
+fn hostile_paths_the_scripts_accept_run_as_text_under_slurm() {
+    if outside(Tool::Slurm).is_none() {
+        return;
+    }
+    let _cluster = CLUSTER.lock().unwrap_or_else(|e| e.into_inner());
+    let root = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let work = root.path().join("work$(touch${IFS}canary);`touch${IFS}canary`|x>y");
+    std::fs::create_dir(&work).unwrap();
+    std::fs::write(work.join("array.yaml"), GRID.replace("seeds: 12", "seeds: 2")).unwrap();
+    let set = "data.noise=0.25 # '\"$(touch canary); `touch canary`";
+    let hostile =
+        ["--set", set, "--results", "res$(touch${IFS}canary)&x", "--sbatch-arg=--comment=$(touch${IFS}canary)"];
+    let mut args = vec!["slurm", "array.yaml", "--tasks", "3", "--submit", "--wait"];
+    args.extend(hostile);
+    let o = linres(&work, &args);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = linres(&work, &["run", "array.yaml", "--set", set, "--results", "local", "--quiet"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let results = work.join("res$(touch${IFS}canary)&x/array");
+    assert_same_records(&records_in(&results.join("runs")), &records_in(&work.join("local/array/runs")));
+    let logs = std::fs::read_dir(results.join("slurm/logs")).unwrap().count();
+    assert_eq!(logs, 4, "three tasks and the finalize job log where the scripts say");
+    assert!(!common::canary_below(root.path()), "an injected command ran");
 }

@@ -7,7 +7,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use common::{linres, texts};
+use common::{Tool, linres, outside, texts};
 
 /// Depth × architecture, two widths, three seeds, every iteration logged.
 const GRID: &str = "name: depth_table\nmaster_seed: 7\nseeds: 3\ndata: {kind: paper, d: 4, n: 30}\n\
@@ -223,23 +223,16 @@ fn latex_compiles_with_booktabs_and_shows_its_numbers() {
     let tex = std::fs::read_to_string(dir.path().join("t.tex")).unwrap();
     assert!(tex.contains("\\toprule") && tex.contains("\\midrule") && tex.contains("\\bottomrule"), "{tex}");
     assert!(tex.starts_with("% depth\\_table:"), "the experiment's name is escaped: {tex}");
-    // `pdftotext --version` exits 1; `-v` exits 0 for both tools.
-    let have = |tool: &str| std::process::Command::new(tool).arg("-v").output().is_ok_and(|o| o.status.success());
-    if !have("pdflatex") || !have("pdftotext") {
-        eprintln!(
-            "skipped: compiling the LaTeX table needs pdflatex and pdftotext (texlive-latex-recommended, poppler-utils)"
-        );
-        return;
-    }
+    let (Some(pdflatex), Some(pdftotext)) = (outside(Tool::Pdflatex), outside(Tool::Pdftotext)) else { return };
     let doc = "\\documentclass{article}\n\\usepackage[T1]{fontenc}\n\\usepackage[utf8]{inputenc}\n\\usepackage{booktabs}\n\\begin{document}\n\\input{t.tex}\n\\end{document}\n";
     std::fs::write(dir.path().join("doc.tex"), doc).unwrap();
-    let o = std::process::Command::new("pdflatex")
+    let o = std::process::Command::new(pdflatex)
         .current_dir(dir.path())
         .args(["-interaction=nonstopmode", "-halt-on-error", "doc.tex"])
         .output()
         .unwrap();
     assert!(o.status.success(), "pdflatex: {}", String::from_utf8_lossy(&o.stdout));
-    let o = std::process::Command::new("pdftotext")
+    let o = std::process::Command::new(pdftotext)
         .current_dir(dir.path())
         .args(["-layout", "doc.pdf", "-"])
         .output()

@@ -71,7 +71,7 @@ fn grid_records_are_identical_for_1_2_and_3_cores() {
     let records = |jobs: usize| {
         let dir = tempfile::tempdir().unwrap();
         let store = linres::store::Store::new(dir.path(), "mixed");
-        let s = linres::runner::run_grid(&store, &runs, &linres::runner::RunOptions::new(jobs), &|_, _| {});
+        let s = linres::runner::run_grid(&store, &runs, &linres::runner::RunOptions::new(jobs), &|_, _| {}).unwrap();
         assert_eq!(s.done, 12, "{s:?}");
         common::records_in(&store.runs_dir())
     };
@@ -99,7 +99,8 @@ fn runs_start_longest_first() {
     let finished = std::sync::Mutex::new(Vec::new());
     linres::runner::run_grid(&store, &runs, &linres::runner::RunOptions::new(1), &|r, _| {
         finished.lock().unwrap().push(r.run.config().model.width)
-    });
+    })
+    .unwrap();
     assert_eq!(finished.into_inner().unwrap(), vec![130, 90, 60, 40, 20]);
     let costs: Vec<f64> = runs.iter().map(|r| linres::engine::plan::estimated_cost(&r.run)).collect();
     assert!(costs[3] > costs[1] && costs[1] > costs[4], "{costs:?}");

@@ -23,31 +23,53 @@ pub struct Layout {
 impl Layout {
     /// Reads the layout of `dir`, given as argument `arg` (named in errors): experiments are the
     /// directories holding records (`runs/`), and with `tables` also those holding only `summary.csv`.
+    /// A directory that is both (an experiment's `runs/` beside other experiments) is refused: which
+    /// records belong to what cannot be told.
     pub fn of(dir: &Path, arg: &str, tables: bool) -> Result<Layout, ConfigError> {
-        let is_experiment = |d: &Path| d.join("runs").is_dir() || (tables && d.join(SUMMARY).is_file());
         if !dir.is_dir() {
             return Err(ConfigError::new(
                 arg,
                 format!("`{}` is not a directory (give a results directory or one experiment's)", dir.display()),
             ));
         }
+        let is_experiment = |d: &Path| d.join("runs").is_dir() || (tables && d.join(SUMMARY).is_file());
+        let entries =
+            fs::read_dir(dir).map_err(|e| ConfigError::new(arg, format!("cannot read `{}`: {e}", dir.display())))?;
+        let mut below: Vec<String> = entries
+            .filter_map(|e| e.ok())
+            .filter(|e| is_experiment(&e.path()))
+            .filter_map(|e| e.file_name().to_str().map(String::from))
+            .collect();
+        below.sort();
         if is_experiment(dir) {
+            if let Some(other) = below.first() {
+                return Err(ConfigError::new(
+                    arg,
+                    format!(
+                        "`{}` is both one experiment's directory (it holds runs/) and a results directory (it holds \
+                         the experiment {other}/): which records belong to which experiment cannot be told; move \
+                         its runs/ into a directory of its own",
+                        dir.display()
+                    ),
+                ));
+            }
             let absolute = fs::canonicalize(dir)
                 .map_err(|e| ConfigError::new(arg, format!("cannot resolve `{}`: {e}", dir.display())))?;
             let name = absolute.file_name().and_then(|n| n.to_str()).unwrap_or("experiment").to_string();
             let parent = absolute.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
             return Ok(Layout { single: true, experiments: vec![(name.clone(), Store::new(&parent, &name))] });
         }
-        let entries =
-            fs::read_dir(dir).map_err(|e| ConfigError::new(arg, format!("cannot read `{}`: {e}", dir.display())))?;
-        let mut experiments: Vec<(String, Store)> = entries
-            .filter_map(|e| e.ok())
-            .filter(|e| is_experiment(&e.path()))
-            .filter_map(|e| e.file_name().to_str().map(String::from))
-            .map(|name| (name.clone(), Store::new(dir, &name)))
-            .collect();
-        experiments.sort_by(|a, b| a.0.cmp(&b.0));
+        let experiments = below.into_iter().map(|name| (name.clone(), Store::new(dir, &name))).collect();
         Ok(Layout { single: false, experiments })
+    }
+
+    /// What kind of directory this is, in words.
+    pub fn kind(&self) -> &'static str {
+        if self.single {
+            "one experiment's directory (runs/ directly below)"
+        } else {
+            "a results directory (a directory per experiment)"
+        }
     }
 
     /// The store of experiment `name`, if present.

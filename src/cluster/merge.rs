@@ -11,10 +11,13 @@
 //! | failed                 | a result      | copy (replaces the failure)                   |
 //! | any                    | failed        | keep (a failure never replaces anything)      |
 //! | a result               | a result      | keep if they agree ([`compare`]), else conflict |
-//! | unreadable (either)    |               | conflict                                      |
+//! | corrupt (either)       |               | conflict                                      |
 //!
-//! Planning reads everything and writes nothing; a plan with a conflict is refused whole. Copies
-//! are the source files' bytes, written atomically (temporary file, then rename).
+//! A record is corrupt when it does not read back as a record of its run (the store's check: a
+//! truncated file, or one whose configuration is another run's). Sources and destination must be
+//! of one kind: results directories, or experiments' directories ([`Layout`]). Planning reads
+//! everything and writes nothing; a plan with a conflict is refused whole. Copies are the source
+//! files' bytes, written atomically (temporary file, then rename).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
@@ -26,11 +29,21 @@ use rayon::prelude::*;
 use super::compare::{compare, status_name};
 use super::layout::{Layout, read_one};
 use crate::error::ConfigError;
-use crate::store::{Record, Store, atomic};
+use crate::store::{Store, atomic};
 
-/// A record that disagrees with the one chosen before it.
+/// Why a merge cannot take a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictKind {
+    /// A record (of a source, or the one chosen before it) is corrupt.
+    Corrupt,
+    /// Two records of one run differ.
+    Differ,
+}
+
+/// A record that is corrupt or disagrees with the one chosen before it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Conflict {
+    pub kind: ConflictKind,
     pub experiment: String,
     pub id: String,
     /// What differs (or which side cannot be read).
@@ -68,15 +81,15 @@ pub struct MergePlan {
 #[derive(Debug, Clone)]
 enum Chosen {
     /// The destination's record.
-    Destination(PathBuf),
+    Destination(Store),
     /// A source's record, to be copied.
-    Source(PathBuf),
+    Source(Store),
 }
 
 impl Chosen {
-    fn path(&self) -> &Path {
+    fn store(&self) -> &Store {
         match self {
-            Chosen::Destination(p) | Chosen::Source(p) => p,
+            Chosen::Destination(s) | Chosen::Source(s) => s,
         }
     }
 }
@@ -89,7 +102,8 @@ enum Decision {
 }
 
 /// Plans the merge of `sources` into `into` (results directories, or directories of one
-/// experiment each, all of one kind); source curves must agree with the chosen ones within `rtol`.
+/// experiment each, all of one kind, and a destination of that kind, or empty, or not yet there);
+/// source curves must agree with the chosen ones within `rtol`.
 pub fn plan(sources: &[PathBuf], into: &Path, rtol: f64) -> Result<MergePlan, ConfigError> {
     if sources.is_empty() {
         return Err(ConfigError::new("SRC", "give at least one source directory"));
@@ -99,10 +113,17 @@ pub fn plan(sources: &[PathBuf], into: &Path, rtol: f64) -> Result<MergePlan, Co
         .map(|s| Layout::of(s, &format!("SRC `{}`", s.display()), false))
         .collect::<Result<Vec<_>, _>>()?;
     let single = layouts[0].single;
-    if layouts.iter().any(|l| l.single != single) {
+    if let Some((s, l)) = sources.iter().zip(&layouts).find(|(_, l)| l.single != single) {
         return Err(ConfigError::new(
             "SRC",
-            "mixes results directories and single experiments' directories: give sources of one kind",
+            format!(
+                "mixes results directories and single experiments' directories: `{}` is {}, `{}` is {}; give \
+                 sources of one kind",
+                sources[0].display(),
+                layouts[0].kind(),
+                s.display(),
+                l.kind()
+            ),
         ));
     }
     let dest_canonical = fs::canonicalize(into).ok();
@@ -113,6 +134,23 @@ pub fn plan(sources: &[PathBuf], into: &Path, rtol: f64) -> Result<MergePlan, Co
     }
     if into.exists() && !into.is_dir() {
         return Err(ConfigError::new("--into", format!("`{}` is not a directory", into.display())));
+    }
+    if into.is_dir() {
+        // Tables count: a directory of committed results (summary.csv only) has its kind too.
+        let dest = Layout::of(into, "--into", true)?;
+        if dest.single != single && (dest.single || !dest.experiments.is_empty()) {
+            return Err(ConfigError::new(
+                "--into",
+                format!(
+                    "`{}` is {}, but SRC `{}` is {}: merge experiments' directories into an experiment's \
+                     directory and results directories into a results directory",
+                    into.display(),
+                    dest.kind(),
+                    sources[0].display(),
+                    layouts[0].kind()
+                ),
+            ));
+        }
     }
     // The destination store of each experiment: DST itself for single experiments.
     let dest_store = |name: &str| -> Store {
@@ -132,11 +170,7 @@ pub fn plan(sources: &[PathBuf], into: &Path, rtol: f64) -> Result<MergePlan, Co
             let key = if single { dest_store(name).root().display().to_string() } else { name.clone() };
             let (_, exp, chosen) = experiments.entry(key.clone()).or_insert_with(|| {
                 let dst = dest_store(name);
-                let chosen = dst
-                    .record_ids()
-                    .into_iter()
-                    .map(|id| (id.clone(), Chosen::Destination(dst.record_path(&id))))
-                    .collect();
+                let chosen = dst.record_ids().into_iter().map(|id| (id, Chosen::Destination(dst.clone()))).collect();
                 (dst, ExperimentPlan::default(), chosen)
             });
             let decisions: Vec<(String, Decision)> = src
@@ -156,7 +190,7 @@ pub fn plan(sources: &[PathBuf], into: &Path, rtol: f64) -> Result<MergePlan, Co
                     Decision::Take { replacing_failed } => {
                         let was_copy = matches!(chosen.get(&id), Some(Chosen::Source(_)));
                         exp.replacing_failed += usize::from(replacing_failed && !was_copy);
-                        chosen.insert(id.clone(), Chosen::Source(src.record_path(&id)));
+                        chosen.insert(id.clone(), Chosen::Source(src.clone()));
                     }
                     Decision::Conflict(c) => conflicts.extend(c),
                 }
@@ -169,7 +203,7 @@ pub fn plan(sources: &[PathBuf], into: &Path, rtol: f64) -> Result<MergePlan, Co
             exp.copies = chosen
                 .into_iter()
                 .filter_map(|(id, c)| match c {
-                    Chosen::Source(p) => Some((id, p)),
+                    Chosen::Source(s) => Some((id.clone(), s.record_path(&id))),
                     Chosen::Destination(_) => None,
                 })
                 .collect();
@@ -184,29 +218,32 @@ pub fn plan(sources: &[PathBuf], into: &Path, rtol: f64) -> Result<MergePlan, Co
 /// The decision for the source record `id` of `src` given the record chosen so far.
 fn decide(experiment: &str, id: &str, src: &Store, chosen: Option<&Chosen>, rtol: f64) -> Decision {
     let incoming_from = src.record_path(id);
-    let conflict = |what: String, kept: String, kept_from: &Path, incoming: String| {
-        Decision::Conflict(vec![Conflict {
-            experiment: experiment.to_string(),
-            id: id.to_string(),
-            what,
-            kept,
-            kept_from: kept_from.to_path_buf(),
-            incoming,
-            incoming_from: incoming_from.clone(),
-        }])
+    let conflict = |kind, what: String, kept: String, kept_from: PathBuf, incoming: String| Conflict {
+        kind,
+        experiment: experiment.to_string(),
+        id: id.to_string(),
+        what,
+        kept,
+        kept_from,
+        incoming,
+        incoming_from: incoming_from.clone(),
     };
     let incoming = match read_one(src, id) {
         Ok(r) => r,
         Err(why) => {
-            let kept_from = chosen.map(|c| c.path().to_path_buf()).unwrap_or_default();
-            return conflict("unreadable source record".into(), String::new(), &kept_from, why);
+            let kept_from = chosen.map(|c| c.store().record_path(id)).unwrap_or_default();
+            let what = "corrupt source record (not a record of this run)".to_string();
+            return Decision::Conflict(vec![conflict(ConflictKind::Corrupt, what, String::new(), kept_from, why)]);
         }
     };
     let Some(chosen) = chosen else { return Decision::Take { replacing_failed: false } };
-    let kept = match read_path(chosen.path(), id) {
+    let kept_from = chosen.store().record_path(id);
+    let kept = match read_one(chosen.store(), id) {
         Ok(r) => r,
         Err(why) => {
-            return conflict("unreadable record".into(), why, chosen.path(), status_name(incoming.status).into());
+            let what = "corrupt record already chosen (not a record of this run)".to_string();
+            let incoming = status_name(incoming.status).to_string();
+            return Decision::Conflict(vec![conflict(ConflictKind::Corrupt, what, why, kept_from, incoming)]);
         }
     };
     match (kept.is_result(), incoming.is_result()) {
@@ -220,25 +257,11 @@ fn decide(experiment: &str, id: &str, src: &Store, chosen: Option<&Chosen>, rtol
             Decision::Conflict(
                 differences
                     .into_iter()
-                    .map(|d| Conflict {
-                        experiment: experiment.to_string(),
-                        id: id.to_string(),
-                        what: d.what,
-                        kept: d.a,
-                        kept_from: chosen.path().to_path_buf(),
-                        incoming: d.b,
-                        incoming_from: incoming_from.clone(),
-                    })
+                    .map(|d| conflict(ConflictKind::Differ, d.what, d.a, kept_from.clone(), d.b))
                     .collect(),
             )
         }
     }
-}
-
-/// The record of `id` stored at `path`.
-fn read_path(path: &Path, id: &str) -> Result<Record, String> {
-    let bytes = fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    Record::from_json(&bytes, id).map_err(|why| format!("{}: {why}", path.display()))
 }
 
 /// Copies the planned records (a plan without conflicts): each source file's bytes, atomically.

@@ -6,7 +6,9 @@
 //! on the set of runs (their configurations), not on their order, the cache, the machine or the
 //! time, so N processes started anywhere with I = 0 … N − 1 cover every run exactly once. LPT's
 //! largest part costs at most (4/3 − 1/(3N)) times the best possible one (Graham 1969), and at most
-//! total/N + the most expensive run. Cost: O(R log R) for R runs.
+//! total/N + the most expensive run. Cost: O(R log R) for R runs, whatever N: with N > R the parts
+//! from R on stay empty (LPT never passes over a part below R whose load is zero), so only the
+//! first R parts are kept in memory.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -58,9 +60,12 @@ impl fmt::Display for Shard {
 }
 
 /// The part of each item, by the LPT rule of the module documentation, for items given as
-/// (tie-break key, cost). Returns one part index per item, in the items' order.
+/// (tie-break key, cost). Returns one part index per item, in the items' order. Memory and time do
+/// not depend on `count`: an item goes to the least loaded part, the lowest-numbered among equals,
+/// and while fewer than R items are placed some part below R has load zero, so parts R and above
+/// are never chosen and need not exist.
 pub fn partition<K: Ord>(items: &[(K, f64)], count: usize) -> Vec<usize> {
-    let count = count.max(1);
+    let count = count.clamp(1, items.len().max(1));
     let mut order: Vec<usize> = (0..items.len()).collect();
     order.sort_by(|&a, &b| items[b].1.total_cmp(&items[a].1).then_with(|| items[a].0.cmp(&items[b].0)));
     // Min-heap of (load, part): the least loaded part, the lowest index among equals.
@@ -178,6 +183,38 @@ mod tests {
             let j = reversed.iter().position(|r| r.0 == item.0).unwrap();
             assert_eq!(parts[i], parts_rev[j]);
         }
+    }
+
+    #[test]
+    fn a_huge_part_count_is_the_partition_over_as_many_parts_as_items() {
+        // Costs with ties and zeros: the clamped partition must equal the one over every part.
+        let items: Vec<(u32, f64)> = (0..9u32).map(|i| (i, f64::from(i % 3))).collect();
+        for count in [9, 10, 17, 40] {
+            let full = lpt_over_every_part(&items, count);
+            assert_eq!(partition(&items, count), full, "count {count}");
+        }
+        // Neither memory nor time grows with the count.
+        let start = std::time::Instant::now();
+        for count in [100_000_000_000, usize::MAX] {
+            let parts = partition(&items, count);
+            assert!(parts.iter().all(|&p| p < items.len()));
+        }
+        assert!(start.elapsed() < std::time::Duration::from_secs(1));
+    }
+
+    /// LPT over `count` parts, every part in the heap (the unclamped rule, for small counts).
+    fn lpt_over_every_part(items: &[(u32, f64)], count: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..items.len()).collect();
+        order.sort_by(|&a, &b| items[b].1.total_cmp(&items[a].1).then_with(|| items[a].0.cmp(&items[b].0)));
+        let mut loads = vec![0.0; count];
+        let mut part = vec![0; items.len()];
+        for i in order {
+            // The least loaded part, the lowest index among equals.
+            let p = (0..count).fold(0, |best, p| if loads[p] < loads[best] { p } else { best });
+            part[i] = p;
+            loads[p] += items[i].1;
+        }
+        part
     }
 
     #[test]

@@ -6,6 +6,12 @@
 //! array) writes the tables of the whole grid, prints its status and draws its figures. Both are
 //! written under `<results>/<name>/slurm/` with absolute paths, so they can be read, edited and
 //! submitted by hand (`sbatch array.sbatch`).
+//!
+//! Every word of a command is quoted by [`shell::word`]. A path or value that cannot be written
+//! safely is refused before anything is written ([`ArrayJob::check`]): a control character anywhere
+//! (a line break would start a command of its own), and in an `#SBATCH` line (the working directory,
+//! the results directory, the resources) whitespace, quotes, `\`, `#` and, in file names, `%`, which
+//! sbatch splits or interprets.
 
 use std::fmt::Write as _;
 use std::io;
@@ -14,8 +20,14 @@ use std::process::Command;
 use std::time::Duration;
 
 use crate::error::ConfigError;
+use crate::runner::MAX_JOBS;
+use crate::shell;
 
-/// What the scripts run and how SLURM should place it.
+/// Most array tasks: SLURM numbers them 0 … MaxArraySize − 1, and MaxArraySize is at most 4 000 001.
+pub const MAX_TASKS: usize = 4_000_001;
+
+/// What the scripts run and how SLURM should place it, as the command line gives it; [`ArrayJob::check`]
+/// turns it into [`Scripts`].
 #[derive(Debug, Clone)]
 pub struct ArrayJob {
     /// The experiment's name (job names, log names).
@@ -49,30 +61,79 @@ pub struct Resources {
     pub extra: Vec<String>,
 }
 
+/// Where a text is written in the scripts, which decides what it may hold ([`writable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// A value in an `#SBATCH` line (or a comment line). sbatch splits the line at whitespace,
+    /// groups quoted text, escapes with `\` and ends the line at an unescaped `#`.
+    Directive,
+    /// A file name in an `#SBATCH` line: as [`Place::Directive`], and SLURM expands `%` patterns in it.
+    DirectivePath,
+    /// A word of a command, quoted by [`shell::word`]: any text on one line.
+    Word,
+}
+
+/// Checks that `text`, the value of `what` (a flag or a path, named in the error), can be written at
+/// `place`: no control character anywhere (a line break would end the line and start a command; sbatch
+/// refuses CR and NUL), and in an `#SBATCH` line nothing sbatch splits or interprets.
+fn writable(what: &str, text: &str, place: Place) -> Result<(), ConfigError> {
+    let refuse = |why: String| Err(ConfigError::new(what, format!("`{}` {why}", text.escape_debug())));
+    let line = if place == Place::Word { "a line of the sbatch scripts" } else { "an #SBATCH line" };
+    if let Some(c) = text.chars().find(|c| c.is_control()) {
+        return refuse(format!("holds the control character {:?}, which cannot be written into {line}", c));
+    }
+    if place == Place::Word {
+        return Ok(());
+    }
+    if text.chars().any(char::is_whitespace) {
+        return refuse(format!("holds whitespace, at which sbatch splits {line}"));
+    }
+    if let Some(c) = text.chars().find(|c| "\"'\\#".contains(*c)) {
+        return refuse(format!("holds `{c}`, which sbatch reads as quoting, escaping or a comment in {line}"));
+    }
+    if place == Place::DirectivePath && text.contains('%') {
+        return refuse(format!("holds `%`, which SLURM expands in the file names of {line} (%j, %A …)"));
+    }
+    Ok(())
+}
+
+/// `path` as text that can be written at `place` ([`writable`]); a path that is not UTF-8 cannot.
+fn writable_path(what: &str, path: &Path, place: Place) -> Result<String, ConfigError> {
+    let text = path.to_str().ok_or_else(|| {
+        ConfigError::new(what, format!("`{}` is not valid UTF-8 (the sbatch scripts are text)", path.display()))
+    })?;
+    writable(what, text, place)?;
+    Ok(text.to_string())
+}
+
 impl Resources {
-    /// Checks the values linres relies on (counts ≥ 1, values on one line); the meaning of the
-    /// others (time formats, partitions, memory sizes) is SLURM's to judge.
+    /// Checks the values linres relies on (counts within bounds, values that can be written into an
+    /// `#SBATCH` line); the meaning of the others (time formats, partitions, memory sizes) is SLURM's
+    /// to judge.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if self.tasks == 0 {
-            return Err(ConfigError::new("--tasks", "must be at least 1 (the number of array tasks)"));
+        if !(1..=MAX_TASKS).contains(&self.tasks) {
+            return Err(ConfigError::new(
+                "--tasks",
+                format!(
+                    "{}: the number of array tasks is from 1 to {MAX_TASKS} (SLURM numbers tasks below its \
+                     MaxArraySize, which is at most {MAX_TASKS})",
+                    self.tasks
+                ),
+            ));
         }
-        if self.cpus_per_task == 0 {
-            return Err(ConfigError::new("--cpus-per-task", "must be at least 1"));
+        if !(1..=MAX_JOBS).contains(&self.cpus_per_task) {
+            return Err(ConfigError::new(
+                "--cpus-per-task",
+                format!("{}: from 1 to {MAX_JOBS} (each task runs `linres run --jobs C`)", self.cpus_per_task),
+            ));
         }
-        let single_line = |flag: &str, v: &str| {
-            if v.is_empty() || v.contains(['\n', '\r']) {
-                Err(ConfigError::new(flag, format!("{v:?}: must be a non-empty value on one line")))
-            } else {
-                Ok(())
-            }
-        };
         for (flag, v) in [("--time", &self.time), ("--partition", &self.partition), ("--mem", &self.mem)] {
             if let Some(v) = v {
-                single_line(flag, v)?;
+                directive_value(flag, v)?;
             }
         }
         for v in &self.extra {
-            single_line("--sbatch-arg", v)?;
+            directive_value("--sbatch-arg", v)?;
             if !v.starts_with('-') {
                 return Err(ConfigError::new("--sbatch-arg", format!("`{v}`: an sbatch option starts with `-`")));
             }
@@ -95,35 +156,82 @@ impl Resources {
     }
 }
 
-/// `text` quoted for a POSIX shell.
-fn quote(text: &Path) -> String {
-    format!("'{}'", text.display().to_string().replace('\'', r"'\''"))
+/// A non-empty value of an `#SBATCH` line.
+fn directive_value(flag: &str, v: &str) -> Result<(), ConfigError> {
+    if v.is_empty() {
+        return Err(ConfigError::new(flag, "must not be empty"));
+    }
+    writable(flag, v, Place::Directive)
 }
 
 impl ArrayJob {
+    /// Checks that every path and value can be written into the scripts: the resources, the
+    /// experiment's name, the working directory and the results directory go into `#SBATCH` lines
+    /// (and comments), the binary, the experiment file and the `--set` and `--filter` values are
+    /// words of commands. The error names the flag or path and what it holds.
+    pub fn check(&self) -> Result<Scripts, ConfigError> {
+        self.resources.validate()?;
+        writable("name", &self.name, Place::Directive)?;
+        let words = |flag: &str, values: &[String]| -> Result<Vec<String>, ConfigError> {
+            values.iter().map(|v| writable(flag, v, Place::Word).map(|()| v.clone())).collect()
+        };
+        Ok(Scripts {
+            name: self.name.clone(),
+            linres: writable_path("the linres binary", &self.linres, Place::Word)?,
+            spec: writable_path("SPEC", &self.spec, Place::Word)?,
+            // The working directory first: a relative results directory lies below it.
+            workdir: writable_path("the working directory", &self.workdir, Place::DirectivePath)?,
+            results: writable_path("--results", &self.results, Place::DirectivePath)?,
+            sets: words("--set", &self.sets)?,
+            filters: words("--filter", &self.filters)?,
+            figures: self.figures,
+            resources: self.resources.clone(),
+        })
+    }
+}
+
+/// An [`ArrayJob`] whose every path and value can be written into the scripts.
+#[derive(Debug, Clone)]
+pub struct Scripts {
+    name: String,
+    linres: String,
+    spec: String,
+    results: String,
+    workdir: String,
+    sets: Vec<String>,
+    filters: Vec<String>,
+    figures: bool,
+    resources: Resources,
+}
+
+impl Scripts {
     /// The directory of the scripts and of the jobs' logs.
     pub fn dir(&self) -> PathBuf {
-        self.results.join(&self.name).join("slurm")
+        Path::new(&self.results).join(&self.name).join("slurm")
     }
 
-    /// `linres <command> SPEC [--set K=V]… --results DIR`, quoted.
+    /// [`Scripts::dir`] as text (it is checked, as the results directory is).
+    fn dir_text(&self) -> String {
+        format!("{}/{}/slurm", self.results.trim_end_matches('/'), self.name)
+    }
+
+    /// `linres <command> SPEC [--set K=V]… --results DIR`, each word quoted.
     fn command(&self, command: &str) -> String {
-        let mut text = format!("{} {command} {}", quote(&self.linres), quote(&self.spec));
+        let mut words = vec![self.linres.as_str(), command, &self.spec];
         for s in &self.sets {
-            let _ = write!(text, " --set {}", quote(Path::new(s)));
+            words.extend(["--set", s]);
         }
-        let _ = write!(text, " --results {}", quote(&self.results));
-        text
+        words.extend(["--results", &self.results]);
+        words.into_iter().map(shell::word).collect::<Vec<_>>().join(" ")
     }
 
     /// The text of `array.sbatch`.
-    pub fn array_script(&self, runs: usize) -> String {
+    pub fn array(&self, runs: usize) -> String {
         let r = &self.resources;
         let n = r.tasks;
-        let logs = self.dir().join("logs");
         let mut filters = String::new();
         for f in &self.filters {
-            let _ = write!(filters, " --filter {}", quote(Path::new(f)));
+            let _ = write!(filters, " --filter {}", shell::word(f));
         }
         format!(
             "#!/bin/bash
@@ -135,22 +243,22 @@ impl ArrayJob {
 #SBATCH --job-name=linres-{name}
 #SBATCH --array=0-{last}
 {directives}#SBATCH --chdir={workdir}
-#SBATCH --output={logs}/array-%A_%a.out
+#SBATCH --output={dir}/logs/array-%A_%a.out
 exec {run} --shard \"$SLURM_ARRAY_TASK_ID/{n}\" --jobs \"${{SLURM_CPUS_PER_TASK:-{cpus}}}\"{filters}
 ",
             name = self.name,
-            array = self.dir().join("array.sbatch").display(),
+            array = shell::word(&format!("{}/array.sbatch", self.dir_text())),
             last = n - 1,
             directives = r.directives(r.cpus_per_task),
-            workdir = self.workdir.display(),
-            logs = logs.display(),
+            workdir = self.workdir,
+            dir = self.dir_text(),
             run = self.command("run"),
             cpus = r.cpus_per_task,
         )
     }
 
     /// The text of `finalize.sbatch`.
-    pub fn finalize_script(&self) -> String {
+    pub fn finalize(&self) -> String {
         let r = &self.resources;
         let plot = if !self.figures {
             "# (the experiment declares no figures)\n".to_string()
@@ -166,7 +274,7 @@ exec {run} --shard \"$SLURM_ARRAY_TASK_ID/{n}\" --jobs \"${{SLURM_CPUS_PER_TASK:
 # Submitted by `linres slurm --submit` with --dependency=afterany:<array job id>.
 #SBATCH --job-name=linres-{name}-finalize
 {directives}#SBATCH --chdir={workdir}
-#SBATCH --output={logs}/finalize-%j.out
+#SBATCH --output={dir}/logs/finalize-%j.out
 set -euo pipefail
 {tables} --tables-only
 {status}
@@ -174,8 +282,8 @@ set -euo pipefail
             name = self.name,
             directives = Resources { partition: r.partition.clone(), extra: r.extra.clone(), ..Resources::default() }
                 .directives(1),
-            workdir = self.workdir.display(),
-            logs = self.dir().join("logs").display(),
+            workdir = self.workdir,
+            dir = self.dir_text(),
             tables = self.command("run"),
             status = self.command("status"),
         )
@@ -187,8 +295,8 @@ set -euo pipefail
         std::fs::create_dir_all(dir.join("logs"))?;
         let array = dir.join("array.sbatch");
         let finalize = dir.join("finalize.sbatch");
-        crate::store::atomic::write(&array, self.array_script(runs).as_bytes())?;
-        crate::store::atomic::write(&finalize, self.finalize_script().as_bytes())?;
+        crate::store::atomic::write(&array, self.array(runs).as_bytes())?;
+        crate::store::atomic::write(&finalize, self.finalize().as_bytes())?;
         Ok((array, finalize))
     }
 }
@@ -196,8 +304,9 @@ set -euo pipefail
 /// A SLURM command that could not be run or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum SlurmError {
-    #[error("cannot run `{command}` (is this a SLURM submission host?): {source}")]
-    Spawn { command: String, source: io::Error },
+    /// (The OS error is part of the message, not a source: printed with its chain, it would be said twice.)
+    #[error("cannot run `{command}` (is this a SLURM submission host?): {error}")]
+    Spawn { command: String, error: io::Error },
     #[error("`{command}` failed: {stderr}")]
     Failed { command: String, stderr: String },
 }
@@ -208,7 +317,7 @@ fn slurm(program: &str, args: &[String]) -> Result<String, SlurmError> {
     let out = Command::new(program)
         .args(args)
         .output()
-        .map_err(|source| SlurmError::Spawn { command: command.clone(), source })?;
+        .map_err(|error| SlurmError::Spawn { command: command.clone(), error })?;
     if !out.status.success() {
         return Err(SlurmError::Failed { command, stderr: String::from_utf8_lossy(&out.stderr).trim().to_string() });
     }
@@ -363,7 +472,7 @@ mod tests {
 
     #[test]
     fn the_array_script_runs_shard_i_of_n_with_the_requested_resources() {
-        let s = job().array_script(100);
+        let s = job().check().unwrap().array(100);
         assert!(s.starts_with("#!/bin/bash\n"));
         for line in [
             "#SBATCH --array=0-7",
@@ -373,8 +482,8 @@ mod tests {
             "#SBATCH --qos=long",
             "#SBATCH --chdir=/home/u",
             "#SBATCH --output=/scratch/results/grid/slurm/logs/array-%A_%a.out",
-            "exec '/opt/bin/linres' run '/home/u/exp'\\''s/grid.yaml' --results '/scratch/results' \
-             --shard \"$SLURM_ARRAY_TASK_ID/8\" --jobs \"${SLURM_CPUS_PER_TASK:-4}\" --filter 'model.width=40,200'",
+            "exec /opt/bin/linres run '/home/u/exp'\\''s/grid.yaml' --results /scratch/results \
+             --shard \"$SLURM_ARRAY_TASK_ID/8\" --jobs \"${SLURM_CPUS_PER_TASK:-4}\" --filter model.width=40,200",
         ] {
             assert!(s.lines().any(|l| l == line), "missing {line:?} in\n{s}");
         }
@@ -386,13 +495,13 @@ mod tests {
 
     #[test]
     fn the_finalize_script_writes_tables_prints_status_and_plots() {
-        let s = job().finalize_script();
+        let s = job().check().unwrap().finalize();
         for line in [
             "#SBATCH --cpus-per-task=1",
             "#SBATCH --qos=long",
-            "'/opt/bin/linres' run '/home/u/exp'\\''s/grid.yaml' --results '/scratch/results' --tables-only",
-            "'/opt/bin/linres' status '/home/u/exp'\\''s/grid.yaml' --results '/scratch/results'",
-            "'/opt/bin/linres' plot '/home/u/exp'\\''s/grid.yaml' --results '/scratch/results' --out figures",
+            "/opt/bin/linres run '/home/u/exp'\\''s/grid.yaml' --results /scratch/results --tables-only",
+            "/opt/bin/linres status '/home/u/exp'\\''s/grid.yaml' --results /scratch/results",
+            "/opt/bin/linres plot '/home/u/exp'\\''s/grid.yaml' --results /scratch/results --out figures",
         ] {
             assert!(s.lines().any(|l| l == line), "missing {line:?} in\n{s}");
         }
@@ -408,11 +517,42 @@ mod tests {
             (Resources { time: Some("1:00\n#SBATCH --x".into()), ..ok.clone() }, "--time"),
             (Resources { extra: vec!["qos=long".into()], ..ok.clone() }, "--sbatch-arg"),
             (Resources { mem: Some(String::new()), ..ok.clone() }, "--mem"),
+            (Resources { tasks: MAX_TASKS + 1, ..ok.clone() }, "--tasks"),
+            (Resources { cpus_per_task: MAX_JOBS + 1, ..ok.clone() }, "--cpus-per-task"),
+            (Resources { partition: Some("a b".into()), ..ok.clone() }, "--partition"),
+            (Resources { extra: vec!["--comment=#x".into()], ..ok.clone() }, "--sbatch-arg"),
         ] {
             let e = edit.validate().expect_err(flag);
             assert_eq!(e.field, flag);
         }
         assert!(ok.validate().is_ok());
+    }
+
+    #[test]
+    fn every_path_and_value_is_checked_for_its_place_in_the_scripts() {
+        assert!(job().check().is_ok());
+        for (edit, named) in [
+            (ArrayJob { name: "a\nb".into(), ..job() }, "name"),
+            (ArrayJob { linres: "/opt/li\0nres".into(), ..job() }, "the linres binary"),
+            (ArrayJob { spec: "/home/u/a\rb.yaml".into(), ..job() }, "SPEC"),
+            (ArrayJob { results: "/scratch/res ults".into(), ..job() }, "--results"),
+            (ArrayJob { results: "/scratch/%u".into(), ..job() }, "--results"),
+            (ArrayJob { workdir: "/home/u\u{85}".into(), ..job() }, "the working directory"),
+            (ArrayJob { sets: vec!["seeds=3\0".into()], ..job() }, "--set"),
+            (ArrayJob { filters: vec!["seed=0\u{1b}".into()], ..job() }, "--filter"),
+        ] {
+            let e = edit.check().expect_err(named);
+            assert_eq!(e.field, named);
+            assert!(!e.rule.chars().any(char::is_control), "the value is shown escaped: {e}");
+        }
+        // Words of commands may hold what #SBATCH lines may not: they are quoted.
+        let words = ArrayJob { spec: "/home/u/a b#%'\"$x.yaml".into(), sets: vec!["a=b c".into()], ..job() };
+        let s = words.check().unwrap().array(1);
+        assert!(s.contains(r#"'/home/u/a b#%'\''"$x.yaml' --set 'a=b c'"#), "{s}");
+        // A path that is not UTF-8 cannot be written into a text script.
+        use std::os::unix::ffi::OsStrExt;
+        let bytes = ArrayJob { results: std::ffi::OsStr::from_bytes(b"/scratch/\xff").into(), ..job() };
+        assert!(bytes.check().unwrap_err().rule.contains("not valid UTF-8"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use linres::cluster::compare::DEFAULT_RTOL;
-use linres::cluster::merge::{MergePlan, apply, plan};
+use linres::cluster::merge::{ConflictKind, MergePlan, apply, plan};
 use linres::error::ConfigError;
 use linres::export::tables::write_tables;
 use linres::spec::Spec;
@@ -38,16 +38,22 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
     let plan = plan(&args.sources, &args.into, args.rtol)?;
     if !plan.conflicts.is_empty() {
         print_conflicts(&plan);
-        return Err(ConfigError::new(
-            "SRC, --into",
-            format!(
-                "{} difference(s) between records of the same run (rtol {:e}); records present on both sides must agree, \
-                 so nothing was written",
-                plan.conflicts.len(),
+        let corrupt = plan.conflicts.iter().filter(|c| c.kind == ConflictKind::Corrupt).count();
+        let differ = plan.conflicts.len() - corrupt;
+        let mut found = Vec::new();
+        if corrupt > 0 {
+            found.push(format!(
+                "{corrupt} corrupt record(s) (a file that does not read back as a record of its run: the table says why; \
+                 `linres clean --corrupt` removes them)"
+            ));
+        }
+        if differ > 0 {
+            found.push(format!(
+                "{differ} difference(s) between records of the same run (rtol {:e}; records present on both sides must agree)",
                 args.rtol
-            ),
-        )
-        .into());
+            ));
+        }
+        return Err(ConfigError::new("SRC, --into", format!("{}, so nothing was written", found.join(" and "))).into());
     }
     apply(&plan).with_context(|| format!("copying records into {}", args.into.display()))?;
     for (name, (store, exp)) in &plan.experiments {
@@ -68,9 +74,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
 
 fn print_conflicts(plan: &MergePlan) {
     let mut rows = vec![
-        ["experiment", "run", "difference", "kept", "incoming", "kept from", "incoming from"]
-            .map(String::from)
-            .to_vec(),
+        ["experiment", "run", "conflict", "kept", "incoming", "kept from", "incoming from"].map(String::from).to_vec(),
     ];
     rows.extend(plan.conflicts.iter().map(|c| {
         vec![

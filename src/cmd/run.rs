@@ -11,16 +11,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use linres::cluster::shard::{self, Shard};
 use linres::export::tables::{TableCounts, render_tables, write_tables};
 use linres::halt::Halt;
-use linres::runner::{RunEvent, RunOptions, RunSummary, is_cached, run_grid};
+use linres::runner::{MAX_JOBS, RunEvent, RunOptions, RunSummary, is_cached, run_grid};
 use linres::spec::GridRun;
 
 use super::grid::{Grid, GridArgs};
 use super::out::{errln, noteln};
 use super::status::command_hint;
 use super::usage;
-
-/// Most threads `--jobs` may ask for.
-pub const MAX_THREADS: usize = 1024;
 
 #[derive(Args)]
 #[command(about = "Run an experiment grid: every missing run, in parallel, cached by content hash")]
@@ -45,11 +42,11 @@ pub struct RunArgs {
     pub tables_only: bool,
 }
 
-/// Parses a thread count of `--jobs`: a whole number from 1 to [`MAX_THREADS`].
+/// Parses a thread count of `--jobs`: a whole number from 1 to [`MAX_JOBS`].
 pub fn thread_count(text: &str) -> Result<usize, String> {
-    let rule = || format!("a thread count is a whole number from 1 to {MAX_THREADS}");
+    let rule = || format!("a thread count is a whole number from 1 to {MAX_JOBS}");
     let n: usize = text.trim().parse().map_err(|_| rule())?;
-    if (1..=MAX_THREADS).contains(&n) { Ok(n) } else { Err(format!("{}, got {n}", rule())) }
+    if (1..=MAX_JOBS).contains(&n) { Ok(n) } else { Err(format!("{}, got {n}", rule())) }
 }
 
 /// Progress display: a bar on a terminal, periodic lines otherwise, nothing with `--quiet`.
@@ -160,6 +157,14 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         &|_: &GridRun, e| progress.event(e),
     );
     progress.finish();
+    let summary = summary?;
+    if summary.threads > 0 && summary.threads < jobs {
+        noteln!(
+            "note: {}: the system would not start {jobs} threads (a process or address-space limit); ran on {}",
+            grid.spec.name,
+            summary.threads
+        );
+    }
     // A shard sees only its part of the grid: the tables are left to `--tables-only`.
     let tables = args.shard.is_none().then(|| update_tables(&grid, summary.done + summary.diverged + summary.failed));
     if let Some(reason) = halt.reason() {
@@ -175,7 +180,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::from(reason.exit_code()));
     }
-    noteln!("{}", summary_line(&grid.spec.name, &summary, start.elapsed().as_secs_f64(), jobs));
+    noteln!(
+        "{}",
+        summary_line(
+            &grid.spec.name,
+            &summary,
+            start.elapsed().as_secs_f64(),
+            if summary.threads > 0 { summary.threads } else { jobs }
+        )
+    );
     match tables {
         Some(counts) => report_tables(&grid, counts?),
         None => noteln!("{}: a shard leaves the tables to `linres run SPEC --tables-only`", grid.spec.name),

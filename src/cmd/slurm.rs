@@ -9,6 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use linres::cluster::shard;
 use linres::cluster::slurm::{ArrayJob, Resources, array_list, job_ends, submit, wait};
+use linres::shell;
 
 use super::grid::{Grid, GridArgs};
 use super::list::RunState;
@@ -19,10 +20,10 @@ use super::out::{errln, noteln, outln};
 pub struct SlurmArgs {
     #[command(flatten)]
     pub grid: GridArgs,
-    /// Array tasks N: task I runs `linres run SPEC --shard I/N`.
+    /// Array tasks N, from 1 to 4000001 (SLURM's largest MaxArraySize): task I runs `linres run SPEC --shard I/N`.
     #[arg(long, value_name = "N")]
     pub tasks: usize,
-    /// CPUs per task; each task runs that many runs at once (`--jobs C`).
+    /// CPUs per task, from 1 to 1024; each task runs that many runs at once (`--jobs C`).
     #[arg(long, value_name = "C", default_value_t = 1)]
     pub cpus_per_task: usize,
     /// Time limit of each task (SLURM's format, e.g. 02:00:00).
@@ -57,21 +58,22 @@ pub fn run(args: SlurmArgs) -> anyhow::Result<ExitCode> {
     };
     resources.validate()?;
     let grid = args.grid.load()?;
-    std::fs::create_dir_all(&args.grid.results)
-        .with_context(|| format!("creating the results directory {}", args.grid.results.display()))?;
     let absolute = |p: &Path| std::fs::canonicalize(p).with_context(|| format!("resolving {}", p.display()));
-    let job = ArrayJob {
+    // Every path and value is checked before anything is written, the results directory included.
+    let scripts = ArrayJob {
         name: grid.spec.name.clone(),
         linres: absolute(&std::env::current_exe().context("locating the linres binary")?)?,
         spec: absolute(&args.grid.spec)?,
-        results: absolute(&args.grid.results)?,
+        results: std::path::absolute(&args.grid.results)
+            .with_context(|| format!("resolving {}", args.grid.results.display()))?,
         workdir: std::env::current_dir().context("reading the working directory")?,
         sets: args.grid.set.clone(),
         filters: args.grid.filters.clone(),
         figures: !grid.spec.figure_specs(&grid.all)?.is_empty(),
         resources,
-    };
-    let (array, finalize) = job.write(grid.selected.len()).context("writing the sbatch scripts")?;
+    }
+    .check()?;
+    let (array, finalize) = scripts.write(grid.selected.len()).context("writing the sbatch scripts")?;
     outln!("{}", array.display());
     outln!("{}", finalize.display());
     if args.tasks > grid.selected.len() {
@@ -83,10 +85,11 @@ pub fn run(args: SlurmArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if !args.submit {
+        let word = |p: &Path| shell::word(&p.display().to_string());
         noteln!(
             "submit with: sbatch {} (then sbatch --dependency=afterany:<job id> {})",
-            array.display(),
-            finalize.display()
+            word(&array),
+            word(&finalize)
         );
         return Ok(ExitCode::SUCCESS);
     }
@@ -114,7 +117,7 @@ pub fn run(args: SlurmArgs) -> anyhow::Result<ExitCode> {
             last = Some(queued);
         }
     })?;
-    Ok(ExitCode::from(report_end(&grid, &jobs, &job.dir())))
+    Ok(ExitCode::from(report_end(&grid, &jobs, &scripts.dir())))
 }
 
 /// The indices of the shards (of `tasks`) that hold a selected run without a result, sorted.

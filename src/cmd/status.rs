@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Args;
+use linres::shell;
 use linres::store::{Lookup, Store};
 use serde_json::json;
 
@@ -50,26 +51,17 @@ pub fn run(args: StatusArgs) -> anyhow::Result<ExitCode> {
 
 /// `linres <command> SPEC [--set …] <flag>` as the user would type it again.
 pub fn command_hint(grid: &GridArgs, command: &str, flag: &str) -> String {
-    let mut words = vec!["linres".to_string(), command.to_string(), shell_word(&grid.spec.display().to_string())];
+    let mut words = vec!["linres".to_string(), command.to_string(), shell::word(&grid.spec.display().to_string())];
     for s in &grid.set {
-        words.extend(["--set".to_string(), shell_word(s)]);
+        words.extend(["--set".to_string(), shell::word(s)]);
     }
     if grid.results != Path::new("results") {
-        words.extend(["--results".to_string(), shell_word(&grid.results.display().to_string())]);
+        words.extend(["--results".to_string(), shell::word(&grid.results.display().to_string())]);
     }
     if !flag.is_empty() {
         words.push(flag.to_string());
     }
     format!("`{}`", words.join(" "))
-}
-
-/// A word quoted for a POSIX shell when it needs it.
-fn shell_word(s: &str) -> String {
-    if !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=,:@+".contains(c)) {
-        s.to_string()
-    } else {
-        format!("'{}'", s.replace('\'', r"'\''"))
-    }
 }
 
 fn one(args: &GridArgs, json_out: bool) -> anyhow::Result<ExitCode> {

@@ -207,19 +207,13 @@ impl ResolvedRun {
     }
 
     fn compute_id(&self) -> String {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(ENGINE_SALT.as_bytes());
-        hasher.update(b"\0");
-        hasher.update(crate::canonical::to_string(&self.canonical_json()).as_bytes());
-        crate::canonical::hex(&hasher.finalize().as_bytes()[..8])
+        self.config.resolved_id()
     }
 
     /// Canonical JSON of the config with file paths removed (their content digests stay), the input
     /// of the run id: two configs that compute the same thing have the same canonical form.
     pub fn canonical_json(&self) -> serde_json::Value {
-        let mut value = serde_json::to_value(&self.config).expect("a resolved config serialises");
-        strip_paths(&mut value);
-        value
+        self.config.canonical_json()
     }
 
     /// The canonical JSON with every derived default written out (σ_A² = 1/m, σ_B² = 1/k, a spectrum's
@@ -237,6 +231,26 @@ impl ResolvedRun {
             t.sigma_b2.get_or_insert(1.0 / k as f64);
         }
         let mut value = serde_json::to_value(&c).expect("a resolved config serialises");
+        strip_paths(&mut value);
+        value
+    }
+}
+
+impl RunConfig {
+    /// The id of this configuration taken as resolved (every default filled in), as
+    /// [`ResolvedRun::id`] computes it: the id a record holding this configuration must be stored
+    /// under. Reads no file (data files are named by their digests).
+    pub fn resolved_id(&self) -> String {
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(ENGINE_SALT.as_bytes());
+        hasher.update(b"\0");
+        hasher.update(crate::canonical::to_string(&self.canonical_json()).as_bytes());
+        crate::canonical::hex(&hasher.finalize().as_bytes()[..8])
+    }
+
+    /// [`ResolvedRun::canonical_json`] of this configuration.
+    fn canonical_json(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).expect("a config serialises");
         strip_paths(&mut value);
         value
     }

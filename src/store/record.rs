@@ -84,13 +84,21 @@ impl Record {
         Ok(record)
     }
 
-    /// Checks that this is a complete record of run `id`.
+    /// Checks that this is a complete record of run `id`: its `id` field is `id`, and so is the id
+    /// its configuration hashes to (a record copied under another run's id, its `id` field edited,
+    /// is not a result of that run).
     pub fn validate(&self, id: &str) -> Result<(), String> {
         if self.format != FORMAT {
             return Err(format!("record format {} (this linres reads {FORMAT})", self.format));
         }
         if self.id != id {
             return Err(format!("holds run {} instead of {id}", self.id));
+        }
+        let own = self.config.resolved_id();
+        if own != id {
+            return Err(format!(
+                "its configuration is that of run {own}, not of {id} (a record copied or edited under another run's id)"
+            ));
         }
         match (&self.outcome, self.status) {
             (None, RecordStatus::Failed) if self.error.is_some() => Ok(()),
