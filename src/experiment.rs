@@ -1,9 +1,14 @@
-//! An experiment file together with the cached results of its runs: the input of the plotting
-//! stage and of the paper checks.
+//! An experiment file loaded once: its grid expanded, its figures and checks read and checked
+//! against the grid ([`Grid`]), and, for the commands that read results, what its results hold
+//! for every run ([`Experiment`]). Every command starts from one of the two.
 
+use std::ops::Deref;
 use std::path::Path;
 
+use crate::plot::spec::FigureSpec;
+use crate::spec::check::CheckDecl;
 use crate::spec::{GridRun, Spec, SpecError};
+use crate::store::state::RunState;
 use crate::store::{Lookup, Record, Store};
 use crate::theory::TheoryReport;
 use crate::train::RunOutcome;
@@ -23,44 +28,89 @@ impl Row {
     }
 }
 
-/// A grid and the results found for it.
+/// An experiment file with its grid expanded once and its declarations checked against it.
+#[derive(Debug, Clone)]
+pub struct Grid {
+    pub spec: Spec,
+    /// Every run of the grid, in grid order.
+    pub runs: Vec<GridRun>,
+    /// The grid's axes (dotted paths, then `seed`).
+    pub axes: Vec<String>,
+    pub figures: Vec<FigureSpec>,
+    pub checks: Vec<CheckDecl>,
+    /// Where the results of its runs are.
+    pub store: Store,
+}
+
+impl Grid {
+    /// Reads the experiment file at `path` with `overrides` (`--set`), expands its grid and
+    /// checks its figures and checks against it (a broken declaration is exit 2 before anything
+    /// runs); its results are under `results`.
+    pub fn load(path: &Path, overrides: &[String], results: &Path) -> Result<Grid, SpecError> {
+        Grid::of(Spec::load(path, overrides)?, results)
+    }
+
+    /// The grid of `spec`, its results under `results`.
+    pub fn of(spec: Spec, results: &Path) -> Result<Grid, SpecError> {
+        let runs = spec.expand()?;
+        let axes = spec.axis_names()?;
+        let figures = spec.figure_specs(&runs)?;
+        let checks = spec.check_decls(&runs)?;
+        let store = Store::new(results, &spec.name);
+        Ok(Grid { spec, runs, axes, figures, checks, store })
+    }
+
+    /// The grid with what its results hold for every run: each record read once.
+    pub fn with_results(self) -> Experiment {
+        let mut states = Vec::with_capacity(self.runs.len());
+        let mut rows = Vec::new();
+        let mut missing = Vec::new();
+        for run in &self.runs {
+            match self.store.read(&run.run.id()) {
+                Lookup::Found(record) if record.is_result() => {
+                    let theory = record.theory(&self.spec.theory).expect("results have an outcome");
+                    states.push(RunState::Result { diverged_at: record.outcome.as_ref().and_then(|o| o.diverged_at) });
+                    rows.push(Row { run: run.clone(), record: *record, theory });
+                }
+                lookup => {
+                    states.push(RunState::of(lookup));
+                    missing.push(run.clone());
+                }
+            }
+        }
+        Experiment { grid: self, states, rows, missing }
+    }
+}
+
+/// A grid and what its results hold.
 #[derive(Debug, Clone)]
 pub struct Experiment {
-    pub spec: Spec,
+    pub grid: Grid,
+    /// What the results hold for each run of the grid (`grid.runs[i]` ↔ `states[i]`).
+    pub states: Vec<RunState>,
     /// Runs with a result (done or diverged), in grid order.
     pub rows: Vec<Row>,
-    /// Runs of the grid without a result (missing or failed), in grid order.
+    /// Runs of the grid without a result (missing, failed or corrupt), in grid order.
     pub missing: Vec<GridRun>,
-    /// The grid's axes.
-    pub axes: Vec<String>,
 }
 
 impl Experiment {
     /// Loads the experiment file at `path` and its results under `results`.
     pub fn load(path: &Path, results: &Path) -> Result<Experiment, SpecError> {
-        Experiment::of(Spec::load(path, &[])?, results)
+        Ok(Grid::load(path, &[], results)?.with_results())
     }
 
     /// The results of `spec` under `results`.
     pub fn of(spec: Spec, results: &Path) -> Result<Experiment, SpecError> {
-        let store = Store::new(results, &spec.name);
-        let axes = spec.axis_names()?;
-        let mut rows = Vec::new();
-        let mut missing = Vec::new();
-        let all = spec.expand()?;
-        // Every command that reads an experiment validates its declared figures and checks (exit 2
-        // up front).
-        spec.figure_specs(&all)?;
-        spec.check_decls(&all)?;
-        for run in all {
-            match store.read(&run.run.id()) {
-                Lookup::Found(record) if record.is_result() => {
-                    let theory = record.theory(&spec.theory).expect("results have an outcome");
-                    rows.push(Row { run, record: *record, theory })
-                }
-                _ => missing.push(run),
-            }
-        }
-        Ok(Experiment { spec, rows, missing, axes })
+        Ok(Grid::of(spec, results)?.with_results())
+    }
+}
+
+/// An experiment is its grid with results: the grid's fields read through it.
+impl Deref for Experiment {
+    type Target = Grid;
+
+    fn deref(&self) -> &Grid {
+        &self.grid
     }
 }

@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
+use linres::experiment::Grid;
 use linres::spec::{Filter, GridRun, Spec, select};
 use linres::store::Store;
 
@@ -28,31 +29,31 @@ pub struct GridArgs {
     pub results: PathBuf,
 }
 
-/// An experiment file loaded and expanded.
-pub struct Grid {
-    pub spec: Spec,
-    /// Every run of the grid.
-    pub all: Vec<GridRun>,
+/// An experiment file loaded once ([`linres::experiment::Grid`]) and the runs the filters select.
+pub struct Selection {
+    pub grid: Grid,
     /// The runs that pass the filters.
     pub selected: Vec<GridRun>,
-    pub store: Store,
-    /// The grid's axes (for table columns).
-    pub axes: Vec<String>,
+}
+
+impl std::ops::Deref for Selection {
+    type Target = Grid;
+
+    fn deref(&self) -> &Grid {
+        &self.grid
+    }
 }
 
 impl GridArgs {
-    pub fn load(&self) -> anyhow::Result<Grid> {
-        let spec = Spec::load(&self.spec, &self.set)?;
+    /// The experiment file read, its grid expanded and its figures and checks checked (a broken
+    /// declaration is reported before anything runs), and the runs `--filter` selects.
+    pub fn load(&self) -> anyhow::Result<Selection> {
         let filters = self.filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?;
-        let all = spec.expand()?;
-        // A broken figure declaration is reported before anything runs.
-        spec.figure_specs(&all)?;
-        // So is a broken check declaration.
-        spec.check_decls(&all)?;
-        let selected = select(all.clone(), &filters)?;
-        let store = open_store(&self.results, &spec.name)?;
-        let axes = spec.axis_names()?;
-        Ok(Grid { spec, all, selected, store, axes })
+        let spec = Spec::load(&self.spec, &self.set)?;
+        open_store(&self.results, &spec.name)?;
+        let grid = Grid::of(spec, &self.results)?;
+        let selected = select(grid.runs.clone(), &filters)?;
+        Ok(Selection { grid, selected })
     }
 }
 

@@ -5,7 +5,6 @@ use std::process::ExitCode;
 use clap::Args;
 use linres::export::tables::param_value;
 use linres::spec::GridRun;
-use linres::store::{Lookup, RecordStatus, Store};
 use serde_json::json;
 use serde_norway::{Mapping, Value};
 
@@ -29,63 +28,11 @@ pub struct ListArgs {
     pub json: bool,
 }
 
-/// What the cache holds for a run of the grid.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RunState {
-    /// A result (done, or diverged at an iteration).
-    Cached {
-        diverged_at: Option<usize>,
-    },
-    Missing,
-    /// A failed run, with its error (it is retried by the next `run`).
-    Failed(String),
-    /// A record file that cannot be read back (truncated, edited, not a regular file): never a
-    /// result; the next `run` recomputes it, `clean --corrupt` removes it.
-    Corrupt(String),
-}
-
-impl RunState {
-    /// The cache state of `run`.
-    pub fn of(store: &Store, run: &GridRun) -> RunState {
-        match store.read(&run.run.id()) {
-            Lookup::Missing => RunState::Missing,
-            Lookup::Unreadable(why) => RunState::Corrupt(why),
-            Lookup::Found(rec) => match rec.status {
-                RecordStatus::Done => RunState::Cached { diverged_at: None },
-                RecordStatus::Diverged => RunState::Cached {
-                    diverged_at: Some(rec.outcome.as_ref().and_then(|o| o.diverged_at).unwrap_or(0)),
-                },
-                RecordStatus::Failed => RunState::Failed(rec.error.clone().unwrap_or_default()),
-            },
-        }
-    }
-
-    pub fn name(&self) -> &'static str {
-        match self {
-            RunState::Cached { .. } => "cached",
-            RunState::Missing => "missing",
-            RunState::Failed(_) => "failed",
-            RunState::Corrupt(_) => "corrupt",
-        }
-    }
-
-    /// A note on the result: `done`, `diverged at N`, the error, or why the record is corrupt.
-    pub fn note(&self) -> String {
-        match self {
-            RunState::Cached { diverged_at: None } => "done".into(),
-            RunState::Cached { diverged_at: Some(t) } => format!("diverged at {t}"),
-            RunState::Missing => String::new(),
-            RunState::Failed(why) => why.clone(),
-            RunState::Corrupt(why) => format!("unreadable record {why}"),
-        }
-    }
-}
-
 pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     let grid = args.grid.load()?;
     if args.resolved {
         for run in &grid.selected {
-            let state = RunState::of(&grid.store, run);
+            let state = grid.store.state(&run.run.id());
             let note = state.note();
             out!(
                 "---\n# run {} ({}{}{note})\n{}",
@@ -102,7 +49,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
             .selected
             .iter()
             .map(|run| {
-                let state = RunState::of(&grid.store, run);
+                let state = grid.store.state(&run.run.id());
                 let params: serde_json::Map<String, serde_json::Value> = run.params.iter().cloned().collect();
                 json!({"id": run.run.id(), "status": state.name(), "params": params, "result": state.note()})
             })
@@ -120,14 +67,14 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
             .collect(),
     ];
     for run in &grid.selected {
-        let state = RunState::of(&grid.store, run);
+        let state = grid.store.state(&run.run.id());
         let mut row = vec![run.run.id(), state.name().to_string()];
         row.extend(columns.iter().map(|c| param_value(run, c)));
         row.push(state.note());
         rows.push(row);
     }
     print_table(&rows);
-    outln!("{} of {} runs of {} listed", grid.selected.len(), grid.all.len(), grid.spec.name);
+    outln!("{} of {} runs of {} listed", grid.selected.len(), grid.runs.len(), grid.spec.name);
     Ok(ExitCode::SUCCESS)
 }
 

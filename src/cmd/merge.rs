@@ -105,7 +105,7 @@ fn rewrite_tables(name: &str, store: &Store, dir: &Path) -> anyhow::Result<()> {
     let grid = super::grid::GridArgs { spec: spec.path.clone(), set: Vec::new(), filters: Vec::new(), results };
     let grid = grid.load()?;
     let _lock = grid.store.lock_exports().context("locking the exports")?;
-    let counts = write_tables(&grid.store, &grid.all, &grid.axes, &grid.spec.theory)
+    let counts = write_tables(&grid.store, &grid.runs, &grid.axes, &grid.spec.theory)
         .context("writing runs.csv and summary.csv")?;
     outln!("  tables rewritten from {}: {} runs, {} points", spec.path.display(), counts.runs, counts.points);
     Ok(())

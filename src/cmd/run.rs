@@ -14,7 +14,7 @@ use linres::halt::Halt;
 use linres::runner::{MAX_JOBS, RunEvent, RunOptions, RunSummary, is_cached, run_grid};
 use linres::spec::GridRun;
 
-use super::grid::{Grid, GridArgs};
+use super::grid::{GridArgs, Selection};
 use super::out::{errln, noteln};
 use super::status::command_hint;
 use super::usage;
@@ -112,7 +112,7 @@ impl Progress {
 }
 
 /// How many selected runs have no cached result (all of them with `force`).
-fn to_compute(grid: &Grid, force: bool) -> usize {
+fn to_compute(grid: &Selection, force: bool) -> usize {
     if force {
         grid.selected.len()
     } else {
@@ -202,19 +202,19 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
 
 /// Rewrites `runs.csv` and `summary.csv`, unless no run was `computed` and they already hold the
 /// grid's tables: then nothing is written (a read-only results directory is fine).
-fn update_tables(grid: &Grid, computed: usize) -> anyhow::Result<TableCounts> {
+fn update_tables(grid: &Selection, computed: usize) -> anyhow::Result<TableCounts> {
     if computed == 0 {
         let tables =
-            render_tables(&grid.store, &grid.all, &grid.axes, &grid.spec.theory).context("reading the records")?;
+            render_tables(&grid.store, &grid.runs, &grid.axes, &grid.spec.theory).context("reading the records")?;
         if tables.on_disk(&grid.store) {
             return Ok(tables.counts);
         }
     }
     let _lock = grid.store.lock_exports().context("locking the exports")?;
-    write_tables(&grid.store, &grid.all, &grid.axes, &grid.spec.theory).context("writing runs.csv and summary.csv")
+    write_tables(&grid.store, &grid.runs, &grid.axes, &grid.spec.theory).context("writing runs.csv and summary.csv")
 }
 
-fn report_tables(grid: &Grid, counts: TableCounts) {
+fn report_tables(grid: &Selection, counts: TableCounts) {
     noteln!(
         "{}: {} runs in {}/runs.csv ({} points) and summary.csv",
         grid.spec.name,

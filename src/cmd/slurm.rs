@@ -11,8 +11,9 @@ use linres::cluster::shard;
 use linres::cluster::slurm::{ArrayJob, Resources, array_list, job_ends, submit, wait};
 use linres::shell;
 
-use super::grid::{Grid, GridArgs};
-use super::list::RunState;
+use linres::store::state::{RunState, StateCounts};
+
+use super::grid::{GridArgs, Selection};
 use super::out::{errln, noteln, outln};
 
 #[derive(Args)]
@@ -69,7 +70,7 @@ pub fn run(args: SlurmArgs) -> anyhow::Result<ExitCode> {
         workdir: std::env::current_dir().context("reading the working directory")?,
         sets: args.grid.set.clone(),
         filters: args.grid.filters.clone(),
-        figures: !grid.spec.figure_specs(&grid.all)?.is_empty(),
+        figures: !grid.figures.is_empty(),
         resources,
     }
     .check()?;
@@ -121,13 +122,13 @@ pub fn run(args: SlurmArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The indices of the shards (of `tasks`) that hold a selected run without a result, sorted.
-fn shards_with_missing_runs(grid: &Grid, tasks: usize) -> Vec<usize> {
+fn shards_with_missing_runs(grid: &Selection, tasks: usize) -> Vec<usize> {
     let parts = shard::parts(&grid.selected, tasks);
     let mut pending: Vec<usize> = grid
         .selected
         .iter()
         .zip(parts)
-        .filter(|(run, _)| !matches!(RunState::of(&grid.store, run), RunState::Cached { .. }))
+        .filter(|(run, _)| !grid.store.state(&run.run.id()).is_result())
         .map(|(_, p)| p)
         .collect();
     pending.sort_unstable();
@@ -137,21 +138,17 @@ fn shards_with_missing_runs(grid: &Grid, tasks: usize) -> Vec<usize> {
 
 /// Prints how the jobs ended and what the grid holds; the exit code: 1 when a task or the
 /// finalize job did not complete, or a selected run has no result.
-fn report_end(grid: &Grid, jobs: &[String], dir: &Path) -> u8 {
+fn report_end(grid: &Selection, jobs: &[String], dir: &Path) -> u8 {
     let ends = job_ends(jobs);
     let bad: Vec<_> = ends.iter().filter(|e| !e.ok()).collect();
     for e in &bad {
         errln!("  job {}: {} (exit {})", e.id, e.state, e.exit);
     }
-    let (mut missing, mut failed) = (0, 0);
-    for run in &grid.selected {
-        match RunState::of(&grid.store, run) {
-            RunState::Cached { .. } => {}
-            RunState::Failed(_) => failed += 1,
-            RunState::Missing | RunState::Corrupt(_) => missing += 1,
-        }
-    }
-    let done = grid.selected.len() - missing - failed;
+    let states: Vec<(String, RunState)> =
+        grid.selected.iter().map(|run| (run.run.id(), grid.store.state(&run.run.id()))).collect();
+    let counts = StateCounts::of(states.iter().map(|(id, s)| (id.as_str(), s)), |_| false);
+    let (missing, failed) = (counts.missing + counts.corrupt, counts.failed);
+    let done = counts.cached;
     outln!(
         "{}: {done} of {} runs have a result, {failed} failed, {missing} missing",
         grid.spec.name,

@@ -7,11 +7,11 @@ use std::process::ExitCode;
 
 use clap::Args;
 use linres::shell;
+use linres::store::state::{RunState, StateCounts};
 use linres::store::{Lookup, Store};
 use serde_json::json;
 
 use super::grid::{GridArgs, SET_HELP, open_store};
-use super::list::RunState;
 use super::out::outln;
 
 #[derive(Args)]
@@ -66,35 +66,34 @@ pub fn command_hint(grid: &GridArgs, command: &str, flag: &str) -> String {
 
 fn one(args: &GridArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let grid = args.load()?;
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut failed = Vec::new();
-    let mut corrupt = Vec::new();
-    let mut diverged = 0;
-    for run in &grid.all {
-        let state = RunState::of(&grid.store, run);
-        let running = matches!(state, RunState::Missing) && grid.store.is_claimed(&run.run.id());
-        *counts.entry(if running { "running" } else { state.name() }).or_default() += 1;
-        match state {
-            RunState::Failed(why) => failed.push((run.run.id(), why)),
-            RunState::Corrupt(why) => corrupt.push((run.run.id(), why)),
-            RunState::Cached { diverged_at: Some(_) } => diverged += 1,
-            _ => {}
-        }
-    }
-    let stale = stale_ids(&grid.store, &grid.all.iter().map(|r| r.run.id()).collect());
+    let states: Vec<(String, RunState)> =
+        grid.runs.iter().map(|r| (r.run.id(), grid.store.state(&r.run.id()))).collect();
+    let counts = StateCounts::of(states.iter().map(|(id, s)| (id.as_str(), s)), |id| grid.store.is_claimed(id));
+    let failed: Vec<(&str, String)> = states
+        .iter()
+        .filter(|(_, s)| matches!(s, RunState::Failed(_)))
+        .map(|(id, s)| (id.as_str(), s.note()))
+        .collect();
+    let corrupt: Vec<(&str, &str)> = states
+        .iter()
+        .filter_map(|(id, s)| match s {
+            RunState::Corrupt(why) => Some((id.as_str(), why.as_str())),
+            _ => None,
+        })
+        .collect();
+    let stale = stale_ids(&grid.store, &grid.runs.iter().map(|r| r.run.id()).collect());
     let leftovers = grid.store.leftovers();
-    let count = |k: &str| counts.get(k).copied().unwrap_or(0);
     if json_out {
         let value = json!({
             "name": grid.spec.name,
             "results": grid.store.root(),
-            "runs": grid.all.len(),
-            "cached": count("cached"),
-            "diverged": diverged,
-            "failed": count("failed"),
-            "running": count("running"),
-            "missing": count("missing"),
-            "corrupt": count("corrupt"),
+            "runs": counts.runs,
+            "cached": counts.cached,
+            "diverged": counts.diverged,
+            "failed": counts.failed,
+            "running": counts.running,
+            "missing": counts.missing,
+            "corrupt": counts.corrupt,
             "stale_records": stale,
             "leftovers": leftovers,
             "failures": failed.iter().map(|(id, e)| json!({"id": id, "error": e})).collect::<Vec<_>>(),
@@ -106,18 +105,7 @@ fn one(args: &GridArgs, json_out: bool) -> anyhow::Result<ExitCode> {
         outln!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(ExitCode::SUCCESS);
     }
-    outln!(
-        "{}: {} runs: {} cached ({} diverged), {} failed, {} running, {} missing, {} corrupt  [{}]",
-        grid.spec.name,
-        grid.all.len(),
-        count("cached"),
-        diverged,
-        count("failed"),
-        count("running"),
-        count("missing"),
-        count("corrupt"),
-        grid.store.root().display()
-    );
+    outln!("{}: {}  [{}]", grid.spec.name, counts.text(), grid.store.root().display());
     for (id, why) in &failed {
         outln!("  failed {id}: {why}");
     }

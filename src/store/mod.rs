@@ -12,6 +12,7 @@
 pub mod atomic;
 mod record;
 pub mod schema;
+pub mod state;
 
 use std::fs::{self, File, TryLockError};
 use std::io;
