@@ -25,6 +25,7 @@ pub mod linalg;
 pub mod matrix_file;
 pub mod measure;
 pub mod model;
+pub mod number;
 pub mod optim;
 pub mod plot;
 pub mod problem;

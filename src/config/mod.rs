@@ -15,6 +15,7 @@ mod data;
 mod model;
 mod optim;
 
+use crate::number::float_text;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -30,14 +31,6 @@ use crate::matrix_file::{FileDigest, MatrixFile};
 /// random streams changes the numbers an unchanged configuration produces: every cached result
 /// then becomes a miss.
 pub const ENGINE_SALT: &str = "linres-engines-v3";
-
-/// A float as text, the one form every number shown to a user takes (messages, descriptions,
-/// tables): the shortest text that reads back to `v`, in exponent notation outside [1e-4, 1e15)
-/// (`1e-300`, never 300 digits); non-finite values as `inf`, `-inf`, `NaN`.
-pub fn float_text(v: f64) -> String {
-    let a = v.abs();
-    if v == 0.0 || (1e-4..1e15).contains(&a) || !v.is_finite() { format!("{v}") } else { format!("{v:e}") }
-}
 
 /// One run, as written by the user or as resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -416,27 +409,5 @@ impl MatrixFile {
         self.path = join_base(base, &self.path);
         self.blake3 = Some(blake3);
         Ok((rows, cols))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn floats_round_trip_in_a_readable_form() {
-        for (v, text) in [
-            (0.0, "0"),
-            (0.5, "0.5"),
-            (1234.5, "1234.5"),
-            (1e-10, "1e-10"),
-            (3.25e20, "3.25e20"),
-            (-2e-7, "-2e-7"),
-            (1e-300, "1e-300"),
-            (-1e300, "-1e300"),
-        ] {
-            assert_eq!(float_text(v), text);
-            assert_eq!(float_text(v).parse::<f64>().unwrap(), v);
-        }
     }
 }

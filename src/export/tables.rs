@@ -6,10 +6,10 @@
 
 use std::io;
 
-use super::float_text;
 use crate::config::TheoryConstants;
 use crate::measure::Measured;
 use crate::measure::run::{final_excess, final_rel_excess, rel_excess};
+use crate::number::float_text;
 use crate::spec::quantity::TheoryQuantity;
 use crate::spec::{FieldPath, GridRun};
 use crate::store::schema::{SummaryColumn, param_columns};

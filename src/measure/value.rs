@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::export::float_text;
+use crate::number::float_text;
 
 /// Why a measure has no number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -12,8 +12,8 @@ use plotters::prelude::*;
 
 use crate::escape::{csv_text, xml_chars};
 use crate::experiment::Experiment;
-use crate::export::float_text;
 use crate::measure::Measured;
+use crate::number::float_text;
 use crate::spec::{GridRun, SpecError};
 use crate::store::atomic::Staging;
 use data::{BarData, CriticalData, CurveData};

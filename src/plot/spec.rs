@@ -28,8 +28,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
 
-use crate::config::float_text;
 use crate::export::tables::param_value;
+use crate::number::float_text;
 use crate::spec::{Filter, GridRun, Spec, SpecError, displayable, known_field};
 
 /// A field name or a list of them.

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::escape::html_text as esc;
-use crate::export::compact_text;
+use crate::number::compact_text;
 use crate::plot::spec::TheoryLine;
 use crate::theory::TheoryReport;
 use crate::train::RunOutcome;

@@ -21,7 +21,7 @@ fn run_columns(target: f64) -> [(&'static str, String, RunMeasure); 8] {
         ("final_rel_excess", "final rel. excess".into(), RunMeasure::FinalRelExcess),
         (
             "iters_to_target",
-            format!("iterations to {}", crate::config::float_text(target)),
+            format!("iterations to {}", crate::number::float_text(target)),
             RunMeasure::ItersToTarget { target },
         ),
         theory(TheoryQuantity::ZouMargin, "Zou margin"),
@@ -386,7 +386,7 @@ fn run_page(
                 "<p>{} · engine {}{reduced} · {} s</p>",
                 esc(&status),
                 o.engine.name(),
-                crate::export::compact_text(row.record.seconds)
+                crate::number::compact_text(row.record.seconds)
             );
             b.push_str("<h2>Curve and theory</h2>\n");
             b.push_str(&curve::svg(o, t));

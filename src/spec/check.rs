@@ -41,7 +41,8 @@ use serde_json::Value as Json;
 
 use super::quantity::{Budget, OverSeeds, Quantity, QuantityInput, WidthMeasure};
 use super::{FieldPath, FieldValue, Filter, GridRun, Spec, SpecError, displayable, known_field};
-use crate::config::{StepRule, float_text};
+use crate::config::StepRule;
+use crate::number::float_text;
 
 #[cfg(doc)]
 use super::quantity::TheoryQuantity;

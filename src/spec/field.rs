@@ -47,7 +47,7 @@ impl FieldValue {
             Json::Bool(b) => FieldValue::Bool(*b),
             Json::Number(n) => {
                 let value = n.as_f64().unwrap_or(f64::NAN);
-                let text = if n.is_f64() { crate::export::float_text(value) } else { n.to_string() };
+                let text = if n.is_f64() { crate::number::float_text(value) } else { n.to_string() };
                 FieldValue::Number(value, text)
             }
             Json::String(s) => FieldValue::Text(s.clone()),

@@ -8,7 +8,8 @@
 
 use serde::Deserialize;
 
-use crate::config::{decade_of, decade_rule, float_text};
+use crate::config::{decade_of, decade_rule};
+use crate::number::float_text;
 
 /// A quantity of a run's theory report (under the experiment's constants).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
