@@ -1,4 +1,9 @@
-//! Numbers as text: the two forms every number shown to a user takes.
+//! Numbers as text (the two forms every number shown to a user takes), and the magnitudes linres
+//! accepts.
+
+/// Magnitudes linres accepts for scales and data entries: outside [1e-100, 1e100], sums of squares
+/// (Gram matrices, norms) under- or overflow and the linear algebra fails or returns nonsense.
+pub const MAGNITUDE: (f64, f64) = (1e-100, 1e100);
 
 /// A float as text, the one form every number shown to a user takes (messages, descriptions,
 /// tables): the shortest text that reads back to `v`, in exponent notation outside [1e-4, 1e15)

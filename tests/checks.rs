@@ -6,10 +6,11 @@
 mod common;
 
 use common::dedent;
-use linres::check::{CheckOutcome, CheckStatus, check_experiment};
+use linres::check::check_experiment;
 use linres::experiment::{Experiment, Row};
 use linres::runner::{RunOptions, run_grid};
 use linres::spec::Spec;
+use linres::spec::check::{CheckOutcome, CheckStatus};
 
 /// Runs the grid of `yaml` into a temporary results directory and loads it as an experiment.
 fn experiment(yaml: &str) -> (tempfile::TempDir, Experiment) {
@@ -27,7 +28,7 @@ fn experiment(yaml: &str) -> (tempfile::TempDir, Experiment) {
 
 /// The outcome of check `name`.
 fn verdict(exp: &Experiment, name: &str) -> CheckOutcome {
-    check_experiment(exp).unwrap().into_iter().find(|o| o.name == name).unwrap_or_else(|| panic!("no check {name}"))
+    check_experiment(exp).into_iter().find(|o| o.name == name).unwrap_or_else(|| panic!("no check {name}"))
 }
 
 fn status(exp: &Experiment, name: &str) -> CheckStatus {

@@ -88,13 +88,13 @@ fn figure_declarations_are_checked_with_positions() {
         ("  - {name: x, kind: curves, title: t, colour: red}\n", "unknown field `colour`"),
         (
             "  - {name: x, kind: critical_width, title: t, x: model.depth, series: model.arch}\n",
-            "figures[0].budget: kind critical_width needs a positive `budget`",
+            "figures[0].budget: critical_width needs one positive budget: `budget`",
         ),
         (
             "  - {name: x, kind: curves, title: t, y: accuracy}\n",
             "figures[0].y: `accuracy` is not one of rel_excess, excess, loss",
         ),
-        ("  - {name: x, kind: bars, title: t, x: model.depth}\n", "figures[0].y: kind Bars needs `y`"),
+        ("  - {name: x, kind: bars, title: t, x: model.depth}\n", "figures[0].y: kind bars needs `y`"),
         (
             "  - {name: x, kind: curves, title: t}\n  - {name: x, kind: curves, title: u}\n",
             "f.yaml:8:6: figures[1].name: figure `x` is declared twice",
@@ -195,7 +195,7 @@ fn facets_on_a_kind_that_draws_one_panel_are_refused_with_what_to_use() {
     let o = linres(dir.path(), &["list", "b.yaml"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("figures[0].facets: kind Bars draws one panel: use `filter`"), "{err}");
+    assert!(err.contains("figures[0].facets: kind bars draws one panel: use `filter`"), "{err}");
 }
 
 #[test]
@@ -357,7 +357,13 @@ fn control_characters_in_figure_texts_are_refused_at_load() {
         (fig(", labels: {gaussian: \"g\\nFAIL\"}"), "figures[0].labels.gaussian", "U+000A"),
         (fig(", labels: {\"gauss\\ran\": g}"), "figures[0].labels", "U+000D"),
         (fig(", labels: {model.depth: \"L\\x7f\"}"), "figures[0].labels.model.depth", "U+007F"),
-        (fig(", target: 1.0e300"), "figures[0].target", "got 1e300"),
+        (fig(", target: 1.0e300"), "figures[0].target", "kind curves does not take `target`"),
+        (
+            "{name: a, kind: bars, title: t, x: model.depth, series: model.transform, y: iters_to_target, target: 1.0e300}"
+                .into(),
+            "figures[0].target",
+            "got 1e300",
+        ),
     ];
     for (figure, field, shown) in cases {
         let err = figure_refusal(&figure);

@@ -2,7 +2,7 @@
 //! end in a valid grid (or a loaded matrix) or in a clean error naming the file or the field: never
 //! a panic, an abort or a hang, and nothing is written on error.
 //!
-//! - In process (fast): `Spec::load` → `expand` → `figure_specs` → `check_decls` (what every grid
+//! - In process (fast): `Spec::load` → `expand` → `figure_decls` → `check_decls` (what every grid
 //!   command does before it runs anything) and `data::files::{load, digest}`, each case in a worker
 //!   thread under `catch_unwind` with a time limit ([`CASE_LIMIT`]). A global allocator refuses any
 //!   single allocation above [`ALLOCATION_LIMIT`] (printing the case first), so an allocation sized
@@ -897,7 +897,7 @@ type Verdict = Result<usize, String>;
 fn expand_checked(path: &Path, overrides: &[String]) -> Verdict {
     let spec = Spec::load(path, overrides).map_err(|e| e.to_string())?;
     let runs = spec.expand().map_err(|e| e.to_string())?;
-    spec.figure_specs(&runs).map_err(|e| e.to_string())?;
+    spec.figure_decls(&runs).map_err(|e| e.to_string())?;
     spec.check_decls(&runs).map_err(|e| e.to_string())?;
     spec.axis_names().map_err(|e| e.to_string())?;
     assert!(!runs.is_empty(), "a valid grid has runs");

@@ -268,3 +268,44 @@ fn an_out_that_cannot_be_written_is_named_with_exit_2() {
     assert!(!dir.path().join("nodir").exists());
     assert_eq!(std::fs::read_dir(dir.path().join("tables")).unwrap().count(), 0);
 }
+
+/// `max_layer_norm` (a measure added by following docs/ARCHITECTURE.md: one variant, one arm) is
+/// the largest weight norm over the logged points: the maximum of the records' `max_layer_norm`
+/// of each run, taken over the seeds by the median; a grid without `log.diagnostics` has no value
+/// (n/a), never 0.
+#[test]
+fn the_largest_hidden_weight_norm_is_the_records_maximum_and_absent_without_diagnostics() {
+    let dir = tempfile::tempdir().unwrap();
+    let grid = GRID.replace("log: {schedule: all}", "log: {schedule: all, diagnostics: true}");
+    std::fs::write(dir.path().join("grid.yaml"), &grid).unwrap();
+    assert!(linres(dir.path(), &["run", "-q", "grid.yaml"]).status.success());
+    let mut by_cell: BTreeMap<(u64, String), Vec<f64>> = BTreeMap::new();
+    for (_, rec) in common::records_in(&dir.path().join("results/depth_table/runs")) {
+        let model = &rec["config"]["model"];
+        if model["width"].as_u64() != Some(12) {
+            continue;
+        }
+        let norms: Vec<f64> =
+            rec["curve"].as_array().unwrap().iter().filter_map(|p| p["max_layer_norm"].as_f64()).collect();
+        assert!(!norms.is_empty(), "diagnostics log the norms");
+        let key = (model["depth"].as_u64().unwrap(), model["arch"].as_str().unwrap().to_string());
+        by_cell.entry(key).or_default().push(norms.iter().copied().fold(0.0, f64::max));
+    }
+    let o = table(dir.path(), &["--value", "max_layer_norm", "--filter", "model.width=12", "--format", "csv"]);
+    let (out, err) = texts(&o);
+    assert!(o.status.success(), "{err}");
+    let rows: Vec<Vec<String>> = out.lines().skip(1).map(|l| l.split(',').map(String::from).collect()).collect();
+    assert_eq!(by_cell.len(), 4, "two depths × two architectures");
+    for ((depth, arch), mut v) in by_cell {
+        v.sort_by(f64::total_cmp);
+        let row = rows.iter().find(|r| r[0] == depth.to_string()).expect("a row per depth");
+        let got: f64 = row[if arch == "resnet" { 1 } else { 2 }].parse().unwrap();
+        assert!((got - v[1]).abs() <= 1e-12 * v[1], "L={depth} {arch}: {got} against the records' {}", v[1]);
+    }
+    // Without diagnostics nothing was logged: the measure is absent, not 0.
+    let plain = setup();
+    let o = table(plain.path(), &["--value", "max_layer_norm", "--filter", "model.width=12"]);
+    let (out, err) = texts(&o);
+    assert!(o.status.success(), "{err}");
+    assert!(out.lines().skip(2).all(|l| l.matches("n/a").count() == 2), "{out}");
+}

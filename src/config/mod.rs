@@ -15,7 +15,7 @@ mod data;
 mod model;
 mod optim;
 
-use crate::number::float_text;
+use crate::number::{MAGNITUDE, float_text};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -280,10 +280,6 @@ pub(crate) fn check_non_negative(field: &str, v: f64) -> Result<f64, ConfigError
     check_finite(field, v)?;
     if v >= 0.0 { Ok(v) } else { Err(rule(field, format!("must be ≥ 0, got {}", float_text(v)))) }
 }
-
-/// Magnitudes linres accepts for scales and data entries: outside [1e-100, 1e100], sums of squares
-/// (Gram matrices, norms) under- or overflow and the linear algebra fails or returns nonsense.
-pub const MAGNITUDE: (f64, f64) = (1e-100, 1e100);
 
 /// A nonzero finite value whose magnitude lies in `range` (zero too when `zero_ok`).
 pub(crate) fn check_magnitude(field: &str, v: f64, range: (f64, f64), zero_ok: bool) -> Result<f64, ConfigError> {

@@ -23,11 +23,6 @@ pub struct TableCounts {
     pub points: usize,
 }
 
-/// The text of parameter `column` for `run` in a CSV cell ([`FieldValue::csv`]).
-pub fn param_value(run: &GridRun, column: &str) -> String {
-    FieldPath::new(column).value_of(run).csv().to_string()
-}
-
 fn opt(v: Option<f64>) -> String {
     v.map(|v| Measured::Value(v).csv()).unwrap_or_default()
 }
@@ -116,7 +111,7 @@ pub fn render_tables(
         let e0 = o.theory.excess0;
         for p in &o.curve {
             let mut row = vec![rec.id.clone()];
-            row.extend(columns.iter().map(|c| param_value(run, c)));
+            row.extend(columns.iter().map(|c| FieldPath::new(c.as_str()).value_of(run).csv().to_string()));
             row.push(status_text(rec));
             row.push(o.engine.name().to_string());
             row.push(p.iter.to_string());
@@ -138,7 +133,7 @@ pub fn render_tables(
     summary.write_record(&header)?;
     for (run, rec, theory) in &records {
         let mut row = vec![rec.id.clone()];
-        row.extend(columns.iter().map(|c| param_value(run, c)));
+        row.extend(columns.iter().map(|c| FieldPath::new(c.as_str()).value_of(run).csv().to_string()));
         row.extend(summary_fields(rec, theory.as_ref()));
         summary.write_record(&row)?;
     }

@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::escape::html_text as esc;
 use crate::number::compact_text;
-use crate::plot::spec::TheoryLine;
+use crate::spec::figure::TheoryLine;
 use crate::theory::TheoryReport;
 use crate::train::RunOutcome;
 

@@ -17,6 +17,7 @@
 pub mod check;
 pub mod expand;
 pub mod field;
+pub mod figure;
 pub mod filter;
 pub mod locate;
 pub mod quantity;

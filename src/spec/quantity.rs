@@ -89,6 +89,9 @@ pub enum RunMeasure {
     Theory(TheoryQuantity),
     /// Wall-clock seconds of the run.
     Seconds,
+    /// The largest weight norm max_{l,t} ‖W_l(t)‖₂ over the logged points (logged with
+    /// `log.diagnostics`, absent without). For a ResNet, Zou et al.'s proof keeps it O(1/L).
+    MaxLayerNorm,
 }
 
 /// The iterations a run may take to reach the target, for a critical width.
@@ -161,8 +164,8 @@ pub struct QuantityError {
 }
 
 /// The measures a check, a table or a figure names, with every name a user may write.
-pub const MEASURE_NAMES: &str =
-    "final_rel_excess, iters_to_target, seconds, critical_width, margin_one_width, certified_width or theory.<q>";
+pub const MEASURE_NAMES: &str = "final_rel_excess, iters_to_target, seconds, max_layer_norm, critical_width, margin_one_width, certified_width or \
+     theory.<q>";
 
 /// A quantity as written (a check's fields, or `linres table`'s flags), before it is read.
 #[derive(Debug, Clone, Default)]
@@ -187,19 +190,9 @@ impl QuantityInput<'_> {
             "final_rel_excess" => self.run(RunMeasure::FinalRelExcess),
             "iters_to_target" => self.run(RunMeasure::ItersToTarget { target }),
             "seconds" => self.run(RunMeasure::Seconds),
+            "max_layer_norm" => self.run(RunMeasure::MaxLayerNorm),
             "critical_width" => {
-                let budget = match (self.budget, self.budget_iters) {
-                    (Some(b), None) if b.is_finite() && b > 0.0 => Budget::TimesTheory(b),
-                    (None, Some(n)) if n > 0 => Budget::Iterations(n),
-                    _ => {
-                        return Err(err(
-                            "budget",
-                            "critical_width needs one positive budget: `budget` (a multiple of the theorem's \
-                             iterations) or `budget_iters` (the same count for every run)"
-                                .into(),
-                        ));
-                    }
-                };
+                let (target, budget) = self.critical(default_target)?;
                 width(WidthMeasure::Critical { target, budget })
             }
             "margin_one_width" => width(WidthMeasure::MarginOne),
@@ -232,6 +225,27 @@ impl QuantityInput<'_> {
         Ok(quantity)
     }
 
+    /// The target (a decade, default `default_target`) and the one positive budget of a critical
+    /// width: `budget` (a multiple of the theorem's iterations) or `budget_iters` (absolute).
+    pub fn critical(&self, default_target: f64) -> Result<(f64, Budget), QuantityError> {
+        let err = |field, message: String| QuantityError { field, message };
+        let target = self.target.unwrap_or(default_target);
+        decade_of(target).ok_or_else(|| err("target", decade_rule(target)))?;
+        let budget = match (self.budget, self.budget_iters) {
+            (Some(b), None) if b.is_finite() && b > 0.0 => Budget::TimesTheory(b),
+            (None, Some(n)) if n > 0 => Budget::Iterations(n),
+            _ => {
+                return Err(err(
+                    "budget",
+                    "critical_width needs one positive budget: `budget` (a multiple of the theorem's iterations) \
+                     or `budget_iters` (the same count for every run)"
+                        .into(),
+                ));
+            }
+        };
+        Ok((target, budget))
+    }
+
     fn run(&self, measure: RunMeasure) -> Result<Quantity, QuantityError> {
         Ok(Quantity::Run { measure, over_seeds: self.over_seeds.unwrap_or_default() })
     }
@@ -245,6 +259,7 @@ impl RunMeasure {
             RunMeasure::ItersToTarget { target } => format!("iterations to relative excess {}", float_text(target)),
             RunMeasure::Theory(q) => format!("theory.{}", q.name()),
             RunMeasure::Seconds => "seconds".into(),
+            RunMeasure::MaxLayerNorm => "largest weight norm max_{l,t} ‖W_l‖₂".into(),
         }
     }
 }
