@@ -5,9 +5,9 @@
 use std::ops::Deref;
 use std::path::Path;
 
-use crate::spec::check::CheckDecl;
-use crate::spec::figure::FigureDecl;
-use crate::spec::{GridRun, Spec, SpecError};
+use crate::grid::check::CheckDecl;
+use crate::grid::figure::FigureDecl;
+use crate::grid::{GridRun, Spec, SpecError};
 use crate::store::state::{RunState, StateCounts};
 use crate::store::{Lookup, Record, Store};
 use crate::theory::TheoryReport;

@@ -21,8 +21,8 @@ pub mod measure;
 // Harness: the experiment file read once, its grid, the runner, the store, the cluster.
 pub mod cluster;
 pub mod experiment;
+pub mod grid;
 pub mod runner;
-pub mod spec;
 pub mod store;
 
 // Science of one run.

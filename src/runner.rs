@@ -21,9 +21,9 @@ use crate::engine::plan;
 use crate::engine::plan::estimated_cost;
 use crate::error::RunError;
 use crate::fileio::bytes_text;
+use crate::grid::GridRun;
 use crate::halt::{Halt, is_store_wide};
 use crate::provenance::Provenance;
-use crate::spec::GridRun;
 use crate::store::{Lookup, Record, RecordStatus, Store};
 use crate::train::train_until;
 

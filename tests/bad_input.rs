@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 
 use common::{dedent, run};
-use linres::spec::Spec;
+use linres::grid::Spec;
 use linres::train::{Status, train};
 use ndarray::Array2;
 use ndarray_npy::WriteNpyExt;

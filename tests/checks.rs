@@ -8,9 +8,9 @@ mod common;
 use common::dedent;
 use linres::check::check_experiment;
 use linres::experiment::{Experiment, Row};
+use linres::grid::Spec;
+use linres::grid::check::{CheckOutcome, CheckStatus};
 use linres::runner::{RunOptions, run_grid};
-use linres::spec::Spec;
-use linres::spec::check::{CheckOutcome, CheckStatus};
 
 /// Runs the grid of `yaml` into a temporary results directory and loads it as an experiment.
 fn experiment(yaml: &str) -> (tempfile::TempDir, Experiment) {

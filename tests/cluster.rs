@@ -525,7 +525,7 @@ fn status_counts_runs_claimed_by_a_live_process_as_running() {
     let results = dir.path().join("machine0");
     let cached = record_count(&results.join("small/runs"));
     // This process claims two runs without a result, as a running `linres run` does.
-    let grid = linres::spec::Spec::load(&dir.path().join("small.yaml"), &[]).unwrap().expand().unwrap();
+    let grid = linres::grid::Spec::load(&dir.path().join("small.yaml"), &[]).unwrap().expand().unwrap();
     let store = linres::store::Store::new(&results, "small");
     let missing: Vec<String> =
         grid.iter().map(|r| r.run.id()).filter(|id| !store.record_path(id).exists()).take(2).collect();

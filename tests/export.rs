@@ -8,8 +8,8 @@ use std::path::Path;
 
 use common::dedent;
 use linres::export::inputs::export_inputs;
+use linres::grid::Spec;
 use linres::runner::{RunOptions, run_grid};
-use linres::spec::Spec;
 use linres::store::{Lookup, Store};
 use ndarray::Array2;
 use ndarray_npy::read_npy;

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use common::dedent;
+use linres::grid::{Filter, GridRun, Spec, select};
 use linres::runner::{RunEvent, RunOptions, run_grid};
-use linres::spec::{Filter, GridRun, Spec, select};
 use linres::store::{Lookup, Record, RecordStatus, Store};
 use serde_json::json;
 

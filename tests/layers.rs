@@ -14,7 +14,7 @@ const LAYERS: [(&str, &[&str]); 6] = [
     ("core", &["error", "fileio", "canonical", "json_float", "halt", "escape", "number", "shell"]),
     ("inputs", &["blas", "provenance", "matrix_file", "config", "rng", "linalg", "random", "data"]),
     ("science", &["problem", "model", "engine", "optim", "theory", "train"]),
-    ("harness", &["spec", "grid", "experiment", "runner", "store", "cluster"]),
+    ("harness", &["grid", "experiment", "runner", "store", "cluster"]),
     ("measures", &["measure"]),
     ("outputs", &["plot", "check", "table", "report", "export", "cluster::slurm"]),
 ];

@@ -36,7 +36,7 @@ use std::time::Duration;
 
 use common::{linres_within, texts};
 use linres::config::RunConfig;
-use linres::spec::Spec;
+use linres::grid::Spec;
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, FileFailurePersistence, RngSeed};
@@ -572,7 +572,7 @@ fn scalar_fields(doc: &Value) -> Vec<String> {
     }
     let mut out = Vec::new();
     if let Value::Mapping(m) = doc {
-        for section in linres::spec::RUN_KEYS {
+        for section in linres::grid::RUN_KEYS {
             if let Some(v) = m.get(section) {
                 walk(v, section.into(), &mut out);
             }

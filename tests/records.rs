@@ -8,8 +8,8 @@ use std::path::Path;
 use std::process::Command;
 
 use linres::config::TheoryConstants;
+use linres::grid::Spec;
 use linres::provenance::Provenance;
-use linres::spec::Spec;
 use linres::store::{Lookup, Record, Store};
 use linres::train::train;
 use serde_json::Value;

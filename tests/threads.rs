@@ -64,7 +64,7 @@ fn grid_records_are_identical_for_1_2_and_3_cores() {
         optim: {method: gd, iters: 20, step: {rule: zou, scale: 1}}
         engine: [dense, gram, reduced]
         log: {points: 8}";
-    let runs = linres::spec::Spec::parse(&common::dedent(spec), std::path::Path::new("mixed.yaml"), &[])
+    let runs = linres::grid::Spec::parse(&common::dedent(spec), std::path::Path::new("mixed.yaml"), &[])
         .unwrap()
         .expand()
         .unwrap();
@@ -90,7 +90,7 @@ fn runs_start_longest_first() {
         optim: {method: gd, iters: 5, step: {rule: zou, scale: 1}}
         engine: dense
         log: {points: 2}";
-    let runs = linres::spec::Spec::parse(&common::dedent(spec), std::path::Path::new("order.yaml"), &[])
+    let runs = linres::grid::Spec::parse(&common::dedent(spec), std::path::Path::new("order.yaml"), &[])
         .unwrap()
         .expand()
         .unwrap();

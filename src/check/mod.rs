@@ -12,7 +12,7 @@ pub mod verdict;
 pub use bound::zou_bound;
 pub use engines::engines_agree;
 
-use crate::spec::check::{CheckBody, CheckDecl, CheckKind, CheckOutcome, CheckStatus};
+use crate::grid::check::{CheckBody, CheckDecl, CheckKind, CheckOutcome, CheckStatus};
 use cells::Cells;
 
 use crate::escape::{markdown_code, markdown_text};

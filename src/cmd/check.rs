@@ -7,7 +7,7 @@ use anyhow::Context;
 use clap::Args;
 use linres::check::{check_experiment, markdown};
 use linres::escape::{markdown_code, terminal_text};
-use linres::spec::check::{CheckOutcome, CheckStatus};
+use linres::grid::check::{CheckOutcome, CheckStatus};
 use linres::store::atomic;
 
 use super::grid::load_experiment;

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use linres::export::tables::TABLE_FILES;
-use linres::spec::Spec;
+use linres::grid::Spec;
 use linres::store::{Lookup, RecordStatus, Store};
 
 use super::grid::{SET_HELP, open_store};

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use linres::experiment::{Experiment, Grid};
-use linres::spec::{Filter, GridRun, Spec, select};
+use linres::grid::{Filter, GridRun, Spec, select};
 use linres::store::Store;
 
 use super::out::noteln;

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use linres::spec::FieldPath;
-use linres::spec::GridRun;
+use linres::grid::FieldPath;
+use linres::grid::GridRun;
 use serde_json::json;
 use serde_norway::{Mapping, Value};
 

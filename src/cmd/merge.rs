@@ -10,7 +10,7 @@ use linres::cluster::compare::DEFAULT_RTOL;
 use linres::cluster::merge::{ConflictKind, MergePlan, apply, plan};
 use linres::error::ConfigError;
 use linres::export::tables::write_tables;
-use linres::spec::Spec;
+use linres::grid::Spec;
 use linres::store::Store;
 
 use super::diff::parse_rtol;

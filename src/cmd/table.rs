@@ -5,8 +5,8 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use linres::spec::quantity::{OverSeeds, QuantityError, QuantityInput};
-use linres::spec::{Filter, SpecError};
+use linres::grid::quantity::{OverSeeds, QuantityError, QuantityInput};
+use linres::grid::{Filter, SpecError};
 use linres::store::atomic;
 use linres::table::TableSpec;
 use linres::table::format::Format;

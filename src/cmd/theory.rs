@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use linres::spec::FieldPath;
+use linres::grid::FieldPath;
 use linres::theory::{RunShape, TheoryReport};
 use linres::train::initial_theory;
 

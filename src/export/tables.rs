@@ -7,11 +7,11 @@
 use std::io;
 
 use crate::config::TheoryConstants;
+use crate::grid::quantity::TheoryQuantity;
+use crate::grid::{FieldPath, GridRun};
 use crate::measure::Measured;
 use crate::measure::run::{final_excess, final_rel_excess, rel_excess};
 use crate::number::float_text;
-use crate::spec::quantity::TheoryQuantity;
-use crate::spec::{FieldPath, GridRun};
 use crate::store::schema::{SummaryColumn, param_columns};
 use crate::store::{Lookup, Record, Store, atomic};
 use crate::theory::TheoryReport;

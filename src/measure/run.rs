@@ -2,7 +2,7 @@
 
 use super::{Absence, Measured};
 use crate::experiment::Row;
-use crate::spec::quantity::{RunMeasure, TheoryQuantity};
+use crate::grid::quantity::{RunMeasure, TheoryQuantity};
 use crate::theory::TheoryReport;
 use crate::train::RunOutcome;
 

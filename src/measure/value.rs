@@ -67,7 +67,7 @@ impl Measured {
             Measured::Value(v) => number(v),
             Measured::AtMost(v) => format!("≤ {}", number(v)),
             Measured::Above(v) => format!("> {}", number(v)),
-            Measured::Absent(_) => crate::spec::field::ABSENT_TEXT.into(),
+            Measured::Absent(_) => crate::grid::field::ABSENT_TEXT.into(),
         }
     }
 

@@ -10,9 +10,9 @@ use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 
 use super::data::{BarData, CritPoint, CriticalData, CurveData};
+use crate::grid::figure::{LOG_AXIS, MAX_DECADES, Scale, TheoryLine, WidthBound};
 use crate::measure::Measured;
 use crate::measure::pool::Spread;
-use crate::spec::figure::{LOG_AXIS, MAX_DECADES, Scale, TheoryLine, WidthBound};
 
 /// Okabe–Ito colours (yellow left out: too pale on white).
 const PALETTE: [RGBColor; 7] = [

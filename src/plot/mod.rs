@@ -11,10 +11,10 @@ use plotters::prelude::*;
 
 use crate::escape::{csv_text, xml_chars};
 use crate::experiment::Experiment;
+use crate::grid::SpecError;
+use crate::grid::figure::{FigureDecl, FigureKind};
 use crate::measure::Measured;
 use crate::number::float_text;
-use crate::spec::SpecError;
-use crate::spec::figure::{FigureDecl, FigureKind};
 use crate::store::atomic::Staging;
 use data::{BarData, CriticalData, CurveData};
 

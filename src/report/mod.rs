@@ -17,8 +17,8 @@ mod pages;
 use std::path::{Path, PathBuf};
 
 use crate::experiment::Experiment;
-use crate::spec::SpecError;
-use crate::spec::check::CheckOutcome;
+use crate::grid::SpecError;
+use crate::grid::check::CheckOutcome;
 use crate::store::atomic::Staging;
 
 /// The table script: sorting (click a header, or `#sort=COLUMN` / `#sort=-COLUMN` in the URL) and

@@ -7,9 +7,9 @@ use super::html::{flatten, href, key_values, num_cell, page, relative_url, text_
 use super::{ExperimentReport, GENERATOR, ReportError, STYLE, curve};
 use crate::escape::html_text as esc;
 use crate::experiment::Row;
-use crate::spec::FieldPath;
-use crate::spec::check::CheckOutcome;
-use crate::spec::quantity::{RunMeasure, TheoryQuantity};
+use crate::grid::FieldPath;
+use crate::grid::check::CheckOutcome;
+use crate::grid::quantity::{RunMeasure, TheoryQuantity};
 use crate::store::Record;
 use crate::store::schema::param_columns;
 use crate::store::state::RunState;
@@ -337,7 +337,7 @@ fn runs_table(r: &ExperimentReport) -> String {
 
 fn run_page(
     r: &ExperimentReport,
-    run: &crate::spec::GridRun,
+    run: &crate::grid::GridRun,
     record: &Record,
     row: Option<&Row>,
     files: &[(&str, String)],

@@ -12,10 +12,10 @@ pub mod format;
 use thiserror::Error;
 
 use crate::experiment::{Experiment, Row};
+use crate::grid::quantity::Quantity;
+use crate::grid::{FieldPath, Filter, SpecError};
 use crate::measure::Measured;
 use crate::measure::cells::{group, varying_fields};
-use crate::spec::quantity::Quantity;
-use crate::spec::{FieldPath, Filter, SpecError};
 
 /// What a table shows: the fields along its rows and columns, the quantity in its cells and the
 /// filters that select the runs.

@@ -2,11 +2,11 @@
 
 use super::{axis_label, distinct, selected};
 use crate::experiment::{Experiment, Row};
+use crate::grid::SpecError;
+use crate::grid::figure::{BarsFigure, FigureDecl, Scale};
+use crate::grid::quantity::RunMeasure;
 use crate::measure::pool::Spread;
 use crate::number::float_text;
-use crate::spec::SpecError;
-use crate::spec::figure::{BarsFigure, FigureDecl, Scale};
-use crate::spec::quantity::RunMeasure;
 
 /// One series of a bar chart.
 #[derive(Debug, Clone, PartialEq)]

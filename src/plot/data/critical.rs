@@ -2,10 +2,10 @@
 
 use super::{axis_label, distinct, error, selected};
 use crate::experiment::{Experiment, Row};
+use crate::grid::figure::{CriticalFigure, FigureDecl, WidthBound};
+use crate::grid::{FieldPath, SpecError};
 use crate::measure::pool::Spread;
 use crate::measure::width::{CriticalWidth, critical_width as critical_width_of, margin_one_width};
-use crate::spec::figure::{CriticalFigure, FigureDecl, WidthBound};
-use crate::spec::{FieldPath, SpecError};
 
 /// Critical width of one series at one x (the measures layer's [`CriticalWidth`]: over seeds
 /// by the "half of the seeds" rule, and the range of the per-seed widths), censored where the grid

@@ -2,13 +2,13 @@
 
 use super::{distinct, selected};
 use crate::experiment::{Experiment, Row};
+use crate::grid::FieldValue;
+use crate::grid::SpecError;
+use crate::grid::figure::{CurveX, CurveY, CurvesFigure, FigureDecl, Scale, TheoryLine};
 pub use crate::measure::curve::BandPoint;
 use crate::measure::curve::{CurveEnd, SeedCurve, pool_curves};
 use crate::measure::pool::Spread;
 use crate::measure::run::rel_excess;
-use crate::spec::FieldValue;
-use crate::spec::SpecError;
-use crate::spec::figure::{CurveX, CurveY, CurvesFigure, FigureDecl, Scale, TheoryLine};
 
 /// A dashed theory line of a series.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,8 +11,8 @@ pub use critical::{BoundData, CritPoint, CritSeries, CriticalData, critical_widt
 pub use curves::{Band, BandPoint, CurveData, LineData, Panel, curves};
 
 use crate::experiment::{Experiment, Row};
-use crate::spec::SpecError;
-use crate::spec::figure::FigureDecl;
+use crate::grid::SpecError;
+use crate::grid::figure::FigureDecl;
 
 fn error(exp: &Experiment, fig: &FigureDecl, message: impl Into<String>) -> SpecError {
     SpecError {
