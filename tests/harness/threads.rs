@@ -2,7 +2,7 @@
 //! pools of 1, 2 and 3 threads, gives byte-identical outcomes (curve, theory, seeds). The widths
 //! are above the block length of `engine::blocks`, so every pass is split into several blocks.
 
-mod common;
+use crate::common;
 
 use common::run;
 use linres::engine::EngineKind;

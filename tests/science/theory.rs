@@ -1,6 +1,6 @@
 //! The theory module on cases with closed forms.
 
-mod common;
+use crate::common;
 
 use common::{close, run};
 use linres::config::TheoryConstants;

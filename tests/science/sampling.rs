@@ -5,7 +5,7 @@
 //! that the option trains, is recorded, and is refused where it cannot apply. Seeds are fixed, so
 //! every statistical test is deterministic.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

@@ -2,7 +2,7 @@
 //! records, tables and `--json` output (issue 8 item 5); theory constants are not part of a run
 //! (issue 9 item 12): they leave the ids alone and change only what is derived when results are read.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -19,7 +19,7 @@
 //! Cases are drawn from a fixed seed, as in `tests/properties.rs`: [`DEFAULT_CASES`] unless
 //! `PROPTEST_CASES` says otherwise (`PROPTEST_RNG_SEED` draws others).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::time::Duration;

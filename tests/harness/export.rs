@@ -2,7 +2,7 @@
 //! naive implementation written here (plain matrix products, no linres engine), reproduce the
 //! run's first losses to relative 1e-10.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

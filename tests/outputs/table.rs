@@ -2,7 +2,7 @@
 //! that keep a cell from pooling a field, and the LaTeX and Markdown forms read by real renderers
 //! (pdflatex and pdftotext when installed, pulldown-cmark).
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! (`merge`), comparisons (`diff`) and `run --tables-only`. Every result is checked against an
 //! uninterrupted local `run` of the same grid, compared field by field (curves bit for bit).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,7 +1,7 @@
 //! The grid commands driven through the binary: --jobs independence, crash safety under SIGKILL,
 //! concurrent processes on one results directory, bad experiment files, exports.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -5,7 +5,7 @@
 //! by the URL fragment reorders the rows, filtering hides rows, no console errors, a hostile label
 //! shown as text. Without chromium the browser tests say that they are skipped.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

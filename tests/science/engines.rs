@@ -3,7 +3,7 @@
 //! 1e-13·(L(W0) − L*) below which the different summation orders of the engines decide the digits
 //! (it matters only for noiseless data, whose loss itself goes to zero).
 
-mod common;
+use crate::common;
 
 use common::{close, run};
 use linres::engine::EngineKind;

@@ -2,7 +2,7 @@
 //! special files. Every case ends, within a bounded time, in exit 2 with a message naming the
 //! field (and, in a grid, the run), and writes nothing.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

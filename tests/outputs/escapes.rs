@@ -5,7 +5,7 @@
 //! `results/CHECKS.md` and `check --readme` the same way; and `linres diff` printing names and
 //! record fields with control characters to a terminal.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Stdio};

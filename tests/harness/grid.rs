@@ -1,6 +1,6 @@
 //! Grid expansion, run identity, the cache and the common-random-number rules, through the library.
 
-mod common;
+use crate::common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! result make a check INCOMPLETE; a finding never gates; nothing passes vacuously; and every
 //! misuse of the section is refused when the file is loaded, naming the check and the field.
 
-mod common;
+use crate::common;
 
 use common::dedent;
 use linres::check::{CheckOutcome, CheckStatus, check_experiment};

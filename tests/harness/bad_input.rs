@@ -1,7 +1,7 @@
 //! Bad input is refused with a message naming the field and the rule (and its position in the
 //! file), never a panic; a run whose loss becomes non-finite reports `diverged` and the iteration.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

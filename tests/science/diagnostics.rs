@@ -3,7 +3,7 @@
 //! theorem the proof's quantities behave as it says: the PL ratio stays above
 //! (2/e)·L·σ_min²(A)σ_min²(B)σ_r² and the weights stay small.
 
-mod common;
+use crate::common;
 
 use common::{close, run};
 use linres::engine::EngineKind;

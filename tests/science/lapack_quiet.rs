@@ -40,9 +40,11 @@ fn lapack_argument_errors_print_nothing_on_stdout() {
         println!("dlascl info {info}");
         return;
     }
+    // The child runs this test alone: its name in the test binary, module path included.
     let exe = std::env::current_exe().unwrap();
+    let name = "lapack_quiet::lapack_argument_errors_print_nothing_on_stdout";
     let o = Command::new(exe)
-        .args(["--exact", "lapack_argument_errors_print_nothing_on_stdout", "--nocapture", "--test-threads=1"])
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
         .env(CHILD, "1")
         .output()
         .unwrap();

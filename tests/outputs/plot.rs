@@ -1,7 +1,7 @@
 //! The plotting stage: figures declared in YAML, deterministic SVG, CSVs holding exactly the
 //! numbers drawn (checked against an independent aggregation of the records), clear errors.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -24,7 +24,7 @@
 //! `tests/properties.proptest-regressions`, which is committed: every later run replays the saved
 //! seeds first. Each defect found also has a plain regression test at the end of this file.
 
-mod common;
+use crate::common;
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::RefCell;

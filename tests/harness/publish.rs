@@ -5,7 +5,7 @@
 //! through `linres plot` and `linres report`, killed at each step of their publish (the
 //! `LINRES_TEST_PAUSE_AT` hook stops them there) and at random moments.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

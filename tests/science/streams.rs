@@ -1,7 +1,7 @@
 //! Named random streams: golden first draws of each stream, and the common-random-number rules
 //! (which parameters a stream's seed depends on).
 
-mod common;
+use crate::common;
 
 use common::run;
 use linres::rng::RunSeeds;

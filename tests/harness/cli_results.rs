@@ -2,7 +2,7 @@
 //! and `list` (text and JSON), `clean` and its selections, `run` on odd results directories,
 //! `--set` on grids and `check --readme`.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

@@ -3,7 +3,7 @@
 //! below (1 − ρ)^t (L(W0) − L*) at every step where that line is above 1e-12·(L(W0) − L*) (below
 //! it, rounding decides the digits).
 
-mod common;
+use crate::common;
 
 use common::run;
 use linres::train::{Status, train};

@@ -14,7 +14,7 @@
 //! Cases are drawn from a fixed seed as in `tests/properties.rs`; `PROPTEST_CASES` and
 //! `PROPTEST_RNG_SEED` choose others.
 
-mod common;
+use crate::common;
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStringExt;

@@ -7,7 +7,7 @@
 //! `linres run` of the same grid, field by field (curves bit for bit; only `seconds` and
 //! `provenance` may differ).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,7 +1,7 @@
 //! The `linres` binary driven as a user would: help, `train`, flags, exit codes, closed pipes,
 //! completions and progress.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
