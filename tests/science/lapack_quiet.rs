@@ -43,11 +43,8 @@ fn lapack_argument_errors_print_nothing_on_stdout() {
     // The child runs this test alone: its name in the test binary, module path included.
     let exe = std::env::current_exe().unwrap();
     let name = "lapack_quiet::lapack_argument_errors_print_nothing_on_stdout";
-    let o = Command::new(exe)
-        .args(["--exact", name, "--nocapture", "--test-threads=1"])
-        .env(CHILD, "1")
-        .output()
-        .unwrap();
+    let o =
+        Command::new(exe).args(["--exact", name, "--nocapture", "--test-threads=1"]).env(CHILD, "1").output().unwrap();
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(o.status.success(), "{out}");
     assert!(out.contains("dlascl info -4"), "LAPACK still reports the error through info: {out}");
