@@ -8,12 +8,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use common::{SlurmCase, assert_same_records, records_in};
+use common::{SlurmCase, assert_same_records, linres, records_in};
 use serde_json::Value;
-
-fn linres(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_linres")).current_dir(dir).args(args).output().expect("the binary runs")
-}
 
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))

@@ -2,6 +2,8 @@
 //! write, says so, keeps every record it did write intact, and exits 1. Uses a 200 KiB tmpfs, which
 //! needs root; elsewhere the test says that it is skipped.
 
+use crate::common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -41,11 +43,7 @@ fn a_full_disk_stops_the_grid_at_the_first_failed_write() {
         return;
     };
     std::fs::write(dir.path().join("full.yaml"), GRID).unwrap();
-    let o = Command::new(env!("CARGO_BIN_EXE_linres"))
-        .current_dir(dir.path())
-        .args(["run", "full.yaml", "--jobs", "2"])
-        .output()
-        .unwrap();
+    let o = common::linres(dir.path(), &["run", "full.yaml", "--jobs", "2"]);
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(

@@ -4,16 +4,13 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use common::linres;
 use linres::store::{Lookup, Store};
 use serde_json::Value;
-
-fn linres(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_linres")).current_dir(dir).args(args).output().expect("the binary runs")
-}
 
 /// Ten runs of about half a second each (dense engine, so they take measurable time).
 const SLOW: &str = "name: slow

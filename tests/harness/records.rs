@@ -5,7 +5,6 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::Command;
 
 use linres::config::TheoryConstants;
 use linres::provenance::Provenance;
@@ -106,8 +105,7 @@ fn a_huge_step_is_a_cached_result_and_its_infinite_theory_reaches_csv_and_json()
          optim: {method: gd, iters: 20, step: {rule: fixed, eta: 1.0e300}}\n",
     )
     .unwrap();
-    let linres =
-        |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_linres")).current_dir(dir.path()).args(args).output().unwrap();
+    let linres = |args: &[&str]| common::linres(dir.path(), args);
     let first = linres(&["run", "huge.yaml"]);
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     let second = linres(&["run", "huge.yaml"]);

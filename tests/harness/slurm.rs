@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{Tool, assert_same_records, outside, records_in};
+use common::{Tool, assert_same_records, linres, outside, records_in};
 use linres::store::{Lookup, Store};
 
 /// 48 dense runs of 30–250 ms each.
@@ -31,10 +31,6 @@ const RUNS: usize = 48;
 
 /// The tests share the cluster's two CPUs: one at a time.
 static CLUSTER: Mutex<()> = Mutex::new(());
-
-fn linres(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_linres")).current_dir(dir).args(args).output().expect("the binary runs")
-}
 
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))

@@ -372,9 +372,7 @@ fn misdeclared_checks_are_refused_at_load_naming_the_check_and_field() {
 #[test]
 fn the_check_command_gates_on_fail_and_incomplete_but_not_on_findings() {
     let dir = tempfile::tempdir().unwrap();
-    let linres = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_linres")).current_dir(dir.path()).args(args).output().unwrap()
-    };
+    let linres = |args: &[&str]| common::linres(dir.path(), args);
     std::fs::write(dir.path().join("t.yaml"), dedent(TRANSFORMS)).unwrap();
     let o = linres(&["check", "t.yaml"]);
     let out = String::from_utf8_lossy(&o.stdout);

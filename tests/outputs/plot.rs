@@ -3,10 +3,9 @@
 
 use crate::common;
 
-use std::path::Path;
 use std::process::Command;
 
-use common::dedent;
+use common::{dedent, linres};
 use linres::experiment::Experiment;
 use linres::plot::plot_experiment;
 
@@ -24,10 +23,6 @@ figures:
   - {name: bars, kind: bars, title: Bars, x: model.depth, series: [model.arch, model.width], y: iters_to_target}
   - {name: critical, kind: critical_width, title: Critical, x: model.depth, series: model.arch, budget: 10, bounds: [zou, du_hu, modified_identity]}
 ";
-
-fn linres(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_linres")).current_dir(dir).args(args).output().unwrap()
-}
 
 #[test]
 fn figures_are_deterministic_and_their_csvs_hold_the_medians_of_the_records() {

@@ -7,8 +7,6 @@
 
 use crate::common;
 
-use std::process::Command;
-
 use common::{resolve_error, run};
 use linres::config::ResolvedRun;
 use linres::engine::{EngineKind, plan};
@@ -185,11 +183,10 @@ fn sampling_gram_is_refused_where_a_and_b_are_needed() {
 #[test]
 fn the_command_line_refuses_a_gram_sampled_dense_run_with_exit_2() {
     let dir = tempfile::tempdir().unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_linres"))
-        .current_dir(dir.path())
-        .args(["train", "--set", "model.transform={kind: gaussian, sampling: gram}", "--set", "engine=dense"])
-        .output()
-        .unwrap();
+    let out = common::linres(
+        dir.path(),
+        &["train", "--set", "model.transform={kind: gaussian, sampling: gram}", "--set", "engine=dense"],
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("model.transform.sampling") && stderr.contains("engine dense"), "{stderr}");
