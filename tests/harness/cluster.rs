@@ -5,15 +5,11 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
-use common::{SlurmCase, assert_same_records, linres, records_in};
+use common::{SlurmCase, assert_same_records, linres, records_in, text};
 use serde_json::Value;
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 /// 24 cheap runs of unequal cost (widths, depths and iteration counts differ).
 const GRID: &str = "name: small

@@ -10,11 +10,11 @@
 use crate::common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use common::{Tool, assert_same_records, linres, outside, records_in};
+use common::{Tool, assert_same_records, linres, outside, records_in, text};
 use linres::store::{Lookup, Store};
 
 /// 48 dense runs of 30–250 ms each.
@@ -31,10 +31,6 @@ const RUNS: usize = 48;
 
 /// The tests share the cluster's two CPUs: one at a time.
 static CLUSTER: Mutex<()> = Mutex::new(());
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 /// A directory for one test, inside the target directory (on a real cluster, compute nodes must
 /// see it: a home or project file system rather than the submission host's /tmp).

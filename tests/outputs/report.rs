@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{dedent, linres, texts};
+use common::{dedent, linres, texts, tree};
 
 /// Text that would retitle the page if it ever ran as a script.
 const HOSTILE: &str = "<script>document.title='pwned'</script>";
@@ -262,23 +262,6 @@ fn in_a_browser_figures_render_sorting_and_filtering_work_and_nothing_runs_from_
         let row = dom.split("<tr>").find(|r| r.contains(&format!("<td>{name}</td>"))).expect(name);
         assert!(row.contains(status), "{name}: {row}");
     }
-}
-
-/// Every file under `root` with its bytes, by path relative to `root`.
-fn tree(root: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                out.insert(p.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// `text` with its `%XX` escapes decoded, byte for byte.
