@@ -362,7 +362,7 @@ fn control_characters_in_figure_texts_are_refused_at_load() {
 
 /// A series value that XML cannot carry (a data file named with a vertical tab) made `plot` fail
 /// with exit 1 (the SVG it wrote could not be read back to make the PDF); found by
-/// tests/properties_text.rs.
+/// tests/properties/properties_text.rs.
 #[test]
 fn a_series_value_with_a_control_character_draws_a_valid_svg() {
     let dir = tempfile::tempdir().unwrap();

@@ -19,10 +19,10 @@
 //!
 //! Cases are drawn from a fixed seed ([`SEED`]), so every run checks the same inputs: [`DEFAULT_CASES`]
 //! per in-process property and an eighth of that through the binary (the file takes about ten
-//! seconds). More, or others: `PROPTEST_CASES=5000 PROPTEST_RNG_SEED=7 cargo test --test properties`
-//! (5000 cases take about ten minutes on one core). A failing case is shrunk and its seed saved in
-//! `tests/properties.proptest-regressions`, which is committed: every later run replays the saved
-//! seeds first. Each defect found also has a plain regression test at the end of this file.
+//! seconds). More, or others: `PROPTEST_CASES=5000 PROPTEST_RNG_SEED=7 cargo test --test properties
+//! properties::` (5000 cases take about ten minutes on one core). A failing case is shrunk and its
+//! seed saved in `tests/properties/properties.proptest-regressions`, which is committed: every later
+//! run replays the saved seeds first. Each defect found also has a plain regression test at the end of this file.
 
 use crate::common;
 

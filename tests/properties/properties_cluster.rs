@@ -11,7 +11,7 @@
 //! results directory, the resources) also without whitespace, `"`, `'`, `\`, `#`, and in the paths
 //! there without `%`.
 //!
-//! Cases are drawn from a fixed seed as in `tests/properties.rs`; `PROPTEST_CASES` and
+//! Cases are drawn from a fixed seed as in `tests/properties/properties.rs`; `PROPTEST_CASES` and
 //! `PROPTEST_RNG_SEED` choose others.
 
 use crate::common;

@@ -16,7 +16,7 @@
 //!   no extra script), every `href` a relative URL of percent-encoded segments that resolves to an
 //!   existing file, and every claim shown as text.
 //!
-//! Cases are drawn from a fixed seed, as in `tests/properties.rs`: [`DEFAULT_CASES`] unless
+//! Cases are drawn from a fixed seed, as in `tests/properties/properties.rs`: [`DEFAULT_CASES`] unless
 //! `PROPTEST_CASES` says otherwise (`PROPTEST_RNG_SEED` draws others).
 
 use crate::common;
