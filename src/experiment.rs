@@ -59,8 +59,24 @@ impl Grid {
         let axes = spec.axis_names()?;
         let (figures, notes) = spec.figure_decls(&runs)?;
         let checks = spec.check_decls(&runs)?;
+        let mut notes = notes;
+        for check in &checks {
+            let of_check = check.filters.iter().filter_map(|f| f.absence_note(&runs));
+            notes.extend(of_check.map(|n| format!("check `{}`: {n}", check.name)));
+        }
         let store = Store::new(results, &spec.name);
         Ok(Grid { spec, runs, axes, figures, checks, notes, store })
+    }
+
+    /// The row of `run` (one of this grid's runs) when its results hold a result for it.
+    pub fn row(&self, run: &GridRun) -> Option<Row> {
+        match self.store.read(&run.run.id()) {
+            Lookup::Found(record) if record.is_result() => {
+                let theory = record.theory(&self.spec.theory)?;
+                Some(Row { run: run.clone(), record: *record, theory })
+            }
+            _ => None,
+        }
     }
 
     /// The grid with what its results hold for every run: each record read once.

@@ -16,6 +16,7 @@ use crate::grid::FieldValue;
 use crate::grid::check::{Along, Bounds, Test, Versus, json_text};
 use crate::measure::cells::{Key, key_text};
 use crate::measure::{Absence, Measured as Value};
+use crate::number::rounded_text;
 
 /// Whether the test passed, and what was measured (in words and numbers).
 pub struct Verdict {
@@ -50,18 +51,15 @@ fn meets(bounds: &Bounds, m: &Measured) -> bool {
     m.as_ref().is_ok_and(|v| bounds.holds(*v))
 }
 
-/// A number for the measured column: integers as integers, ∞, otherwise 3 significant digits.
+/// A number for the measured column: ∞, otherwise [`rounded_text`] to 3 significant digits
+/// (integers below 10⁹ whole).
 pub fn show(v: f64) -> String {
     if v.is_infinite() {
         if v > 0.0 { "∞".into() } else { "−∞".into() }
     } else if v.is_nan() {
         "n/a".into()
-    } else if v == v.round() && v.abs() < 1e9 {
-        format!("{v}")
-    } else if (1e-3..1e4).contains(&v.abs()) {
-        format!("{}", (v * 1000.0).round() / 1000.0)
     } else {
-        format!("{v:.2e}")
+        rounded_text(v, 3)
     }
 }
 

@@ -49,11 +49,11 @@ impl GridArgs {
     /// The experiment file read, its grid expanded and its figures and checks checked (a broken
     /// declaration is reported before anything runs), and the runs `--filter` selects.
     pub fn load(&self) -> anyhow::Result<Selection> {
-        let filters = self.filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?;
         let spec = Spec::load(&self.spec, &self.set)?;
         open_store(&self.results, &spec.name)?;
         let grid = Grid::of(spec, &self.results)?;
         print_notes(&grid);
+        let filters = parse_filters(&self.filters, &grid.runs)?;
         let selected = select(grid.runs.clone(), &filters)?;
         Ok(Selection { grid, selected })
     }
@@ -64,6 +64,16 @@ pub fn load_experiment(path: &Path, results: &Path) -> anyhow::Result<Experiment
     let exp = Experiment::load(path, results)?;
     print_notes(&exp);
     Ok(exp)
+}
+
+/// The `--filter KEY=VALUE` options, each with a note when it leaves out runs of `runs` only
+/// because they lack its field.
+pub fn parse_filters(texts: &[String], runs: &[GridRun]) -> anyhow::Result<Vec<Filter>> {
+    let filters = texts.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?;
+    for note in filters.iter().filter_map(|f| f.absence_note(runs)) {
+        noteln!("note: --filter: {note}");
+    }
+    Ok(filters)
 }
 
 /// The grid's notes on its declarations, as `note:` lines on stderr (quiet with `-q`).

@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::Args;
 use linres::grid::FieldPath;
 use linres::grid::GridRun;
+use linres::grid::quantity::RunMeasure;
 use serde_json::json;
 use serde_norway::{Mapping, Value};
 
@@ -23,7 +24,8 @@ pub struct ListArgs {
     /// Print every field of every run after defaults, one YAML document per run, instead of the table.
     #[arg(long, conflicts_with = "json")]
     pub resolved: bool,
-    /// Print JSON: an array of {id, status, params, result} (params: the run's grid values).
+    /// Print JSON: an array of {id, status, params, result, measures} (params: the run's grid
+    /// values; measures: every per-run measure of a run with a result, null where it has none).
     #[arg(long)]
     pub json: bool,
 }
@@ -45,13 +47,18 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     if args.json {
+        let listed = RunMeasure::listed(grid.spec.theory.target);
         let items: Vec<serde_json::Value> = grid
             .selected
             .iter()
             .map(|run| {
                 let state = grid.store.state(&run.run.id());
                 let params: serde_json::Map<String, serde_json::Value> = run.params.iter().cloned().collect();
-                json!({"id": run.run.id(), "status": state.name(), "params": params, "result": state.note()})
+                let row = grid.row(run);
+                let measures: serde_json::Map<String, serde_json::Value> =
+                    listed.iter().map(|m| (m.name(), m.of_run(row.as_ref()).json())).collect();
+                json!({"id": run.run.id(), "status": state.name(), "params": params, "result": state.note(),
+                       "measures": measures})
             })
             .collect();
         outln!("{}", serde_json::to_string_pretty(&items)?);

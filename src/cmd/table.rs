@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
+use linres::grid::SpecError;
 use linres::grid::quantity::{OverSeeds, QuantityError, QuantityInput};
-use linres::grid::{Filter, SpecError};
 use linres::store::atomic;
 use linres::table::TableSpec;
 use linres::table::format::Format;
 
-use super::grid::{load_experiment, open_store};
+use super::grid::{load_experiment, open_store, parse_filters};
 use super::out::outln;
 use super::usage;
 
@@ -35,7 +35,7 @@ pub struct TableArgs {
     /// Grid field(s) along the columns, comma-separated.
     #[arg(long, value_name = "FIELD[,FIELD…]", value_delimiter = ',', required = true)]
     pub cols: Vec<String>,
-    /// The quantity in each cell: final_rel_excess, iters_to_target, theory.<quantity> (zou_margin,
+    /// The quantity in each cell: final_rel_excess, iters_to_target, seconds, max_layer_norm, theory.<quantity> (zou_margin,
     /// zou_eta_over_bracket, zou_rho, zou_iters_bound, lin_factor, du_hu_width_required, du_hu_iters_bound,
     /// m_zou, m_du_hu, kappa, eta), critical_width (needs --budget or --budget-iters), margin_one_width,
     /// certified_width.
@@ -132,7 +132,7 @@ pub fn run(args: TableArgs) -> anyhow::Result<ExitCode> {
         };
         SpecError { file: flag.into(), position: None, field: None, message }
     })?;
-    let filters = args.filters.iter().map(|f| Filter::parse(f)).collect::<Result<Vec<_>, _>>()?;
+    let filters = parse_filters(&args.filters, &exp.runs)?;
     let spec = TableSpec { rows: args.rows, cols: args.cols, quantity, filters };
     let format = match args.format {
         TableFormat::Latex => Format::Latex,

@@ -10,7 +10,7 @@ use crate::config::TheoryConstants;
 use crate::grid::quantity::TheoryQuantity;
 use crate::grid::{FieldPath, GridRun};
 use crate::measure::Measured;
-use crate::measure::run::{final_excess, final_rel_excess, rel_excess};
+use crate::measure::run::{final_excess, final_rel_excess, iters_to_target, rel_excess};
 use crate::number::float_text;
 use crate::store::schema::{SummaryColumn, param_columns};
 use crate::store::{Lookup, Record, Store, atomic};
@@ -175,7 +175,7 @@ fn summary_fields(rec: &Record, theory: Option<&TheoryReport>) -> Vec<String> {
             SummaryColumn::FinalIter => opt_int(o.curve.last().map(|p| p.iter)),
             SummaryColumn::FinalExcess => number(final_excess(o)),
             SummaryColumn::FinalRelExcess => number(final_rel_excess(o)),
-            SummaryColumn::ItersToTarget => opt_int(o.iters_to(t.target)),
+            SummaryColumn::ItersToTarget => number(iters_to_target(o, t.target)),
             SummaryColumn::Target => number(t.target),
             SummaryColumn::DivergedAt => opt_int(o.diverged_at),
             SummaryColumn::StoppedAt => opt_int(o.stopped_at),
@@ -188,7 +188,7 @@ fn summary_fields(rec: &Record, theory: Option<&TheoryReport>) -> Vec<String> {
             SummaryColumn::ZouMargin => theory(TheoryQuantity::ZouMargin),
             SummaryColumn::ZouEtaBracket => opt(z.map(|z| z.eta_bracket)),
             SummaryColumn::ZouRho => theory(TheoryQuantity::ZouRho),
-            SummaryColumn::ZouItersToTarget => opt(z.and_then(|z| z.iters_to_target)),
+            SummaryColumn::ZouItersToTarget => theory(TheoryQuantity::ZouItersBound),
             SummaryColumn::ZouCovered => z.map(|z| z.covered.to_string()).unwrap_or_default(),
             SummaryColumn::DuHuWidthRequired => theory(TheoryQuantity::DuHuWidthRequired),
             SummaryColumn::DuHuMargin => opt(h.map(|h| h.margin)),

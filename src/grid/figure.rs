@@ -600,30 +600,12 @@ impl FigureDecl {
     }
 }
 
-/// A filter that leaves out runs only because they do not have its field (a linear network under
-/// `model.transform: gaussian`): "the filter model.transform leaves out 30 runs that have no
-/// model.transform; add n/a to its values to keep them". `None` when it leaves out no such run or
-/// lists `n/a` itself.
-pub fn filter_note(filter: &Filter, runs: &[GridRun]) -> Option<String> {
-    let path = FieldPath::new(filter.key.as_str());
-    if filter.values.iter().any(|v| FieldValue::wanted(v).is_absent()) {
-        return None;
-    }
-    let without = runs.iter().filter(|r| path.value_of(r).is_absent()).count();
-    (without > 0).then(|| {
-        format!(
-            "the filter on {key} leaves out the {without} runs that have no {key}; add n/a to its values to keep them",
-            key = filter.key
-        )
-    })
-}
-
 impl Spec {
     /// The figures declared in this spec, read and checked against its expanded grid `runs`:
     /// the fields of each kind, displayable texts, fields that exist, axis bounds, budgets (in
     /// theory iterations only for runs with a theorem's step), and the pooling rule
     /// ([`FigureDecl::unnamed_fields`]). Also returns a note for every filter that leaves out runs
-    /// only because they lack its field ([`filter_note`]).
+    /// only because they lack its field ([`Filter::absence_note`]).
     pub fn figure_decls(&self, runs: &[GridRun]) -> Result<(Vec<FigureDecl>, Vec<String>), SpecError> {
         if self.figures.is_null() {
             return Ok((Vec::new(), Vec::new()));
@@ -672,7 +654,7 @@ impl Spec {
                 ));
             }
             notes.extend(
-                f.filters.iter().filter_map(|flt| filter_note(flt, runs)).map(|n| format!("figure `{}`: {n}", f.name)),
+                f.filters.iter().filter_map(|flt| flt.absence_note(runs)).map(|n| format!("figure `{}`: {n}", f.name)),
             );
             figures.push(f);
         }

@@ -51,6 +51,24 @@ impl Filter {
         Ok(Filter { key: key.to_string(), values })
     }
 
+    /// A note when the filter leaves out runs of `runs` only because they do not have its field
+    /// (a linear network under `model.transform: gaussian`): "the filter on model.transform
+    /// leaves out the 30 runs that have no model.transform; add n/a to its values to keep
+    /// them". `None` when it leaves out no such run or lists `n/a` itself.
+    pub fn absence_note(&self, runs: &[GridRun]) -> Option<String> {
+        let path = FieldPath::new(self.key.as_str());
+        if self.values.iter().any(|v| FieldValue::wanted(v).is_absent()) {
+            return None;
+        }
+        let without = runs.iter().filter(|r| path.value_of(r).is_absent()).count();
+        (without > 0).then(|| {
+            format!(
+                "the filter on {key} leaves out the {without} runs that have no {key}; add n/a to its values to keep them",
+                key = self.key
+            )
+        })
+    }
+
     /// Whether `run`'s value of this field is one of the filter's values, compared as values
     /// ([`FieldValue`]: numbers as numbers, so `0.0` is `0`; a transformation or step by its kind
     /// or rule name; `null` or `n/a` for a field the run does not have).

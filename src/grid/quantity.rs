@@ -252,6 +252,27 @@ impl QuantityInput<'_> {
 }
 
 impl RunMeasure {
+    /// The measures a listing of runs shows for each run (`list --json`), iterations counted to
+    /// `target`: every per-run measure but the wall-clock seconds (which no configuration
+    /// determines), then every theory quantity.
+    pub fn listed(target: f64) -> Vec<RunMeasure> {
+        [RunMeasure::FinalRelExcess, RunMeasure::ItersToTarget { target }, RunMeasure::MaxLayerNorm]
+            .into_iter()
+            .chain(TheoryQuantity::ALL.into_iter().map(RunMeasure::Theory))
+            .collect()
+    }
+
+    /// The measure's name as an experiment file writes it (`theory.zou_margin`).
+    pub fn name(self) -> String {
+        match self {
+            RunMeasure::FinalRelExcess => "final_rel_excess".into(),
+            RunMeasure::ItersToTarget { .. } => "iters_to_target".into(),
+            RunMeasure::Theory(q) => format!("theory.{}", q.name()),
+            RunMeasure::Seconds => "seconds".into(),
+            RunMeasure::MaxLayerNorm => "max_layer_norm".into(),
+        }
+    }
+
     /// The measure in words.
     pub fn describe(self) -> String {
         match self {

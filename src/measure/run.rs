@@ -21,6 +21,11 @@ pub fn final_excess(o: &RunOutcome) -> f64 {
     }
 }
 
+/// The first logged iteration with relative excess ≤ `target`; +∞ when the run never reached it.
+pub fn iters_to_target(o: &RunOutcome, target: f64) -> f64 {
+    o.iters_to(target).map_or(f64::INFINITY, |t| t as f64)
+}
+
 /// The final relative excess: [`final_excess`] over the initial excess.
 pub fn final_rel_excess(o: &RunOutcome) -> f64 {
     match final_excess(o) {
@@ -35,9 +40,7 @@ impl RunMeasure {
         let o = row.outcome();
         match self {
             RunMeasure::FinalRelExcess => Measured::Value(final_rel_excess(o)),
-            RunMeasure::ItersToTarget { target } => {
-                Measured::Value(o.iters_to(target).map_or(f64::INFINITY, |t| t as f64))
-            }
+            RunMeasure::ItersToTarget { target } => Measured::Value(iters_to_target(o, target)),
             RunMeasure::Theory(q) => q.of(&row.theory),
             RunMeasure::Seconds => Measured::Value(row.record.seconds),
             RunMeasure::MaxLayerNorm => {

@@ -4,7 +4,8 @@
 //!
 //! A row holds the run id, the grid's parameter columns ([`param_columns`]), then
 //! [`SummaryColumn::ALL`]. Every cell is written by the measures layer's notation: numbers in
-//! shortest round-trip form, `inf` for +∞, an empty cell for a value the run does not have.
+//! shortest round-trip form, `inf` for +∞ (a target never reached, the final excess of a diverged
+//! run), an empty cell for a value the run does not have.
 
 /// The descriptive fields every summary shows first, then every other axis of the grid, then
 /// `seed`.
@@ -167,11 +168,11 @@ impl SummaryColumn {
         use SummaryColumn::*;
         match self {
             Status | Engine | Error => ColumnType::Text,
-            ReducedDim | FinalIter | ItersToTarget | DivergedAt | StoppedAt | Rank => ColumnType::Integer,
+            ReducedDim | FinalIter | DivergedAt | StoppedAt | Rank => ColumnType::Integer,
             ZouCovered => ColumnType::Bool,
-            Eta | Loss0 | Excess0 | FinalExcess | FinalRelExcess | Target | SigmaMax | SigmaR | Kappa | StableRank
-            | LStar | ZouMargin | ZouEtaBracket | ZouRho | ZouItersToTarget | DuHuWidthRequired | DuHuMargin
-            | DuHuFactor | MZou | MDuHu => ColumnType::Float,
+            Eta | Loss0 | Excess0 | FinalExcess | FinalRelExcess | ItersToTarget | Target | SigmaMax | SigmaR
+            | Kappa | StableRank | LStar | ZouMargin | ZouEtaBracket | ZouRho | ZouItersToTarget
+            | DuHuWidthRequired | DuHuMargin | DuHuFactor | MZou | MDuHu => ColumnType::Float,
         }
     }
 
@@ -182,6 +183,8 @@ impl SummaryColumn {
             Error => Comparison::Informative,
             Loss0 | Excess0 | FinalExcess | LStar => Comparison::Loss,
             FinalRelExcess => Comparison::Relative,
+            // An iteration count or ∞: equal text.
+            ItersToTarget => Comparison::Exact,
             _ => match self.column_type() {
                 ColumnType::Float => Comparison::Number,
                 ColumnType::Integer | ColumnType::Bool | ColumnType::Text => Comparison::Exact,

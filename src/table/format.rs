@@ -3,6 +3,7 @@
 use super::SummaryTable;
 use crate::escape::{csv_text, latex_text, markdown_text};
 use crate::measure::Measured;
+use crate::number::significant;
 
 /// The text forms of a table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,23 +93,6 @@ impl SummaryTable {
     }
 }
 
-/// `v` rounded to `digits` significant digits, as (mantissa, decimal exponent) when it needs one:
-/// integers below 10⁹ stay whole, magnitudes in [10⁻³, 10⁵) are written positionally.
-fn rounded(v: f64, digits: usize) -> (String, Option<i32>) {
-    let digits = digits.max(1);
-    if v == v.round() && v.abs() < 1e9 {
-        return (format!("{v}"), None);
-    }
-    let a = v.abs();
-    if (1e-3..1e5).contains(&a) {
-        let decimals = (digits as i32 - 1 - a.log10().floor() as i32).max(0) as usize;
-        return (format!("{v:.decimals$}"), None);
-    }
-    let text = format!("{v:.*e}", digits - 1);
-    let (mantissa, exponent) = text.split_once('e').expect("exponent form");
-    (mantissa.to_string(), Some(exponent.parse().expect("an integer exponent")))
-}
-
 /// A number for Markdown: ∞ where never reached, n/a for no value, 1.23e-6 for small or large.
 fn plain_number(v: f64, digits: usize) -> String {
     if v.is_nan() {
@@ -117,7 +101,7 @@ fn plain_number(v: f64, digits: usize) -> String {
     if v.is_infinite() {
         return if v > 0.0 { "∞" } else { "−∞" }.into();
     }
-    match rounded(v, digits) {
+    match significant(v, digits) {
         (m, None) => m,
         (m, Some(e)) => format!("{m}e{e}"),
     }
@@ -142,7 +126,7 @@ fn latex_number(v: f64, digits: usize) -> String {
     if v.is_infinite() {
         return if v > 0.0 { "$\\infty$" } else { "$-\\infty$" }.into();
     }
-    match rounded(v, digits) {
+    match significant(v, digits) {
         (m, None) => m,
         (m, Some(e)) => format!("${m} \\times 10^{{{e}}}$"),
     }

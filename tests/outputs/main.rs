@@ -7,6 +7,7 @@ mod common;
 
 mod checks;
 mod escapes;
+mod one_truth;
 mod plot;
 mod readme;
 mod report;
