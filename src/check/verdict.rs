@@ -212,7 +212,7 @@ fn pairs(v: &Versus, cells: &Cells, num: &str, den: &str) -> Vec<Pair> {
         cells
             .values
             .iter()
-            .filter(|(k, _)| k.iter().any(|(f, x)| f.as_str() == v.field && x == want))
+            .filter(|(k, _)| k.iter().any(|(f, x)| f.as_str() == v.field && x.is(want)))
             .map(|(k, value)| {
                 (k.iter().filter(|(f, _)| !tied.iter().any(|t| t == f.as_str())).cloned().collect(), *value)
             })

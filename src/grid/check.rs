@@ -496,7 +496,7 @@ fn check_fields(test: &mut Test, selected: &[&GridRun]) -> Result<(), (&'static 
     if let Test::Versus(Versus { field, numerator, denominator, .. }) = test {
         let values = distinct_values(selected, field);
         for (at, side) in [("versus.numerator", numerator), ("versus.denominator", denominator)] {
-            let Some(value) = values.iter().find(|v| **v == FieldValue::wanted(side)) else {
+            let Some(value) = values.iter().find(|v| v.is(&FieldValue::wanted(side))) else {
                 return Err((
                     at,
                     format!("`{field}` never takes the value `{}` among the selected runs", json_text(side)),

@@ -35,6 +35,15 @@ pub enum FieldValue {
     Number(f64, String),
     Text(String),
     Bool(bool),
+    /// A configuration object with a `kind` or `rule` (a transformation, a data set, a step):
+    /// `name` is that kind or rule, `text` the object itself, which is the name alone when the
+    /// object has no other field (`zou`) and its canonical JSON otherwise
+    /// (`{"rule":"zou","scale":4}`: two steps of one rule stay two values). A filter value that
+    /// is the name alone selects every object of that name.
+    Named {
+        name: String,
+        text: String,
+    },
     /// Anything else (a list, an object without a `kind` or `rule`), as canonical JSON text.
     Other(String),
 }
@@ -52,7 +61,10 @@ impl FieldValue {
             }
             Json::String(s) => FieldValue::Text(s.clone()),
             Json::Object(map) => match map.get("kind").or_else(|| map.get("rule")) {
-                Some(Json::String(name)) => FieldValue::Text(name.clone()),
+                Some(Json::String(name)) => FieldValue::Named {
+                    name: name.clone(),
+                    text: if map.len() == 1 { name.clone() } else { crate::canonical::to_string(v) },
+                },
                 _ => FieldValue::Other(crate::canonical::to_string(v)),
             },
             Json::Array(_) => FieldValue::Other(crate::canonical::to_string(v)),
@@ -65,6 +77,15 @@ impl FieldValue {
         match v {
             Json::String(s) if s == ABSENT_TEXT => FieldValue::Absent,
             other => FieldValue::of_json(other),
+        }
+    }
+
+    /// Whether the value is one a user asked for (`want`, from [`FieldValue::wanted`]): equal, or
+    /// a configuration object whose kind or rule is the name asked for.
+    pub fn is(&self, want: &FieldValue) -> bool {
+        match (self, want) {
+            (FieldValue::Named { name, .. }, FieldValue::Text(t)) => name == t || self == want,
+            _ => self == want,
         }
     }
 
@@ -85,6 +106,7 @@ impl FieldValue {
         match self {
             FieldValue::Absent => ABSENT_TEXT,
             FieldValue::Number(_, t) | FieldValue::Text(t) | FieldValue::Other(t) => t,
+            FieldValue::Named { text, .. } => text,
             FieldValue::Bool(true) => "true",
             FieldValue::Bool(false) => "false",
         }
@@ -106,7 +128,7 @@ impl FieldValue {
                 .ok()
                 .or_else(|| serde_json::Number::from_f64(*v).map(Json::Number))
                 .unwrap_or(Json::Null),
-            FieldValue::Text(t) | FieldValue::Other(t) => Json::String(t.clone()),
+            FieldValue::Text(t) | FieldValue::Other(t) | FieldValue::Named { text: t, .. } => Json::String(t.clone()),
             FieldValue::Bool(b) => Json::Bool(*b),
         }
     }
@@ -116,7 +138,7 @@ impl FieldValue {
             FieldValue::Absent => 0,
             FieldValue::Bool(_) => 1,
             FieldValue::Number(..) => 2,
-            FieldValue::Text(_) => 3,
+            FieldValue::Text(_) | FieldValue::Named { .. } => 3,
             FieldValue::Other(_) => 4,
         }
     }
@@ -145,7 +167,11 @@ impl Ord for FieldValue {
             // -0 and 0 are one value; NaN (never produced by a grid) sorts last.
             (FieldValue::Number(a, _), FieldValue::Number(b, _)) => (a + 0.0).total_cmp(&(b + 0.0)),
             (FieldValue::Bool(a), FieldValue::Bool(b)) => a.cmp(b),
-            (FieldValue::Text(a), FieldValue::Text(b)) | (FieldValue::Other(a), FieldValue::Other(b)) => a.cmp(b),
+            (
+                FieldValue::Text(a) | FieldValue::Named { text: a, .. },
+                FieldValue::Text(b) | FieldValue::Named { text: b, .. },
+            )
+            | (FieldValue::Other(a), FieldValue::Other(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
         }
     }
@@ -157,7 +183,7 @@ impl std::hash::Hash for FieldValue {
         match self {
             FieldValue::Number(v, _) => (v + 0.0).to_bits().hash(state),
             FieldValue::Bool(b) => b.hash(state),
-            FieldValue::Text(t) | FieldValue::Other(t) => t.hash(state),
+            FieldValue::Text(t) | FieldValue::Other(t) | FieldValue::Named { text: t, .. } => t.hash(state),
             FieldValue::Absent => {}
         }
     }
@@ -318,8 +344,16 @@ mod tests {
 
     #[test]
     fn objects_stand_for_their_kind_or_rule() {
-        assert_eq!(FieldValue::of_json(&serde_json::json!({"kind": "gaussian", "sigma_a": 2.0})).text(), "gaussian");
-        assert_eq!(FieldValue::of_json(&serde_json::json!({"rule": "zou", "scale": 4.0})).text(), "zou");
+        let of = |v| FieldValue::of_json(&v);
+        assert_eq!(of(serde_json::json!({"kind": "gaussian"})).text(), "gaussian");
+        // Other fields keep two objects of one rule apart, and the name alone selects both.
+        let (one, four) =
+            (of(serde_json::json!({"rule": "zou", "scale": 1})), of(serde_json::json!({"rule": "zou", "scale": 4})));
+        assert_eq!(four.text(), r#"{"rule":"zou","scale":4}"#);
+        assert_ne!(one, four);
+        let zou = FieldValue::wanted(&serde_json::json!("zou"));
+        assert!(one.is(&zou) && four.is(&zou) && !four.is(&FieldValue::wanted(&serde_json::json!("du_hu"))));
+        assert!(four.is(&FieldValue::wanted(&serde_json::json!({"rule": "zou", "scale": 4}))) && !four.is(&one));
     }
 
     #[test]

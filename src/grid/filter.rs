@@ -74,7 +74,7 @@ impl Filter {
     /// or rule name; `null` or `n/a` for a field the run does not have).
     pub fn matches(&self, run: &GridRun) -> bool {
         let field = FieldPath::new(self.key.as_str()).value_of(run);
-        self.values.iter().any(|want| FieldValue::wanted(want) == field)
+        self.values.iter().any(|want| field.is(&FieldValue::wanted(want)))
     }
 }
 

@@ -10,5 +10,6 @@ mod escapes;
 mod one_truth;
 mod plot;
 mod readme;
+mod readme_numbers;
 mod report;
 mod table;
