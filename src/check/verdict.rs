@@ -307,7 +307,8 @@ mod tests {
     fn numbers_read_well() {
         assert_eq!(show(60.0), "60");
         assert_eq!(show(0.8512), "0.851");
-        assert_eq!(show(1.2e-7), "1.20e-7");
+        assert_eq!(show(1.2e-7), "1.2e-7");
+        assert_eq!(show(0.0029617), "0.00296");
         assert_eq!(show(f64::INFINITY), "∞");
     }
 }
