@@ -59,7 +59,7 @@ fn train_prints_the_curve_theory_and_outcome() {
         "condition margin=",
         "m_Zou=k·r·κ²=",
         "data     n=1000 d=10 k=10 rank=10",
-        "done: relative excess ≤ 1.000e-6 at iteration",
+        "done: relative excess ≤ 1e-6 at iteration",
     ] {
         assert!(out.contains(part), "`{part}` missing: {out}");
     }

@@ -199,7 +199,7 @@ fn critical_widths_are_the_smallest_width_from_which_every_wider_one_succeeds_in
     set_iters(&mut e, |r| arch(r) == "linear" && depth(r) == 4 && w(r) == 8 && r.record.config.seed == 0, None);
     let v = verdict(&e, "crit");
     assert_eq!(v.status, CheckStatus::Pass, "{v:?}");
-    assert!(v.measured.contains("2:≤ 6 4:8 → ratio 1.333"), "{v:?}");
+    assert!(v.measured.contains("2:≤ 6 4:8 → ratio 1.33"), "{v:?}");
     // A wider width failing in both seeds moves the critical width above it; at the widest, beyond
     // the grid ("> 12", compared as ∞).
     let mut f = e.clone();
@@ -243,7 +243,8 @@ fn certified_widths_compare_the_margin_one_width_with_du_and_hus_requirement() {
         .collect();
     assert_eq!(required.len(), 2);
     let median = 0.5 * (required[0] + required[1]);
-    let cell = format!("κ=2 L=8: linear {} / resnet", (median * 1000.0).round() / 1000.0);
+    // The measured text rounds to 3 significant digits (number::rounded_text, tested on its own).
+    let cell = format!("κ=2 L=8: linear {} / resnet", linres::number::rounded_text(median, 3));
     assert!(v.measured.contains(&cell), "{cell}: {v:?}");
 }
 
