@@ -1,0 +1,121 @@
+//! The checks the repository's own experiment files declare: each result is of the kind the
+//! issue of record gives it (a claim of the papers, a property that holds by construction, a
+//! finding), and each gating check fails on records constructed to contradict it. The files are
+//! loaded as committed, their grids shrunk with `--set` overrides so the runs take a moment; the
+//! checks themselves are the files' own.
+
+use linres::check::check_experiment;
+use linres::experiment::{Experiment, Row};
+use linres::grid::Spec;
+use linres::grid::check::{CheckKind, CheckOutcome, CheckStatus};
+use linres::runner::{RunOptions, run_grid};
+
+/// The committed experiment file `name`.
+fn file(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments").join(format!("{name}.yaml"))
+}
+
+/// The committed experiment `name` with `overrides`, run into a temporary results directory.
+fn declared(name: &str, overrides: &[&str]) -> (tempfile::TempDir, Experiment) {
+    let dir = tempfile::tempdir().unwrap();
+    let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
+    let spec = Spec::load(&file(name), &overrides).unwrap();
+    let runs = spec.expand().unwrap();
+    let results = dir.path().join("results");
+    run_grid(&linres::store::Store::new(&results, &spec.name), &runs, &RunOptions::new(2), &|_, _| {}).unwrap();
+    let exp = Experiment::of(spec, &results).unwrap();
+    assert!(exp.missing.is_empty());
+    (dir, exp)
+}
+
+fn verdict(exp: &Experiment, name: &str) -> CheckOutcome {
+    check_experiment(exp).into_iter().find(|o| o.name == name).unwrap_or_else(|| panic!("no check {name}"))
+}
+
+fn status(exp: &Experiment, name: &str) -> CheckStatus {
+    verdict(exp, name).status
+}
+
+fn noise(row: &Row) -> f64 {
+    serde_json::to_value(&row.record.config.data).unwrap()["noise"].as_f64().unwrap_or(0.0)
+}
+
+/// Sets the final relative excess of the runs `pick` selects (their last logged point).
+fn set_final_rel_excess(exp: &mut Experiment, pick: impl Fn(&Row) -> bool, rel: f64) {
+    let mut n = 0;
+    for row in exp.rows.iter_mut().filter(|r| pick(r)) {
+        let o = row.record.outcome.as_mut().unwrap();
+        let e0 = o.theory.excess0;
+        o.curve.last_mut().unwrap().excess = rel * e0;
+        n += 1;
+    }
+    assert!(n > 0, "the edit must touch some run");
+}
+
+/// Every check of every committed experiment file is of the kind the issue gives it: the listed
+/// properties (by construction) and findings (extensions, or outside the theorems' conditions),
+/// every `engines_agree` a property, and the rest claims.
+#[test]
+fn the_committed_checks_are_of_their_kinds() {
+    let properties = [
+        "certified_widths/certified_width_ratio_linear_in_depth",
+        "width_margin/margin_grows_as_sqrt_width",
+        "modified_identity/modified_identity_trajectory_independent_of_width",
+        "modified_identity/scaled_modified_identity_meets_the_conditions",
+    ];
+    let findings = ["digits/modified_identity_at_d_plus_k", "sgd/sgd_converges_without_noise"];
+    let claims = ["identity_trap/identity_trapped_without_noise", "identity_trap/identity_trap_at_least_a_quarter"];
+    let mut seen = Vec::new();
+    for entry in std::fs::read_dir(file("x").parent().unwrap()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|x| x != "yaml") {
+            continue;
+        }
+        let spec = Spec::load(&path, &[]).unwrap();
+        let runs = spec.expand().unwrap();
+        for c in spec.check_decls(&runs).unwrap() {
+            let name = format!("{}/{}", spec.name, c.name);
+            let want = if properties.contains(&name.as_str()) || c.name == "engines_agree" {
+                Some(CheckKind::Property)
+            } else if findings.contains(&name.as_str()) {
+                Some(CheckKind::Finding)
+            } else if claims.contains(&name.as_str()) {
+                Some(CheckKind::Claim)
+            } else {
+                None
+            };
+            if let Some(want) = want {
+                assert_eq!(c.kind, want, "{name}");
+            }
+            seen.push(name);
+        }
+    }
+    for name in properties.iter().chain(&findings).chain(&claims) {
+        assert!(seen.contains(&name.to_string()), "{name} is declared");
+    }
+}
+
+/// The identity trap: every seed must end within [¼, 0.26] (theory: at least ¼ for even L, the
+/// limit exactly ¼). A run that diverged (∞), one above 0.26 and one below ¼ each fail.
+#[test]
+fn the_identity_trap_fails_on_a_diverged_run_and_outside_a_quarter() {
+    let (_d, exp) = declared("identity_trap", &["seeds=2", "data.n=60", "optim.iters=20", "log.points=5"]);
+    let (max, min) = ("identity_trapped_without_noise", "identity_trap_at_least_a_quarter");
+    let mut honest = exp.clone();
+    // The committed runs end at 0.2500034–0.2500068 (10⁵ steps).
+    set_final_rel_excess(&mut honest, |r| noise(r) == 0.0, 0.2500066);
+    assert_eq!(status(&honest, max), CheckStatus::Pass, "{:?}", verdict(&honest, max));
+    assert_eq!(status(&honest, min), CheckStatus::Pass, "{:?}", verdict(&honest, min));
+    let mut diverged = honest.clone();
+    let row = diverged.rows.iter_mut().find(|r| noise(r) == 0.0 && r.record.config.seed == 1).unwrap();
+    row.record.outcome.as_mut().unwrap().diverged_at = Some(10);
+    let v = verdict(&diverged, max);
+    assert_eq!(v.status, CheckStatus::Fail, "a diverged run fails: {v:?}");
+    assert!(v.measured.contains('∞'), "{v:?}");
+    let mut high = honest.clone();
+    set_final_rel_excess(&mut high, |r| noise(r) == 0.0 && r.record.config.seed == 0, 0.3);
+    assert_eq!(status(&high, max), CheckStatus::Fail);
+    let mut low = honest.clone();
+    set_final_rel_excess(&mut low, |r| noise(r) == 0.0 && r.record.config.seed == 0, 0.2);
+    assert_eq!(status(&low, min), CheckStatus::Fail);
+}
