@@ -63,7 +63,11 @@ fn the_committed_checks_are_of_their_kinds() {
         "modified_identity/modified_identity_trajectory_independent_of_width",
         "modified_identity/scaled_modified_identity_meets_the_conditions",
     ];
-    let findings = ["digits/modified_identity_at_d_plus_k", "sgd/sgd_converges_without_noise"];
+    let findings = [
+        "digits/modified_identity_at_d_plus_k",
+        "sgd/sgd_converges_without_noise",
+        "depth_fixed_eta/resnet_iterations_fall_as_one_over_depth_at_fixed_step",
+    ];
     let claims = ["identity_trap/identity_trapped_without_noise", "identity_trap/identity_trap_at_least_a_quarter"];
     let mut seen = Vec::new();
     for entry in std::fs::read_dir(file("x").parent().unwrap()).unwrap() {
