@@ -10,7 +10,7 @@ pub mod cells;
 mod engines;
 pub mod verdict;
 
-pub use bound::zou_bound;
+pub use bound::{du_hu_bound, zou_bound};
 pub use engines::engines_agree;
 
 use crate::grid::check::{CheckBody, CheckDecl, CheckKind, CheckOutcome, CheckStatus, by_kind};
@@ -49,6 +49,7 @@ pub fn evaluate(check: &CheckDecl, exp: &Experiment) -> CheckOutcome {
     }
     let (pass, measured) = match &check.body {
         CheckBody::ZouBound => zou_bound(&rows),
+        CheckBody::DuHuBound => du_hu_bound(&rows),
         CheckBody::EnginesAgree => engines_agree(&rows),
         CheckBody::Cells { quantity, test } => match Cells::of(*quantity, exp, &rows) {
             Ok(cells) => {

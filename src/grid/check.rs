@@ -23,8 +23,8 @@
 //! seed and the width (`critical_width`, `margin_one_width`). So no field is ever pooled. Measures:
 //! `final_rel_excess`, `iters_to_target`, `seconds`, `theory.<quantity>` (see [`TheoryQuantity`]),
 //! `critical_width` (needs `budget`), `margin_one_width`, `certified_width` (the margin-one width
-//! of a ResNet, Du & Hu's required width of a linear network), and the built-ins `zou_bound` and
-//! `engines_agree`, which carry their own test.
+//! of a ResNet, Du & Hu's required width of a linear network), and the built-ins `zou_bound`,
+//! `du_hu_bound` and `engines_agree`, which carry their own test.
 //!
 //! Tests compare cells: `each` (every cell within bounds), and along a numeric grid field `x` within
 //! each group of cells that agree on every other field: `slope` (least-squares slope of log value on
@@ -401,6 +401,8 @@ pub enum CheckBody {
     Cells { quantity: Quantity, test: Box<Test> },
     /// Built-in: the Zou bound holds at every logged point of every covered run.
     ZouBound,
+    /// Built-in: the Du & Hu bound holds at every logged point of every covered linear network.
+    DuHuBound,
     /// Built-in: re-runs with every other applicable engine agree with the cached curves.
     EnginesAgree,
 }
@@ -412,6 +414,10 @@ impl CheckBody {
             CheckBody::Cells { quantity, .. } => quantity.describe(),
             CheckBody::ZouBound => "L(W_t) − L* ≤ (1 − ρ)^t (L(W0) − L*) at every logged point above 1e-12 × (L(W0) − \
                  L*), on every covered run (GD, margin ≥ 1, η ≤ bracket); at least one covered run"
+                .into(),
+            CheckBody::DuHuBound => "L(t) − L* ≤ (1 − ½ηLσ_r²/k)^t (L(0) − L*) at every logged point above 1e-12 × \
+                 (L(0) − L*), on every covered linear network (GD, m ≥ Du & Hu's required width, η ≤ k/(2L‖X‖²)); at \
+                 least one covered run"
                 .into(),
             CheckBody::EnginesAgree => "re-runs with every other applicable engine: |a − b| ≤ 1e-9 · max(|a|, |b|, \
                  1e-12 × initial excess) at every logged point; at least one comparison"
@@ -481,7 +487,7 @@ impl Spec {
                 return Err(err("filter", "selects no run of the grid".into()));
             }
             let body = match input.measure.as_str() {
-                "zou_bound" | "engines_agree" => {
+                "zou_bound" | "du_hu_bound" | "engines_agree" => {
                     if input.test.is_some() {
                         return Err(err("test", format!("{} brings its own test", input.measure)));
                     }
@@ -493,7 +499,11 @@ impl Spec {
                     if let Some((field, _)) = extra.iter().find(|(_, given)| *given) {
                         return Err(err(field, format!("{} takes no `{field}`", input.measure)));
                     }
-                    if input.measure == "zou_bound" { CheckBody::ZouBound } else { CheckBody::EnginesAgree }
+                    match input.measure.as_str() {
+                        "zou_bound" => CheckBody::ZouBound,
+                        "du_hu_bound" => CheckBody::DuHuBound,
+                        _ => CheckBody::EnginesAgree,
+                    }
                 }
                 measure => {
                     let quantity = QuantityInput {

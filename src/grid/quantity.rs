@@ -196,7 +196,7 @@ impl QuantityInput<'_> {
                 width(WidthMeasure::Critical { target, budget })
             }
             "margin_one_width" => width(WidthMeasure::MarginOne),
-            builtin @ ("zou_bound" | "engines_agree") => {
+            builtin @ ("zou_bound" | "du_hu_bound" | "engines_agree") => {
                 return Err(err(
                     "measure",
                     format!("`{builtin}` is a built-in check (it brings its own test), not a number per cell"),

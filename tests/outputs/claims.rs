@@ -123,3 +123,79 @@ fn the_identity_trap_fails_on_a_diverged_run_and_outside_a_quarter() {
     set_final_rel_excess(&mut low, |r| noise(r) == 0.0 && r.record.config.seed == 0, 0.2);
     assert_eq!(status(&low, min), CheckStatus::Fail);
 }
+
+/// Sets the excess of the runs `pick` selects at their logged point `index` to `times` × their
+/// initial excess.
+fn set_point(exp: &mut Experiment, pick: impl Fn(&Row) -> bool, index: usize, times: f64) {
+    let mut n = 0;
+    for row in exp.rows.iter_mut().filter(|r| pick(r)) {
+        let o = row.record.outcome.as_mut().unwrap();
+        let e0 = o.theory.excess0;
+        o.curve[index].excess = times * e0;
+        n += 1;
+    }
+    assert!(n > 0, "the edit must touch some run");
+}
+
+fn depth(row: &Row) -> usize {
+    row.record.config.model.depth
+}
+
+/// The scaled modified identity at d + k: every run converges, stays under the Zou bound, and its
+/// largest hidden-weight norm falls as 1/L. Each gating check fails on records edited to break it:
+/// one run that stops at 1e-3, one logged point above its bound, and weight norms at L = 100 ten
+/// times too large (slope about −0.5).
+#[test]
+fn the_scaled_modified_identity_checks_fail_on_records_that_break_them() {
+    let (_d, exp) = declared("modified_identity_scaled", &["seeds=1", "data.n=50"]);
+    let gating = [
+        "scaled_margin_covers_every_run",
+        "modified_identity_at_d_plus_k_converges",
+        "modified_identity_at_d_plus_k_zou_bound",
+        "hidden_weights_shrink_as_one_over_depth",
+    ];
+    for name in gating {
+        assert_eq!(status(&exp, name), CheckStatus::Pass, "{:?}", verdict(&exp, name));
+    }
+    let mut stalled = exp.clone();
+    set_final_rel_excess(&mut stalled, |r| depth(r) == 100, 1e-3);
+    assert_eq!(status(&stalled, "modified_identity_at_d_plus_k_converges"), CheckStatus::Fail);
+    let mut above = exp.clone();
+    set_point(&mut above, |r| depth(r) == 10, 3, 1.5);
+    let v = verdict(&above, "modified_identity_at_d_plus_k_zou_bound");
+    assert_eq!(v.status, CheckStatus::Fail, "{v:?}");
+    assert!(!v.measured.contains(" 0 violations"), "{v:?}");
+    let mut heavy = exp.clone();
+    for row in heavy.rows.iter_mut().filter(|r| depth(r) == 100) {
+        for p in &mut row.record.outcome.as_mut().unwrap().curve {
+            p.max_layer_norm = p.max_layer_norm.map(|v| 10.0 * v);
+        }
+    }
+    let v = verdict(&heavy, "hidden_weights_shrink_as_one_over_depth");
+    assert_eq!(v.status, CheckStatus::Fail, "{v:?}");
+}
+
+/// Du & Hu's bound, run by run: it passes on the covered runs, fails on a point above the bound,
+/// and fails (nothing to measure) when no run meets the width condition.
+#[test]
+fn the_du_hu_bound_fails_on_a_violation_and_without_a_covered_run() {
+    let (_d, exp) = declared("du_hu_bound", &["seeds=2", "model.width=[64, 512]"]);
+    let name = "du_hu_bound_run_by_run";
+    let v = verdict(&exp, name);
+    assert_eq!(v.status, CheckStatus::Pass, "{v:?}");
+    // Width 64 is below the required width at both depths and 512 above it at both: 4 covered runs.
+    assert!(v.measured.starts_with("4 covered runs"), "{v:?}");
+    let mut above = exp.clone();
+    set_point(&mut above, |r| r.record.config.model.width == 512 && depth(r) == 2, 2, 0.9);
+    let v = verdict(&above, name);
+    assert_eq!(v.status, CheckStatus::Fail, "{v:?}");
+    assert!(v.measured.contains("2 violations"), "{v:?}");
+    // A violation on a run outside the condition does not count.
+    let mut outside = exp.clone();
+    set_point(&mut outside, |r| r.record.config.model.width == 64, 2, 0.9);
+    assert_eq!(status(&outside, name), CheckStatus::Pass);
+    let (_d, narrow) = declared("du_hu_bound", &["seeds=1", "model.width=64"]);
+    let v = verdict(&narrow, name);
+    assert_eq!(v.status, CheckStatus::Fail, "{v:?}");
+    assert!(v.measured.contains("no selected run meets the theorem's conditions"), "{v:?}");
+}
