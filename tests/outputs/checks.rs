@@ -740,6 +740,19 @@ fn outputs_group_checks_by_kind_in_the_order_claims_properties_findings() {
     assert!(at(CheckKind::Property.heading()) < at("PASS t/stuck_property"), "{out}");
     assert!(at("PASS t/stuck_property") < at(CheckKind::Finding.heading()), "{out}");
     assert!(at(CheckKind::Finding.heading()) < at("FINDING t/stuck_finding"), "{out}");
+    // The report's pages: a heading per kind, each before its checks.
+    let o = common::linres(dir.path(), &["report", "t.yaml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for page in ["report/index.html", "report/t/index.html"] {
+        let html = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("`{s}` missing from {page}"));
+        let heading = |k: CheckKind| at(&format!("<h3>{}</h3>", linres::escape::html_text(k.heading())));
+        let (claims, properties, findings) =
+            (heading(CheckKind::Claim), heading(CheckKind::Property), heading(CheckKind::Finding));
+        assert!(claims < at(">converge<") && at(">converge<") < properties, "{page}");
+        assert!(properties < at(">stuck_property<") && at(">stuck_property<") < findings, "{page}");
+        assert!(findings < at(">stuck_finding<"), "{page}");
+    }
 }
 
 /// `linres check` never replaces a complete table (results/CHECKS.md, or the README's between its

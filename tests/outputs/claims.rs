@@ -147,7 +147,7 @@ fn depth(row: &Row) -> usize {
 /// times too large (slope about −0.5).
 #[test]
 fn the_scaled_modified_identity_checks_fail_on_records_that_break_them() {
-    let (_d, exp) = declared("modified_identity_scaled", &["seeds=1", "data.n=50"]);
+    let (_d, exp) = declared("modified_identity_scaled", &["seeds=1"]);
     let gating = [
         "scaled_margin_covers_every_run",
         "modified_identity_at_d_plus_k_converges",
