@@ -199,3 +199,41 @@ fn the_du_hu_bound_fails_on_a_violation_and_without_a_covered_run() {
     assert_eq!(v.status, CheckStatus::Fail, "{v:?}");
     assert!(v.measured.contains("no selected run meets the theorem's conditions"), "{v:?}");
 }
+
+/// `pl_over_bound`: the smallest PL ratio over (2/e)·L·σ_min²(A)σ_min²(B)σ_r², over the logged
+/// points whose excess is above 1e-10 × the initial one; n/a without diagnostics. Checked on a run
+/// whose PL ratios are set by hand, against the bound written out from the run's theory facts.
+#[test]
+fn pl_over_bound_is_the_smallest_pl_ratio_over_the_proofs_bound_above_the_rounding_floor() {
+    use linres::grid::quantity::RunMeasure;
+    use linres::measure::Measured;
+    let (_d, exp) = declared("modified_identity_scaled", &["seeds=1", "data.n=200", "model.depth=[2, 10]"]);
+    let mut row = exp.rows.iter().find(|r| depth(r) == 10).unwrap().clone();
+    let z = row.theory.zou.clone().unwrap();
+    let bound = 2.0 / std::f64::consts::E
+        * 10.0
+        * z.spectrum.a_sigma_min.powi(2)
+        * z.spectrum.b_sigma_min.powi(2)
+        * row.theory.data.sigma_r.powi(2);
+    let o = row.record.outcome.as_mut().unwrap();
+    let e0 = o.theory.excess0;
+    assert!(o.curve.len() >= 4 && o.curve.iter().all(|p| p.pl_ratio.is_some()), "diagnostics are logged");
+    for (i, p) in o.curve.iter_mut().enumerate() {
+        p.pl_ratio = Some(bound * (3.0 + i as f64));
+        p.excess = e0 * 0.5f64.powi(i as i32);
+    }
+    // The second point is the smallest above the floor once the first is raised; the last point,
+    // below the floor, would be smaller still and is left out.
+    o.curve[0].pl_ratio = Some(bound * 100.0);
+    let last = o.curve.len() - 1;
+    o.curve[last].excess = 1e-11 * e0;
+    o.curve[last].pl_ratio = Some(bound * 0.1);
+    match RunMeasure::PlOverBound.of(&row) {
+        Measured::Value(v) => assert!((v - 4.0).abs() < 1e-12, "{v}"),
+        other => panic!("{other:?}"),
+    }
+    for p in &mut row.record.outcome.as_mut().unwrap().curve {
+        p.pl_ratio = None;
+    }
+    assert!(matches!(RunMeasure::PlOverBound.of(&row), Measured::Absent(_)), "n/a without diagnostics");
+}
