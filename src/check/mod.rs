@@ -1,18 +1,19 @@
 //! Claims declared in experiment files (`checks:`), measured on the cached results: each check
 //! selects runs, measures one number per cell (see [`spec`]), compares the cells with its test and
-//! reports PASS or FAIL with the numbers, INCOMPLETE when runs it needs have no result, or FINDING
-//! for a measurement reported beside the papers' claims. Nothing passes vacuously: a check whose
-//! runs are all missing is INCOMPLETE, and one with nothing to compare fails.
+//! reports PASS or FAIL with the numbers (a claim of the papers, or a property that holds by
+//! construction: both gate), INCOMPLETE when runs it needs have no result, or FINDING for a
+//! measurement reported beside the papers' claims. Nothing passes vacuously: a check whose runs are
+//! all missing is INCOMPLETE, and one with nothing to compare fails.
 
 mod bound;
 pub mod cells;
 mod engines;
 pub mod verdict;
 
-pub use bound::zou_bound;
+pub use bound::{du_hu_bound, zou_bound};
 pub use engines::engines_agree;
 
-use crate::grid::check::{CheckBody, CheckDecl, CheckKind, CheckOutcome, CheckStatus};
+use crate::grid::check::{CheckBody, CheckDecl, CheckKind, CheckOutcome, CheckStatus, by_kind};
 use cells::Cells;
 
 use crate::escape::{markdown_code, markdown_text};
@@ -31,6 +32,7 @@ pub fn evaluate(check: &CheckDecl, exp: &Experiment) -> CheckOutcome {
         experiment: exp.spec.name.clone(),
         name: check.name.clone(),
         claim: check.claim.clone(),
+        kind: check.kind,
         status,
         measured,
         threshold: check.threshold(),
@@ -47,6 +49,7 @@ pub fn evaluate(check: &CheckDecl, exp: &Experiment) -> CheckOutcome {
     }
     let (pass, measured) = match &check.body {
         CheckBody::ZouBound => zou_bound(&rows),
+        CheckBody::DuHuBound => du_hu_bound(&rows),
         CheckBody::EnginesAgree => engines_agree(&rows),
         CheckBody::Cells { quantity, test } => match Cells::of(*quantity, exp, &rows) {
             Ok(cells) => {
@@ -59,16 +62,37 @@ pub fn evaluate(check: &CheckDecl, exp: &Experiment) -> CheckOutcome {
     };
     let status = match (check.kind, pass) {
         (CheckKind::Finding, _) => CheckStatus::Finding,
-        (CheckKind::Claim, true) => CheckStatus::Pass,
-        (CheckKind::Claim, false) => CheckStatus::Fail,
+        (CheckKind::Claim | CheckKind::Property, true) => CheckStatus::Pass,
+        (CheckKind::Claim | CheckKind::Property, false) => CheckStatus::Fail,
     };
     outcome(status, measured)
 }
 
-/// The checks as a markdown table: every text from input escaped ([`markdown_text`]), so each
-/// check is one row of five cells whatever its claim says.
+/// The checks as markdown: one table per kind ([`by_kind`]) under a bold line naming the kind,
+/// every text from input escaped ([`markdown_text`]), so each check is one row of five cells
+/// whatever its claim says.
 pub fn markdown(outcomes: &[CheckOutcome]) -> String {
-    let mut s = String::from("| result | check | claim | measured | threshold |\n|---|---|---|---|---|\n");
+    by_kind(outcomes)
+        .into_iter()
+        .map(|(kind, group)| format!("**{}**\n\n{}", kind.heading(), markdown_table(&group)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Whether `text` holds tables [`markdown`] wrote (a header row at least) without an INCOMPLETE
+/// row (a check whose runs had no result): a table that `linres check` must not replace by an
+/// incomplete one.
+pub fn is_complete_table(text: &str) -> bool {
+    let incomplete = format!("| **{}** |", CheckStatus::Incomplete.label());
+    text.lines().any(|l| l.starts_with(TABLE_HEADER)) && !text.lines().any(|l| l.starts_with(&incomplete))
+}
+
+/// The header row of every table of checks.
+const TABLE_HEADER: &str = "| result | check | claim | measured | threshold |";
+
+/// One table of checks.
+fn markdown_table(outcomes: &[&CheckOutcome]) -> String {
+    let mut s = format!("{TABLE_HEADER}\n|---|---|---|---|---|\n");
     for o in outcomes {
         s.push_str(&format!(
             "| {} | {} | {} | {} | {} |\n",

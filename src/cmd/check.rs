@@ -5,13 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use linres::check::{check_experiment, markdown};
+use linres::check::{check_experiment, is_complete_table, markdown};
 use linres::escape::{markdown_code, terminal_text};
-use linres::grid::check::{CheckOutcome, CheckStatus};
+use linres::grid::check::{CheckOutcome, CheckStatus, by_kind};
 use linres::store::atomic;
 
 use super::grid::load_experiment;
-use super::out::outln;
+use super::out::{outln, warnln};
 use super::usage;
 
 const BEGIN: &str = "<!-- checks:begin -->";
@@ -22,8 +22,10 @@ const END: &str = "<!-- checks:end -->";
     about = "Check the claims experiment files declare (`checks:`) against their results",
     long_about = "Check the claims experiment files declare (`checks:`) against their results: print \
 PASS, FAIL, INCOMPLETE (runs without a result) or FINDING (reported, never gating) with the numbers, \
-write a markdown table, and exit 1 when a check fails or is incomplete. Without SPEC, every experiment \
-file in --experiments is checked and the table goes to <results>/CHECKS.md."
+grouped by kind (claims of the papers, properties that hold by construction, findings), write markdown \
+tables, and exit 1 when a claim or a property fails or is incomplete. Without SPEC, every experiment \
+file in --experiments is checked and the tables go to <results>/CHECKS.md. A file whose tables have no \
+INCOMPLETE row is never replaced by tables that have one (it is kept, and the command says so)."
 )]
 pub struct CheckArgs {
     /// Experiment files to check (default: every `*.yaml` in --experiments).
@@ -61,33 +63,54 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     for exp in &experiments {
         outcomes.extend(check_experiment(exp));
     }
-    for o in &outcomes {
-        outln!(
-            "{} {}/{}: {}\n     measured: {}\n     threshold: {}",
-            o.status.label(),
-            o.experiment,
-            o.name,
-            terminal_text(&o.claim),
-            terminal_text(&o.measured),
-            terminal_text(&o.threshold)
-        );
+    for (kind, group) in by_kind(&outcomes) {
+        outln!("== {} ==", kind.heading());
+        for o in group {
+            outln!(
+                "{} {}/{}: {}\n     measured: {}\n     threshold: {}",
+                o.status.label(),
+                o.experiment,
+                o.name,
+                terminal_text(&o.claim),
+                terminal_text(&o.measured),
+                terminal_text(&o.threshold)
+            );
+        }
     }
     let table = markdown(&outcomes);
+    let incomplete = outcomes.iter().any(|o| o.status == CheckStatus::Incomplete);
     let out = args.out.clone().or_else(|| args.specs.is_empty().then(|| args.results.join("CHECKS.md")));
+    let mut kept = Vec::new();
     if let Some(out) = &out {
-        let text = format!(
-            "# Checks\n\nWritten by `linres check` from the results in {}.\n\n{table}",
-            markdown_code(&args.results.display().to_string())
-        );
-        std::fs::create_dir_all(out.parent().unwrap_or(Path::new("."))).ok();
-        atomic::write(out, text.as_bytes()).with_context(|| format!("writing {}", out.display()))?;
+        let old = std::fs::read_to_string(out).ok();
+        if incomplete && old.as_deref().is_some_and(is_complete_table) {
+            kept.push(out.clone());
+        } else {
+            let text = format!(
+                "# Checks\n\nWritten by `linres check` from the results in {}.\n\n{table}",
+                markdown_code(&args.results.display().to_string())
+            );
+            std::fs::create_dir_all(out.parent().unwrap_or(Path::new("."))).ok();
+            atomic::write(out, text.as_bytes()).with_context(|| format!("writing {}", out.display()))?;
+        }
     }
     if let Some((path, old, (a, b))) = readme {
-        let new = format!("{}{BEGIN}\n{table}{}", &old[..a], &old[b..]);
-        atomic::write(path, new.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        if incomplete && is_complete_table(&old[a..b]) {
+            kept.push(path.clone());
+        } else {
+            let new = format!("{}{BEGIN}\n{table}{}", &old[..a], &old[b..]);
+            atomic::write(path, new.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
+    for path in &kept {
+        warnln!(
+            "kept {}: its checks are complete and these are not (runs without a result); `linres run` them first",
+            path.display()
+        );
     }
     let count = |s: CheckStatus| outcomes.iter().filter(|o| o.status == s).count();
-    let table_note = out.map(|o| format!("; table in {}", o.display())).unwrap_or_default();
+    let table_note =
+        out.filter(|o| !kept.contains(o)).map(|o| format!("; table in {}", o.display())).unwrap_or_default();
     outln!(
         "\n{} checks: {} passed, {} failed, {} incomplete, {} findings{table_note}",
         outcomes.len(),

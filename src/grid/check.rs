@@ -10,16 +10,21 @@
 //!     # budget: 10 | budget_iters: 2000        # critical_width: × the theorem's iterations, or absolute
 //!     over_seeds: median                       # median | min | max | mean (per-run measures)
 //!     test: {slope: {x: data.kappa, at_least: 0.5, at_most: 1.5}}
-//!     finding: false                           # true: reported with its numbers, never gating
+//!     kind: claim                              # claim | property | finding (default claim)
 //! ```
+//!
+//! A check is of one [`CheckKind`]: a `claim` of the papers (gating), a `property` that holds by
+//! construction (a consequence of the formulas, of the chosen variances or of the code: gating like
+//! a test of the software, never shown as a claim) or a `finding` (reported with its numbers, never
+//! gating). `finding: true` is accepted for `kind: finding`; both given and contradictory is refused.
 //!
 //! A measure gives one number per *cell*: the selected runs that agree on every grid field but the
 //! seed (per-run measures, aggregated over seeds with `over_seeds`), or on every grid field but the
 //! seed and the width (`critical_width`, `margin_one_width`). So no field is ever pooled. Measures:
 //! `final_rel_excess`, `iters_to_target`, `seconds`, `theory.<quantity>` (see [`TheoryQuantity`]),
 //! `critical_width` (needs `budget`), `margin_one_width`, `certified_width` (the margin-one width
-//! of a ResNet, Du & Hu's required width of a linear network), and the built-ins `zou_bound` and
-//! `engines_agree`, which carry their own test.
+//! of a ResNet, Du & Hu's required width of a linear network), and the built-ins `zou_bound`,
+//! `du_hu_bound` and `engines_agree`, which carry their own test.
 //!
 //! Tests compare cells: `each` (every cell within bounds), and along a numeric grid field `x` within
 //! each group of cells that agree on every other field: `slope` (least-squares slope of log value on
@@ -258,16 +263,67 @@ struct CheckInput {
     #[serde(default)]
     test: Option<Test>,
     #[serde(default)]
-    finding: bool,
+    kind: Option<CheckKind>,
+    /// The older spelling of `kind: finding` (`false`: not a finding).
+    #[serde(default)]
+    finding: Option<bool>,
+}
+
+impl CheckInput {
+    /// The kind declared by `kind` or its older spelling `finding` (default: a claim); where the two
+    /// contradict each other, the field at fault (`finding`) and the rule.
+    fn kind(&self) -> Result<CheckKind, String> {
+        match (self.kind, self.finding) {
+            (None, None | Some(false)) => Ok(CheckKind::Claim),
+            (None, Some(true)) => Ok(CheckKind::Finding),
+            (Some(kind), None) => Ok(kind),
+            (Some(kind), Some(finding)) if finding == (kind == CheckKind::Finding) => Ok(kind),
+            (Some(kind), Some(finding)) => Err(format!(
+                "`finding: {finding}` contradicts `kind: {}` (`finding: true` is the older spelling of \
+                 `kind: finding`; give `kind` alone)",
+                kind.name()
+            )),
+        }
+    }
 }
 
 /// Whether a check's result is a claim of the papers (gating), a finding (reported with its
 /// numbers, never gating) or a property that holds by construction (gating like a test of the
 /// software, never shown as a claim).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CheckKind {
+    /// A statement of the papers, measured: gating.
     Claim,
+    /// Holds by construction (the formulas, the chosen variances, the code): a test of the
+    /// implementation, gating like one, never shown as a claim.
+    Property,
+    /// A measurement reported with its numbers (an extension, or a constant the papers do not
+    /// give): never gating.
     Finding,
+}
+
+impl CheckKind {
+    /// Every kind, in the order outputs list them.
+    pub const ALL: [CheckKind; 3] = [CheckKind::Claim, CheckKind::Property, CheckKind::Finding];
+
+    /// As written in `kind:`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CheckKind::Claim => "claim",
+            CheckKind::Property => "property",
+            CheckKind::Finding => "finding",
+        }
+    }
+
+    /// The heading of this kind's group in every output.
+    pub fn heading(self) -> &'static str {
+        match self {
+            CheckKind::Claim => "Claims of the papers (gating)",
+            CheckKind::Property => "Properties: hold by construction, tests of the implementation (gating)",
+            CheckKind::Finding => "Findings: measured and reported, never gating",
+        }
+    }
 }
 
 /// What a check concluded.
@@ -310,6 +366,8 @@ pub struct CheckOutcome {
     pub name: String,
     /// The claim, in words.
     pub claim: String,
+    /// Claim, property or finding: how the status is grouped and whether it gates.
+    pub kind: CheckKind,
     pub status: CheckStatus,
     /// What was measured.
     pub measured: String,
@@ -324,6 +382,18 @@ impl CheckOutcome {
     }
 }
 
+/// The checks grouped by kind, in the order of [`CheckKind::ALL`], each kind with the checks of
+/// `outcomes` of that kind in their order (a kind without checks is left out). Every output lists
+/// checks this way.
+pub fn by_kind<'a>(outcomes: impl IntoIterator<Item = &'a CheckOutcome>) -> Vec<(CheckKind, Vec<&'a CheckOutcome>)> {
+    let all: Vec<&CheckOutcome> = outcomes.into_iter().collect();
+    CheckKind::ALL
+        .into_iter()
+        .map(|kind| (kind, all.iter().copied().filter(|o| o.kind == kind).collect::<Vec<_>>()))
+        .filter(|(_, group)| !group.is_empty())
+        .collect()
+}
+
 /// What a check measures and how it is judged.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CheckBody {
@@ -331,6 +401,8 @@ pub enum CheckBody {
     Cells { quantity: Quantity, test: Box<Test> },
     /// Built-in: the Zou bound holds at every logged point of every covered run.
     ZouBound,
+    /// Built-in: the Du & Hu bound holds at every logged point of every covered linear network.
+    DuHuBound,
     /// Built-in: re-runs with every other applicable engine agree with the cached curves.
     EnginesAgree,
 }
@@ -342,6 +414,10 @@ impl CheckBody {
             CheckBody::Cells { quantity, .. } => quantity.describe(),
             CheckBody::ZouBound => "L(W_t) − L* ≤ (1 − ρ)^t (L(W0) − L*) at every logged point above 1e-12 × (L(W0) − \
                  L*), on every covered run (GD, margin ≥ 1, η ≤ bracket); at least one covered run"
+                .into(),
+            CheckBody::DuHuBound => "L(t) − L* ≤ (1 − ½ηLσ_r²/k)^t (L(0) − L*) at every logged point above 1e-12 × \
+                 (L(0) − L*), on every covered linear network (GD, m ≥ Du & Hu's required width, η ≤ k/(2L‖X‖²)); at \
+                 least one covered run"
                 .into(),
             CheckBody::EnginesAgree => "re-runs with every other applicable engine: |a − b| ≤ 1e-9 · max(|a|, |b|, \
                  1e-12 × initial excess) at every logged point; at least one comparison"
@@ -401,6 +477,7 @@ impl Spec {
                 return Err(err("name", format!("check `{}` is declared twice", input.name)));
             }
             displayable(&input.claim).map_err(|m| err("claim", m))?;
+            let kind = input.kind().map_err(|m| err("finding", m))?;
             for key in input.filter.keys() {
                 known_field(runs, key).map_err(|m| err(&format!("filter.{}", key.escape_debug()), m))?;
             }
@@ -410,7 +487,7 @@ impl Spec {
                 return Err(err("filter", "selects no run of the grid".into()));
             }
             let body = match input.measure.as_str() {
-                "zou_bound" | "engines_agree" => {
+                "zou_bound" | "du_hu_bound" | "engines_agree" => {
                     if input.test.is_some() {
                         return Err(err("test", format!("{} brings its own test", input.measure)));
                     }
@@ -422,7 +499,11 @@ impl Spec {
                     if let Some((field, _)) = extra.iter().find(|(_, given)| *given) {
                         return Err(err(field, format!("{} takes no `{field}`", input.measure)));
                     }
-                    if input.measure == "zou_bound" { CheckBody::ZouBound } else { CheckBody::EnginesAgree }
+                    match input.measure.as_str() {
+                        "zou_bound" => CheckBody::ZouBound,
+                        "du_hu_bound" => CheckBody::DuHuBound,
+                        _ => CheckBody::EnginesAgree,
+                    }
                 }
                 measure => {
                     let quantity = QuantityInput {
@@ -456,7 +537,6 @@ impl Spec {
                     CheckBody::Cells { quantity, test: Box::new(test) }
                 }
             };
-            let kind = if input.finding { CheckKind::Finding } else { CheckKind::Claim };
             out.push(CheckDecl { name: input.name, claim: input.claim, filters, kind, body });
         }
         Ok(out)

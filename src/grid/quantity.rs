@@ -92,6 +92,11 @@ pub enum RunMeasure {
     /// The largest weight norm max_{l,t} ‖W_l(t)‖₂ over the logged points (logged with
     /// `log.diagnostics`, absent without). For a ResNet, Zou et al.'s proof keeps it O(1/L).
     MaxLayerNorm,
+    /// The smallest ratio, over the logged points, of the gradient's PL ratio ‖∇L‖²_F/(L(W) − L*)
+    /// to the lower bound (2/e)·L·σ_min²(A)σ_min²(B)σ_r²(X) of Zou et al.'s proof (logged with
+    /// `log.diagnostics`; ResNets only). Points whose excess is at most 1e-10 × the initial one
+    /// are left out (rounding decides the ratio there).
+    PlOverBound,
 }
 
 /// The iterations a run may take to reach the target, for a critical width.
@@ -164,7 +169,7 @@ pub struct QuantityError {
 }
 
 /// The measures a check, a table or a figure names, with every name a user may write.
-pub const MEASURE_NAMES: &str = "final_rel_excess, iters_to_target, seconds, max_layer_norm, critical_width, margin_one_width, certified_width or \
+pub const MEASURE_NAMES: &str = "final_rel_excess, iters_to_target, seconds, max_layer_norm, pl_over_bound, critical_width, margin_one_width, certified_width or \
      theory.<q>";
 
 /// A quantity as written (a check's fields, or `linres table`'s flags), before it is read.
@@ -191,12 +196,13 @@ impl QuantityInput<'_> {
             "iters_to_target" => self.run(RunMeasure::ItersToTarget { target }),
             "seconds" => self.run(RunMeasure::Seconds),
             "max_layer_norm" => self.run(RunMeasure::MaxLayerNorm),
+            "pl_over_bound" => self.run(RunMeasure::PlOverBound),
             "critical_width" => {
                 let (target, budget) = self.critical(default_target)?;
                 width(WidthMeasure::Critical { target, budget })
             }
             "margin_one_width" => width(WidthMeasure::MarginOne),
-            builtin @ ("zou_bound" | "engines_agree") => {
+            builtin @ ("zou_bound" | "du_hu_bound" | "engines_agree") => {
                 return Err(err(
                     "measure",
                     format!("`{builtin}` is a built-in check (it brings its own test), not a number per cell"),
@@ -256,10 +262,15 @@ impl RunMeasure {
     /// `target`: every per-run measure but the wall-clock seconds (which no configuration
     /// determines), then every theory quantity.
     pub fn listed(target: f64) -> Vec<RunMeasure> {
-        [RunMeasure::FinalRelExcess, RunMeasure::ItersToTarget { target }, RunMeasure::MaxLayerNorm]
-            .into_iter()
-            .chain(TheoryQuantity::ALL.into_iter().map(RunMeasure::Theory))
-            .collect()
+        [
+            RunMeasure::FinalRelExcess,
+            RunMeasure::ItersToTarget { target },
+            RunMeasure::MaxLayerNorm,
+            RunMeasure::PlOverBound,
+        ]
+        .into_iter()
+        .chain(TheoryQuantity::ALL.into_iter().map(RunMeasure::Theory))
+        .collect()
     }
 
     /// The measure's name as an experiment file writes it (`theory.zou_margin`).
@@ -270,6 +281,7 @@ impl RunMeasure {
             RunMeasure::Theory(q) => format!("theory.{}", q.name()),
             RunMeasure::Seconds => "seconds".into(),
             RunMeasure::MaxLayerNorm => "max_layer_norm".into(),
+            RunMeasure::PlOverBound => "pl_over_bound".into(),
         }
     }
 
@@ -281,6 +293,9 @@ impl RunMeasure {
             RunMeasure::Theory(q) => format!("theory.{}", q.name()),
             RunMeasure::Seconds => "seconds".into(),
             RunMeasure::MaxLayerNorm => "largest weight norm max_{l,t} ‖W_l‖₂".into(),
+            RunMeasure::PlOverBound => {
+                "smallest ‖∇L‖²_F / ((2/e)·L·σ_min²(A)σ_min²(B)σ_r²·(L − L*)) over the logged points".into()
+            }
         }
     }
 }

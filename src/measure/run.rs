@@ -46,6 +46,22 @@ impl RunMeasure {
             RunMeasure::MaxLayerNorm => {
                 Measured::applicable(o.curve.iter().filter_map(|p| p.max_layer_norm).reduce(f64::max))
             }
+            RunMeasure::PlOverBound => {
+                let Some(z) = row.theory.zou.as_ref() else { return Measured::Absent(Absence::NotApplicable) };
+                let t = &z.spectrum;
+                let bound = 2.0 / std::f64::consts::E
+                    * row.record.config.model.depth as f64
+                    * (t.a_sigma_min * t.b_sigma_min * row.theory.data.sigma_r).powi(2);
+                let floor = 1e-10 * o.theory.excess0;
+                Measured::applicable(
+                    o.curve
+                        .iter()
+                        .filter(|p| p.excess > floor)
+                        .filter_map(|p| p.pl_ratio)
+                        .map(|r| r / bound)
+                        .reduce(f64::min),
+                )
+            }
         }
     }
 

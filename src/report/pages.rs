@@ -8,7 +8,7 @@ use super::{ExperimentReport, GENERATOR, ReportError, STYLE, curve};
 use crate::escape::html_text as esc;
 use crate::experiment::Row;
 use crate::grid::FieldPath;
-use crate::grid::check::CheckOutcome;
+use crate::grid::check::{CheckOutcome, by_kind};
 use crate::grid::quantity::{RunMeasure, TheoryQuantity};
 use crate::store::Record;
 use crate::store::schema::param_columns;
@@ -107,6 +107,14 @@ fn status_class(o: &CheckOutcome) -> String {
     o.status.label().to_lowercase()
 }
 
+/// The checks grouped by kind (claims, properties, findings), a heading and a table for each.
+fn checks_by_kind(checks: &[&CheckOutcome], experiment: bool) -> String {
+    by_kind(checks.iter().copied())
+        .into_iter()
+        .map(|(kind, group)| format!("<h3>{}</h3>\n{}", esc(kind.heading()), checks_table(&group, experiment)))
+        .collect()
+}
+
 /// The checks as a table; with `experiment`, a first column naming (and linking) the experiment.
 fn checks_table(checks: &[&CheckOutcome], experiment: bool) -> String {
     let mut s = String::from("<table class=\"checks\">\n<thead><tr>");
@@ -180,7 +188,7 @@ fn index(reports: &[ExperimentReport]) -> String {
     if all.is_empty() {
         b.push_str("<p>No experiment declares checks.</p>\n");
     } else {
-        b.push_str(&checks_table(&all, true));
+        b.push_str(&checks_by_kind(&all, true));
     }
     b.push_str(&footer());
     page("linres report", "", &b, true)
@@ -266,7 +274,7 @@ fn experiment_page(r: &ExperimentReport) -> String {
     if r.checks.is_empty() {
         b.push_str("<p>This experiment declares no checks.</p>\n");
     } else {
-        b.push_str(&checks_table(&r.checks.iter().collect::<Vec<_>>(), false));
+        b.push_str(&checks_by_kind(&r.checks.iter().collect::<Vec<_>>(), false));
     }
     b.push_str("<h2 id=\"runs\">Runs</h2>\n");
     b.push_str(&runs_table(r));

@@ -335,7 +335,9 @@ fn malformed_readme_markers_are_refused_and_the_file_is_untouched() {
         common::linres(d, &["check", "--experiments", ".", "--readme", "R.md"]);
     }
     let text = std::fs::read_to_string(d.join("R.md")).unwrap();
-    assert!(text.starts_with(&format!("a\n{begin}\n|")) && text.ends_with(&format!("{end}\nb\n")), "{text}");
+    // The tables start with the heading of their first kind (claims here).
+    assert!(text.starts_with(&format!("a\n{begin}\n**Claims")) && text.ends_with(&format!("{end}\nb\n")), "{text}");
+    assert!(text.contains("\n| result | check | claim | measured | threshold |\n"), "{text}");
     assert!(!text.contains("\nold\n") && text.matches(begin).count() == 1, "{text}");
 }
 

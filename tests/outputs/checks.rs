@@ -1,7 +1,9 @@
 //! Declared checks (`checks:` in an experiment file) on real results: each kind of measure and test
 //! passes on honest records and fails on records edited to contradict its claim; runs without a
 //! result make a check INCOMPLETE; a finding never gates; nothing passes vacuously; and every
-//! misuse of the section is refused when the file is loaded, naming the check and the field.
+//! misuse of the section is refused when the file is loaded, naming the check and the field; a
+//! property gates like a claim, the outputs group checks by kind, and a complete table is never
+//! replaced by an incomplete one.
 
 use crate::common;
 
@@ -634,4 +636,160 @@ fn a_check_threshold_writes_tiny_numbers_in_exponent_notation() {
     assert_eq!(o.status.code(), Some(1), "INCOMPLETE: {out}");
     assert!(out.contains("within 1e-300 × the theorem's") && out.contains("every cell ≥ 1e-300"), "{out}");
     assert!(!out.contains("00000"), "{out}");
+}
+
+/// The TRANSFORMS checks with `kind:` spelled out: a property gates like a claim, `kind: finding`
+/// is `finding: true`.
+const KINDS: &str = "name: t
+     master_seed: 1
+     seeds: 2
+     data: {kind: paper, d: 10, n: 200}
+     model: {arch: resnet, depth: 4, width: [40, 200], transform: [identity, modified_identity, gaussian]}
+     optim: {method: gd, iters: 800, step: {rule: fixed, eta: 5.0e-5}}
+     log: {points: 20}
+     checks:
+       - {name: converge, claim: others converge, filter: {model.transform: [modified_identity, gaussian]},
+          measure: final_rel_excess, over_seeds: max, test: {each: {at_most: 1.0e-6}}, kind: claim}
+       - {name: stuck_property, claim: identity stalls, filter: {model.transform: identity},
+          measure: final_rel_excess, over_seeds: min, test: {each: {at_least: 1.0e-2}}, kind: property}
+       - {name: stuck_finding, claim: the same as a finding, filter: {model.transform: identity},
+          measure: final_rel_excess, over_seeds: min, test: {each: {at_least: 1.0e-2}}, kind: finding}
+       - {name: stuck_old, claim: the same with the older spelling, filter: {model.transform: identity},
+          measure: final_rel_excess, over_seeds: min, test: {each: {at_least: 1.0e-2}}, finding: true}";
+
+/// A property gates like a claim (PASS on honest records, FAIL on records edited to break it,
+/// INCOMPLETE without results), keeps its kind in the outcome, and `kind: finding` and
+/// `finding: true` are the same finding.
+#[test]
+fn a_property_gates_like_a_claim_and_kind_finding_is_finding_true() {
+    use linres::grid::check::CheckKind;
+    let (_d, exp) = experiment(KINDS);
+    let kinds: Vec<(String, CheckKind)> = check_experiment(&exp).into_iter().map(|o| (o.name, o.kind)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("converge".to_string(), CheckKind::Claim),
+            ("stuck_property".to_string(), CheckKind::Property),
+            ("stuck_finding".to_string(), CheckKind::Finding),
+            ("stuck_old".to_string(), CheckKind::Finding),
+        ]
+    );
+    assert_eq!(status(&exp, "stuck_property"), CheckStatus::Pass);
+    let mut b = exp.clone();
+    set_final_rel_excess(&mut b, |r| transform(r) == "identity" && r.record.config.model.width == 200, 1e-8);
+    assert_eq!(status(&b, "stuck_property"), CheckStatus::Fail, "a property gates");
+    assert!(!CheckStatus::Fail.gates_ok());
+    for name in ["stuck_finding", "stuck_old"] {
+        assert_eq!(status(&b, name), CheckStatus::Finding, "{name}: a finding never gates");
+    }
+    let mut c = exp.clone();
+    forget(&mut c, |r| transform(r) == "identity" && r.record.config.seed == 0);
+    assert_eq!(status(&c, "stuck_property"), CheckStatus::Incomplete);
+}
+
+/// `kind` and `finding` that contradict each other are refused at load (exit 2), naming the field
+/// `finding` and the rule; agreeing ones, and every kind alone, are accepted; an unknown kind is
+/// named.
+#[test]
+fn contradictory_kind_and_finding_are_refused_naming_the_field() {
+    let check = |extra: &str| {
+        format!("{SMALL}  - {{name: a, claim: c, measure: theory.kappa, test: {{each: {{above: 0}}}}, {extra}}}\n")
+    };
+    for extra in ["kind: claim, finding: true", "kind: property, finding: true", "kind: finding, finding: false"] {
+        let (code, err) = load_refusal(&check(extra), "check");
+        assert_eq!(code, Some(2), "{extra}: {err}");
+        assert!(err.contains("checks[0].finding") && err.contains("contradicts `kind:"), "{extra}: {err}");
+    }
+    let (code, err) = load_refusal(&check("kind: theorem"), "check");
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("checks[0].kind") && err.contains("theorem"), "{err}");
+    for extra in ["kind: finding, finding: true", "kind: claim, finding: false", "kind: property", "finding: false"] {
+        let spec = Spec::parse(&check(extra), std::path::Path::new("c.yaml"), &[]).unwrap();
+        let runs = spec.expand().unwrap();
+        assert!(spec.check_decls(&runs).is_ok(), "{extra} is accepted");
+    }
+}
+
+/// The markdown table and the `check` output list claims, then properties, then findings, each
+/// under its heading, whatever the order of declaration.
+#[test]
+fn outputs_group_checks_by_kind_in_the_order_claims_properties_findings() {
+    use linres::check::markdown;
+    use linres::grid::check::CheckKind;
+    let (_d, exp) =
+        experiment(&KINDS.replace("kind: claim}", "kind: finding}").replace("finding: true}", "kind: claim}"));
+    let table = markdown(&check_experiment(&exp));
+    let at = |s: &str| table.find(s).unwrap_or_else(|| panic!("`{s}` missing from:\n{table}"));
+    let (claims, properties, findings) =
+        (at(CheckKind::Claim.heading()), at(CheckKind::Property.heading()), at(CheckKind::Finding.heading()));
+    assert!(claims < properties && properties < findings, "{table}");
+    // Each check under its kind's heading.
+    assert!(claims < at("`t/stuck_old`") && at("`t/stuck_old`") < properties, "{table}");
+    assert!(properties < at("`t/stuck_property`") && at("`t/stuck_property`") < findings, "{table}");
+    assert!(findings < at("`t/converge`") && findings < at("`t/stuck_finding`"), "{table}");
+    assert_eq!(table.matches("| result | check | claim | measured | threshold |").count(), 3, "{table}");
+    // The command prints the same groups, in the same order.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("t.yaml"), dedent(KINDS)).unwrap();
+    assert!(common::linres(dir.path(), &["run", "t.yaml", "-q"]).status.success());
+    let o = common::linres(dir.path(), &["check", "t.yaml"]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let at = |s: &str| out.find(s).unwrap_or_else(|| panic!("`{s}` missing from:\n{out}"));
+    assert!(at(CheckKind::Claim.heading()) < at("PASS t/converge"), "{out}");
+    assert!(at("PASS t/converge") < at(CheckKind::Property.heading()), "{out}");
+    assert!(at(CheckKind::Property.heading()) < at("PASS t/stuck_property"), "{out}");
+    assert!(at("PASS t/stuck_property") < at(CheckKind::Finding.heading()), "{out}");
+    assert!(at(CheckKind::Finding.heading()) < at("FINDING t/stuck_finding"), "{out}");
+    // The report's pages: a heading per kind, each before its checks.
+    let o = common::linres(dir.path(), &["report", "t.yaml"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for page in ["report/index.html", "report/t/index.html"] {
+        let html = std::fs::read_to_string(dir.path().join(page)).unwrap();
+        let at = |s: &str| html.find(s).unwrap_or_else(|| panic!("`{s}` missing from {page}"));
+        let heading = |k: CheckKind| at(&format!("<h3>{}</h3>", linres::escape::html_text(k.heading())));
+        let (claims, properties, findings) =
+            (heading(CheckKind::Claim), heading(CheckKind::Property), heading(CheckKind::Finding));
+        assert!(claims < at(">converge<") && at(">converge<") < properties, "{page}");
+        assert!(properties < at(">stuck_property<") && at(">stuck_property<") < findings, "{page}");
+        assert!(findings < at(">stuck_finding<"), "{page}");
+    }
+}
+
+/// `linres check` never replaces a complete table (results/CHECKS.md, or the README's between its
+/// markers) by one with INCOMPLETE rows: it keeps the file, says so and still exits 1; a table
+/// that is itself incomplete is replaced, and a complete one always.
+#[test]
+fn a_complete_checks_table_is_never_overwritten_by_an_incomplete_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let linres = |args: &[&str]| common::linres(dir.path(), args);
+    std::fs::create_dir(dir.path().join("experiments")).unwrap();
+    std::fs::write(dir.path().join("experiments/t.yaml"), dedent(KINDS)).unwrap();
+    let readme = dir.path().join("README.md");
+    std::fs::write(&readme, "# r\n<!-- checks:begin -->\nold\n<!-- checks:end -->\n").unwrap();
+    let checks_md = dir.path().join("results/CHECKS.md");
+    // No table yet: the incomplete one is written (there is nothing better to keep).
+    let o = linres(&["check", "--readme", "README.md"]);
+    assert_eq!(o.status.code(), Some(1));
+    let first = std::fs::read_to_string(&checks_md).unwrap();
+    assert!(first.contains("| **INCOMPLETE** |"), "{first}");
+    assert!(std::fs::read_to_string(&readme).unwrap().contains("| **INCOMPLETE** |"));
+    // Complete results replace an incomplete table.
+    assert!(linres(&["run", "experiments/t.yaml", "-q"]).status.success());
+    let o = linres(&["check", "--readme", "README.md"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stdout));
+    let complete = std::fs::read_to_string(&checks_md).unwrap();
+    let complete_readme = std::fs::read_to_string(&readme).unwrap();
+    assert!(!complete.contains("INCOMPLETE") && complete.contains("| PASS |"), "{complete}");
+    assert!(!complete_readme.contains("INCOMPLETE") && complete_readme.contains("| PASS |"));
+    // Results gone (a fresh clone): the complete tables are kept, byte for byte, and the command says so.
+    std::fs::remove_dir_all(dir.path().join("results/t")).unwrap();
+    let o = linres(&["check", "--readme", "README.md"]);
+    let (out, err) = (String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(1), "INCOMPLETE still gates: {out}");
+    assert!(out.contains("INCOMPLETE t/converge"), "{out}");
+    assert_eq!(std::fs::read_to_string(&checks_md).unwrap(), complete);
+    assert_eq!(std::fs::read_to_string(&readme).unwrap(), complete_readme);
+    assert!(err.contains("kept results/CHECKS.md") && err.contains("kept README.md"), "{err}");
+    assert!(!out.contains("table in results/CHECKS.md"), "{out}");
 }

@@ -6,6 +6,7 @@
 mod common;
 
 mod checks;
+mod claims;
 mod escapes;
 mod one_truth;
 mod plot;
