@@ -191,7 +191,7 @@ pub fn run_grid(
             summary.add(RunEvent::Cached);
             on_event(run, RunEvent::Cached);
         } else {
-            todo.push((estimated_cost(&run.run), run));
+            todo.push((estimated_cost(&run.run.point_run()), run));
         }
     }
     if todo.is_empty() {
@@ -265,11 +265,13 @@ fn execute(store: &Store, run: &GridRun, options: &RunOptions, workers: usize) -
     }
     let start = Instant::now();
     PANIC_MESSAGE.with(|m| m.borrow_mut().take());
-    let result = panic::catch_unwind(AssertUnwindSafe(|| train_until(&run.run, plan(&run.run), &|| halt.is_set())));
+    // Trained on its own copy of the configuration: nothing is kept in the grid.
+    let resolved = run.run.standalone();
+    let result = panic::catch_unwind(AssertUnwindSafe(|| train_until(&resolved, plan(&resolved), &|| halt.is_set())));
     let seconds = start.elapsed().as_secs_f64();
     let event = match result {
         Ok(Ok(outcome)) => {
-            let record = Record::finished(id, run.run.config().clone(), outcome, seconds, Provenance::now(workers));
+            let record = Record::finished(id, resolved.config().clone(), outcome, seconds, Provenance::now(workers));
             let status = record.status;
             match store.write(&record) {
                 Ok(()) => RunEvent::Computed(status),
