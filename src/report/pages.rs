@@ -55,6 +55,7 @@ pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Resul
         write(format!("{name}/index.html"), &experiment_page(r))?;
         let store = lexical_absolute(&r.store)?;
         let runs_dir = site.join(name).join("runs");
+        let records = crate::store::Store::at(&store);
         for (run, state) in &r.runs {
             let id = run.run.id();
             let (record, row) = match state {
@@ -62,7 +63,7 @@ pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Resul
                 RunState::Failed(record) => (&**record, None),
                 _ => continue,
             };
-            let record_url = relative_url(&runs_dir, &store.join("runs").join(format!("{id}.json")));
+            let record_url = relative_url(&runs_dir, &records.record_path(&id));
             let tables_url = |file: &str| relative_url(&runs_dir, &store.join(file));
             let files = [
                 ("record (JSON)", record_url),

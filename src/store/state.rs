@@ -117,8 +117,13 @@ impl StateCounts {
 }
 
 impl Store {
-    /// What the results hold for run `id`.
+    /// What the results hold for run `id` (a record the index vouches for is not read again).
     pub fn state(&self, id: &str) -> RunState {
-        RunState::of(self.read(id))
+        match self.probe(id) {
+            super::Probe::Missing => RunState::Missing,
+            super::Probe::Result { diverged_at } => RunState::Result { diverged_at },
+            super::Probe::Unreadable(why) => RunState::Corrupt(why),
+            super::Probe::Failed => RunState::of(self.read(id)),
+        }
     }
 }

@@ -45,14 +45,36 @@ pub fn close(a: f64, b: f64, rel: f64, abs: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()) + abs
 }
 
+/// Every record file of a `runs/` directory: in its shard (`runs/<ab>/<id>.json`) or, in the
+/// flat layout linres also reads, `runs/<id>.json`; sorted.
+pub fn record_files(runs: &Path) -> Vec<std::path::PathBuf> {
+    let json = |p: &std::path::PathBuf| p.extension().is_some_and(|x| x == "json");
+    let Ok(entries) = std::fs::read_dir(runs) else { return Vec::new() };
+    let mut out = Vec::new();
+    for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
+        if path.is_dir() {
+            out.extend(std::fs::read_dir(&path).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).filter(json));
+        } else if json(&path) {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The record file of run `id` in `runs`: where it is (its shard, or the flat layout), else where
+/// linres writes it (its shard).
+pub fn record_file(runs: &Path, id: &str) -> std::path::PathBuf {
+    let flat = runs.join(format!("{id}.json"));
+    let shard = runs.join(&id[..2]).join(format!("{id}.json"));
+    if !shard.exists() && flat.exists() { flat } else { shard }
+}
+
 /// Every record in a `runs/` directory, keyed by id and sorted, without the fields that
 /// legitimately differ between executions (`seconds`, `provenance`).
 pub fn records_in(runs: &Path) -> Vec<(String, serde_json::Value)> {
-    let mut out: Vec<(String, serde_json::Value)> = std::fs::read_dir(runs)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+    let mut out: Vec<(String, serde_json::Value)> = record_files(runs)
+        .into_iter()
         .map(|p| {
             let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
             let o = v.as_object_mut().unwrap();
