@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A single-node SLURM cluster on this machine, from Debian's packages, for the integration tests
-# (tests/slurm.rs) and for trying `linres slurm` by hand. Needs root.
+# (tests/harness/slurm.rs) and for trying `linres slurm` by hand. Needs root.
 #
 #   scripts/slurm-local.sh install   install slurm-wlm and munge when missing
 #   scripts/slurm-local.sh start     install when missing, then start munged, slurmctld and slurmd

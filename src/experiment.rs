@@ -5,10 +5,10 @@
 use std::ops::Deref;
 use std::path::Path;
 
-use crate::plot::spec::FigureSpec;
-use crate::spec::check::CheckDecl;
-use crate::spec::{GridRun, Spec, SpecError};
-use crate::store::state::RunState;
+use crate::grid::check::CheckDecl;
+use crate::grid::figure::FigureDecl;
+use crate::grid::{GridRun, Spec, SpecError};
+use crate::store::state::{RunState, StateCounts};
 use crate::store::{Lookup, Record, Store};
 use crate::theory::TheoryReport;
 use crate::train::RunOutcome;
@@ -36,8 +36,11 @@ pub struct Grid {
     pub runs: Vec<GridRun>,
     /// The grid's axes (dotted paths, then `seed`).
     pub axes: Vec<String>,
-    pub figures: Vec<FigureSpec>,
+    pub figures: Vec<FigureDecl>,
     pub checks: Vec<CheckDecl>,
+    /// Notes on the declarations for the user (a filter that leaves out runs only because they
+    /// lack its field), printed by the commands that load the grid.
+    pub notes: Vec<String>,
     /// Where the results of its runs are.
     pub store: Store,
 }
@@ -54,10 +57,10 @@ impl Grid {
     pub fn of(spec: Spec, results: &Path) -> Result<Grid, SpecError> {
         let runs = spec.expand()?;
         let axes = spec.axis_names()?;
-        let figures = spec.figure_specs(&runs)?;
+        let (figures, notes) = spec.figure_decls(&runs)?;
         let checks = spec.check_decls(&runs)?;
         let store = Store::new(results, &spec.name);
-        Ok(Grid { spec, runs, axes, figures, checks, store })
+        Ok(Grid { spec, runs, axes, figures, checks, notes, store })
     }
 
     /// The grid with what its results hold for every run: each record read once.
@@ -103,6 +106,22 @@ impl Experiment {
     /// The results of `spec` under `results`.
     pub fn of(spec: Spec, results: &Path) -> Result<Experiment, SpecError> {
         Ok(Grid::of(spec, results)?.with_results())
+    }
+
+    /// Every run of the grid in grid order, with its state and, for a result, its row.
+    pub fn runs(&self) -> impl Iterator<Item = (&GridRun, &RunState, Option<&Row>)> {
+        let mut rows = self.rows.iter();
+        self.grid.runs.iter().zip(&self.states).map(move |(run, state)| {
+            let row = if state.is_result() { rows.next() } else { None };
+            (run, state, row)
+        })
+    }
+
+    /// How many runs are in each state (none counted as running: an experiment read for its
+    /// outputs does not probe claims).
+    pub fn counts(&self) -> StateCounts {
+        let ids: Vec<String> = self.grid.runs.iter().map(|r| r.run.id()).collect();
+        StateCounts::of(ids.iter().map(String::as_str).zip(&self.states), |_| false)
     }
 }
 

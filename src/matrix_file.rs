@@ -116,7 +116,7 @@ fn parse(path: &Path, bytes: &[u8]) -> Result<Array2<f64>, DataError> {
     if let Some(((row, col), &value)) = m.indexed_iter().find(|(_, v)| !v.is_finite()) {
         return Err(DataError::NonFinite { path: path.to_path_buf(), row, col, value });
     }
-    let (lo, hi) = crate::config::MAGNITUDE;
+    let (lo, hi) = crate::number::MAGNITUDE;
     let largest = m.iter().fold(0.0f64, |acc, v| acc.max(v.abs()));
     if largest != 0.0 && !(lo..=hi).contains(&largest) {
         return Err(format_error(

@@ -21,9 +21,9 @@ use crate::engine::plan;
 use crate::engine::plan::estimated_cost;
 use crate::error::RunError;
 use crate::fileio::bytes_text;
+use crate::grid::GridRun;
 use crate::halt::{Halt, is_store_wide};
 use crate::provenance::Provenance;
-use crate::spec::GridRun;
 use crate::store::publish::{Publisher, publishing};
 use crate::store::{Probe, Record, RecordStatus, Store};
 use crate::train::train_until;
@@ -202,8 +202,10 @@ pub fn run_grid(
     // Longest first (a stable sort: equal costs keep the grid's order), so that no long run starts
     // last and leaves the other cores idle.
     todo.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let fit = match threads_within_address_space() {
-        None => usize::MAX,
+    // Under an address-space limit, the thread that publishes records takes one thread's share
+    // when two fit; with room for one, the worker publishes its own records.
+    let (fit, publisher_thread) = match threads_within_address_space() {
+        None => (usize::MAX, true),
         Some((0, limit, left)) => {
             return Err(NoThreads(format!(
                 "the address-space limit (ulimit -v) of {} leaves {}, less than the {} a thread takes (its stack, \
@@ -213,7 +215,7 @@ pub fn run_grid(
                 bytes_text(THREAD_ADDRESS_SPACE)
             )));
         }
-        Some((n, _, _)) => n,
+        Some((n, _, _)) => (n.saturating_sub(1).max(1), n >= 2),
     };
     let pool = start_pool(options.jobs.min(fit), &rayon_pool)?;
     let threads = pool.current_num_threads();
@@ -234,7 +236,7 @@ pub fn run_grid(
         on_event(run, event);
         published.lock().unwrap_or_else(|e| e.into_inner()).push(event);
     };
-    let events: Vec<Vec<RunEvent>> = publishing(store, &done, |publisher| {
+    let events: Vec<Vec<RunEvent>> = publishing(store, publisher_thread, &done, |publisher| {
         // One loop per thread of the pool; a thread whose loop ends steals blocks of runs still going.
         pool.broadcast(|_| {
             let mut events = Vec::new();
@@ -327,7 +329,14 @@ fn execute<'a>(
 
 /// What becomes of a run whose record could not be written (`e`): a store-wide error (a full
 /// disk) halts the grid and leaves the run missing; another is recorded as the run's failure.
-fn write_error(store: &Store, run: &GridRun, e: &std::io::Error, seconds: f64, options: &RunOptions, workers: usize) -> RunEvent {
+fn write_error(
+    store: &Store,
+    run: &GridRun,
+    e: &std::io::Error,
+    seconds: f64,
+    options: &RunOptions,
+    workers: usize,
+) -> RunEvent {
     if is_store_wide(e) {
         options.halt.store_failed(format!("cannot write {}: {e}", store.record_path(&run.run.id()).display()));
         RunEvent::Interrupted

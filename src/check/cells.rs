@@ -3,10 +3,10 @@
 //! measures layer.
 
 use crate::experiment::{Experiment, Row};
+use crate::grid::quantity::Quantity;
 use crate::measure::Measured;
 use crate::measure::cells::{Key, group, varying_fields};
 use crate::measure::width::NoTheoryCount;
-use crate::spec::quantity::Quantity;
 
 /// The measured value of every cell, in grid order.
 #[derive(Debug, Clone, PartialEq)]

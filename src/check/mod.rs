@@ -12,72 +12,15 @@ pub mod verdict;
 pub use bound::zou_bound;
 pub use engines::engines_agree;
 
-use crate::spec::check::{CheckBody, CheckDecl, CheckKind};
+use crate::grid::check::{CheckBody, CheckDecl, CheckKind, CheckOutcome, CheckStatus};
 use cells::Cells;
 
 use crate::escape::{markdown_code, markdown_text};
 use crate::experiment::{Experiment, Row};
-use crate::spec::SpecError;
-
-/// What a check concluded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckStatus {
-    /// The claim holds on the measurements.
-    Pass,
-    /// The claim does not hold, or there was nothing to measure.
-    Fail,
-    /// Runs the check needs have no result yet: the verdict would rest on part of the data.
-    Incomplete,
-    /// A measurement reported beside the claims (an extension, not a claim of the papers): shown
-    /// with its numbers, never gating.
-    Finding,
-}
-
-impl CheckStatus {
-    /// Whether this status lets `linres check` exit 0: PASS and findings do; FAIL and INCOMPLETE do not.
-    pub fn gates_ok(self) -> bool {
-        matches!(self, CheckStatus::Pass | CheckStatus::Finding)
-    }
-
-    /// Upper-case label: PASS, FAIL, INCOMPLETE, FINDING.
-    pub fn label(self) -> &'static str {
-        match self {
-            CheckStatus::Pass => "PASS",
-            CheckStatus::Fail => "FAIL",
-            CheckStatus::Incomplete => "INCOMPLETE",
-            CheckStatus::Finding => "FINDING",
-        }
-    }
-}
-
-/// The verdict of one check.
-#[derive(Debug, Clone, PartialEq)]
-pub struct CheckOutcome {
-    /// The experiment that declares the check.
-    pub experiment: String,
-    pub name: String,
-    /// The claim, in words.
-    pub claim: String,
-    pub status: CheckStatus,
-    /// What was measured.
-    pub measured: String,
-    /// What it was compared with.
-    pub threshold: String,
-}
-
-impl CheckOutcome {
-    /// Whether the check passed (a finding is not a pass).
-    pub fn passed(&self) -> bool {
-        self.status == CheckStatus::Pass
-    }
-}
 
 /// Runs every check `exp` declares on its results.
-pub fn check_experiment(exp: &Experiment) -> Result<Vec<CheckOutcome>, SpecError> {
-    let grid: Vec<_> = exp.rows.iter().map(|r| r.run.clone()).chain(exp.missing.iter().cloned()).collect();
-    let specs = exp.spec.check_decls(&grid)?;
-    Ok(specs.iter().map(|c| evaluate(c, exp)).collect())
+pub fn check_experiment(exp: &Experiment) -> Vec<CheckOutcome> {
+    exp.checks.iter().map(|c| evaluate(c, exp)).collect()
 }
 
 /// One check on `exp`.

@@ -12,10 +12,10 @@
 //!   0/0 — fails the test, naming the cells.
 
 use super::cells::Cells;
+use crate::grid::FieldValue;
+use crate::grid::check::{Along, Bounds, Test, Versus, json_text};
 use crate::measure::cells::{Key, key_text};
 use crate::measure::{Absence, Measured as Value};
-use crate::spec::FieldValue;
-use crate::spec::check::{Along, Bounds, Test, Versus, json_text};
 
 /// Whether the test passed, and what was measured (in words and numbers).
 pub struct Verdict {

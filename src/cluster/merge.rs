@@ -282,7 +282,7 @@ pub fn apply(plan: &MergePlan) -> io::Result<()> {
                 first_error.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
             }
         };
-        publishing(dst, &done, |publisher| {
+        publishing(dst, true, &done, |publisher| {
             exp.copies.par_iter().try_for_each(|(id, from)| {
                 let bytes = fs::read(from)?;
                 let record = Record::from_json(&bytes, id).map_err(|why| {

@@ -16,7 +16,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use crate::engine::plan::estimated_cost;
-use crate::spec::GridRun;
+use crate::grid::GridRun;
 
 /// Part `index` (0-based) of `count` parts of a grid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,11 +5,12 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use linres::check::{CheckOutcome, CheckStatus, check_experiment, markdown};
+use linres::check::{check_experiment, markdown};
 use linres::escape::{markdown_code, terminal_text};
-use linres::experiment::Experiment;
+use linres::grid::check::{CheckOutcome, CheckStatus};
 use linres::store::atomic;
 
+use super::grid::load_experiment;
 use super::out::outln;
 use super::usage;
 
@@ -54,13 +55,11 @@ pub fn run(args: CheckArgs) -> anyhow::Result<ExitCode> {
     };
     let specs = if args.specs.is_empty() { experiment_files(&args.experiments)? } else { args.specs.clone() };
     // Every file is loaded and its checks validated before any is reported.
-    let experiments = specs
-        .iter()
-        .map(|path| Experiment::load(path, &args.results).map_err(anyhow::Error::from))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let experiments =
+        specs.iter().map(|path| load_experiment(path, &args.results)).collect::<anyhow::Result<Vec<_>>>()?;
     let mut outcomes: Vec<CheckOutcome> = Vec::new();
     for exp in &experiments {
-        outcomes.extend(check_experiment(exp)?);
+        outcomes.extend(check_experiment(exp));
     }
     for o in &outcomes {
         outln!(

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::Args;
 use linres::export::tables::{FINGERPRINT_FILE, TABLE_FILES};
-use linres::spec::Spec;
+use linres::grid::Spec;
 use linres::store::{Lookup, RecordStatus, Store};
 
 use super::grid::{SET_HELP, open_store};
@@ -172,8 +172,15 @@ fn select(args: &CleanArgs, spec: &Spec, store: &Store) -> anyhow::Result<Vec<(P
 
 /// "3 record(s), 2 table(s)": the number of files of each reason.
 fn tally(files: &[(PathBuf, Reason)]) -> String {
-    let reasons =
-        [Reason::Record, Reason::Failed, Reason::Corrupt, Reason::Stale, Reason::Table, Reason::Cache, Reason::Leftover];
+    let reasons = [
+        Reason::Record,
+        Reason::Failed,
+        Reason::Corrupt,
+        Reason::Stale,
+        Reason::Table,
+        Reason::Cache,
+        Reason::Leftover,
+    ];
     let parts: Vec<String> = reasons
         .iter()
         .filter_map(|&r| {

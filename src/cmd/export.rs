@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use clap::Args;
 use linres::escape::terminal_text;
 use linres::export::inputs::{ExportError, export_inputs};
-use linres::spec::Spec;
+use linres::grid::Spec;
 
 use super::grid::SET_HELP;
 use super::out::outln;

@@ -3,10 +3,11 @@
 use std::path::{Path, PathBuf};
 
 use clap::Args;
-use linres::experiment::Grid;
-use linres::spec::{Filter, GridRun, Spec, select};
+use linres::experiment::{Experiment, Grid};
+use linres::grid::{Filter, GridRun, Spec, select};
 use linres::store::Store;
 
+use super::out::noteln;
 use super::usage;
 
 /// `--set` as every grid command documents it.
@@ -52,8 +53,23 @@ impl GridArgs {
         let spec = Spec::load(&self.spec, &self.set)?;
         open_store(&self.results, &spec.name)?;
         let grid = Grid::of(spec, &self.results)?;
+        print_notes(&grid);
         let selected = select(grid.runs.clone(), &filters)?;
         Ok(Selection { grid, selected })
+    }
+}
+
+/// The experiment file at `path` with its results under `results`, its notes printed.
+pub fn load_experiment(path: &Path, results: &Path) -> anyhow::Result<Experiment> {
+    let exp = Experiment::load(path, results)?;
+    print_notes(&exp);
+    Ok(exp)
+}
+
+/// The grid's notes on its declarations, as `note:` lines on stderr (quiet with `-q`).
+fn print_notes(grid: &Grid) {
+    for note in &grid.notes {
+        noteln!("note: {}: {note}", grid.spec.name);
     }
 }
 

@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Args;
-use linres::export::tables::param_value;
-use linres::spec::GridRun;
+use linres::grid::FieldPath;
+use linres::grid::GridRun;
 use serde_json::json;
 use serde_norway::{Mapping, Value};
 
@@ -69,7 +69,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
     for run in &grid.selected {
         let state = grid.store.state(&run.run.id());
         let mut row = vec![run.run.id(), state.name().to_string()];
-        row.extend(columns.iter().map(|c| param_value(run, c)));
+        row.extend(columns.iter().map(|c| FieldPath::new(c.as_str()).value_of(run).to_string()));
         row.push(state.note());
         rows.push(row);
     }

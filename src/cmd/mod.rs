@@ -22,7 +22,7 @@ mod train;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use linres::spec::SpecError;
+use linres::grid::SpecError;
 use thiserror::Error;
 
 /// Exit code for unusable input (a bad experiment file, flag or data file).

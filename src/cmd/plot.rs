@@ -5,10 +5,9 @@ use std::process::ExitCode;
 
 use clap::Args;
 use linres::escape::terminal_text;
-use linres::experiment::Experiment;
 use linres::plot::plot_experiment;
 
-use super::grid::open_store;
+use super::grid::{load_experiment, open_store};
 use super::out::{noteln, outln, warnln};
 
 #[derive(Args)]
@@ -28,7 +27,7 @@ pub struct PlotArgs {
 
 pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
     open_store(&args.results, "")?;
-    let exp = Experiment::load(&args.spec, &args.results)?;
+    let exp = load_experiment(&args.spec, &args.results)?;
     if !exp.missing.is_empty() {
         warnln!(
             "{} of {} runs of {} have no result; the figures show the others (`linres run {}` computes them)",

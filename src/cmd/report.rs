@@ -1,14 +1,17 @@
 //! `linres report`: the static HTML report of experiments' results.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Args;
+use linres::check::check_experiment;
 use linres::escape::terminal_text;
+use linres::plot::figure_svgs;
 use linres::report::{ExperimentReport, ReportError, write_site};
 
 use super::check::experiment_files;
-use super::grid::open_store;
+use super::grid::{load_experiment, open_store};
 use super::out::{noteln, outln, warnln};
 use super::usage;
 
@@ -37,18 +40,31 @@ pub struct ReportArgs {
     pub out: PathBuf,
 }
 
+/// The experiment file at `path` with its results under `results`, its figures drawn and its
+/// checks evaluated: everything its pages show.
+fn gather(path: &Path, results: &Path) -> anyhow::Result<ExperimentReport> {
+    let yaml = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+    let exp = load_experiment(path, results)?;
+    let figures = figure_svgs(&exp, results)
+        .into_iter()
+        .map(|(fig, svg)| (fig.name.clone(), fig.title.clone(), svg.map_err(|e| e.to_string())))
+        .collect();
+    let checks = check_experiment(&exp);
+    Ok(ExperimentReport { exp, yaml, figures, checks })
+}
+
 pub fn run(args: ReportArgs) -> anyhow::Result<ExitCode> {
     open_store(&args.results, "")?;
     let specs = if args.specs.is_empty() { experiment_files(&args.experiments)? } else { args.specs.clone() };
     let mut reports = Vec::new();
     for path in &specs {
-        let report = ExperimentReport::gather(path, &args.results)?;
+        let report = gather(path, &args.results)?;
         let missing = report.exp.missing.len();
         if missing > 0 {
             warnln!(
                 "{}: {missing} of {} runs have no result; the report shows them as missing or failed",
                 report.exp.spec.name,
-                report.runs.len()
+                report.exp.grid.runs.len()
             );
         }
         for (name, _, svg) in &report.figures {

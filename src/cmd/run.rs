@@ -10,9 +10,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use linres::cluster::shard::{self, Shard};
 use linres::export::tables::{TableCounts, update_tables as update};
+use linres::grid::GridRun;
 use linres::halt::Halt;
 use linres::runner::{MAX_JOBS, RunEvent, RunOptions, RunSummary, is_cached, run_grid};
-use linres::spec::GridRun;
 
 use super::grid::{GridArgs, Selection};
 use super::out::{errln, noteln};

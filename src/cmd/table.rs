@@ -5,14 +5,13 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use linres::experiment::Experiment;
-use linres::spec::quantity::{OverSeeds, QuantityError, QuantityInput};
-use linres::spec::{Filter, SpecError};
+use linres::grid::quantity::{OverSeeds, QuantityError, QuantityInput};
+use linres::grid::{Filter, SpecError};
 use linres::store::atomic;
 use linres::table::TableSpec;
 use linres::table::format::Format;
 
-use super::grid::open_store;
+use super::grid::{load_experiment, open_store};
 use super::out::outln;
 use super::usage;
 
@@ -110,7 +109,7 @@ pub fn run(args: TableArgs) -> anyhow::Result<ExitCode> {
         check_out(path)?;
     }
     open_store(&args.results, "")?;
-    let exp = Experiment::load(&args.spec, &args.results)?;
+    let exp = load_experiment(&args.spec, &args.results)?;
     let agg = args.agg.map(|a| match a {
         Agg::Median => OverSeeds::Median,
         Agg::Min => OverSeeds::Min,

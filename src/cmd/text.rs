@@ -7,7 +7,7 @@ use linres::engine::EngineKind;
 use linres::theory::TheoryReport;
 use linres::train::{RunOutcome, Status};
 
-pub use linres::export::compact_text as num;
+pub use linres::number::compact_text as num;
 
 /// One line naming the run: model, data, optimiser.
 pub fn describe(run: &ResolvedRun) -> String {

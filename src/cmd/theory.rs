@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use linres::export::tables::param_value;
+use linres::grid::FieldPath;
 use linres::theory::{RunShape, TheoryReport};
 use linres::train::initial_theory;
 
@@ -63,7 +63,7 @@ pub fn run(args: TheoryArgs) -> anyhow::Result<ExitCode> {
         let z = t.zou.as_ref();
         let iters = z.and_then(|z| z.iters_to_target).or_else(|| t.du_hu.as_ref().and_then(|h| h.iters_to_target));
         let mut row = vec![run.run.id()];
-        row.extend(grid.axes.iter().map(|a| param_value(run, a)));
+        row.extend(grid.axes.iter().map(|a| FieldPath::new(a.as_str()).value_of(run).to_string()));
         row.extend([
             t.data.rank.to_string(),
             num(t.data.kappa),

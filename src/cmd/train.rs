@@ -9,8 +9,8 @@ use clap::Args;
 use std::time::Instant;
 
 use linres::engine::plan;
+use linres::grid::{Spec, SpecError};
 use linres::provenance::Provenance;
-use linres::spec::{Spec, SpecError};
 use linres::store::Record;
 use linres::theory::{RunShape, TheoryReport};
 use linres::train::{Status, train};

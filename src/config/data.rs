@@ -4,9 +4,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Dims, MAGNITUDE, check_at_least, check_finite, check_magnitude, check_non_negative, float_text, rule};
+use super::{Dims, MAGNITUDE, check_at_least, check_finite, check_magnitude, check_non_negative, rule};
 use crate::error::ConfigError;
 use crate::matrix_file::MatrixFile;
+use crate::number::float_text;
 
 /// d, k, n of the digits set.
 pub const DIGITS_DIMS: Dims = Dims { d: 64, k: 10, n: 1797 };

@@ -15,6 +15,7 @@ mod data;
 mod model;
 mod optim;
 
+use crate::number::{MAGNITUDE, float_text};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
@@ -31,14 +32,6 @@ use crate::matrix_file::{FileDigest, MatrixFile};
 /// random streams changes the numbers an unchanged configuration produces: every cached result
 /// then becomes a miss.
 pub const ENGINE_SALT: &str = "linres-engines-v3";
-
-/// A float as text, the one form every number shown to a user takes (messages, descriptions,
-/// tables): the shortest text that reads back to `v`, in exponent notation outside [1e-4, 1e15)
-/// (`1e-300`, never 300 digits); non-finite values as `inf`, `-inf`, `NaN`.
-pub fn float_text(v: f64) -> String {
-    let a = v.abs();
-    if v == 0.0 || (1e-4..1e15).contains(&a) || !v.is_finite() { format!("{v}") } else { format!("{v:e}") }
-}
 
 /// One run, as written by the user or as resolved.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -418,10 +411,6 @@ pub(crate) fn check_non_negative(field: &str, v: f64) -> Result<f64, ConfigError
     if v >= 0.0 { Ok(v) } else { Err(rule(field, format!("must be ≥ 0, got {}", float_text(v)))) }
 }
 
-/// Magnitudes linres accepts for scales and data entries: outside [1e-100, 1e100], sums of squares
-/// (Gram matrices, norms) under- or overflow and the linear algebra fails or returns nonsense.
-pub const MAGNITUDE: (f64, f64) = (1e-100, 1e100);
-
 /// A nonzero finite value whose magnitude lies in `range` (zero too when `zero_ok`).
 pub(crate) fn check_magnitude(field: &str, v: f64, range: (f64, f64), zero_ok: bool) -> Result<f64, ConfigError> {
     check_finite(field, v)?;
@@ -575,22 +564,5 @@ mod tests {
             assert_eq!(sibling.point_run().id(), run.id(), "the point's run is the first seed's");
         }
         assert_eq!(siblings[1].id(), run.id(), "the run's own seed keeps its id");
-    }
-
-    #[test]
-    fn floats_round_trip_in_a_readable_form() {
-        for (v, text) in [
-            (0.0, "0"),
-            (0.5, "0.5"),
-            (1234.5, "1234.5"),
-            (1e-10, "1e-10"),
-            (3.25e20, "3.25e20"),
-            (-2e-7, "-2e-7"),
-            (1e-300, "1e-300"),
-            (-1e300, "-1e300"),
-        ] {
-            assert_eq!(float_text(v), text);
-            assert_eq!(float_text(v).parse::<f64>().unwrap(), v);
-        }
     }
 }

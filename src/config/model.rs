@@ -6,11 +6,11 @@ use std::path::Path;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{
-    Dims, EngineChoice, MAGNITUDE, check_at_least, check_magnitude, check_non_negative, check_positive, float_text,
-    one, rule,
+    Dims, EngineChoice, MAGNITUDE, check_at_least, check_magnitude, check_non_negative, check_positive, one, rule,
 };
 use crate::error::ConfigError;
 use crate::matrix_file::MatrixFile;
+use crate::number::float_text;
 
 /// The network.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

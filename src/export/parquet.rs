@@ -28,7 +28,7 @@ use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
 use super::tables::Cell;
-use crate::spec::{FieldPath, FieldValue, GridRun};
+use crate::grid::{FieldPath, FieldValue, GridRun};
 use crate::store::schema::{ColumnType, SummaryColumn};
 use crate::train::CurvePoint;
 
@@ -73,7 +73,10 @@ pub fn param_types(runs: &[GridRun], columns: &[String]) -> Vec<ParamType> {
         .iter()
         .map(|c| {
             let path = FieldPath::new(c.as_str());
-            runs.iter().filter_map(|r| ParamType::of(&path.value_of(r))).reduce(ParamType::join).unwrap_or(ParamType::Text)
+            runs.iter()
+                .filter_map(|r| ParamType::of(&path.value_of(r)))
+                .reduce(ParamType::join)
+                .unwrap_or(ParamType::Text)
         })
         .collect()
 }

@@ -24,13 +24,13 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
-use super::float_text;
 use super::parquet::{CurveColumns, ParquetTables, SummaryRow};
 use crate::config::TheoryConstants;
+use crate::grid::quantity::TheoryQuantity;
+use crate::grid::{FieldPath, FieldValue, GridRun};
 use crate::measure::Measured;
 use crate::measure::run::{final_excess, final_rel_excess, rel_excess};
-use crate::spec::quantity::TheoryQuantity;
-use crate::spec::{FieldPath, FieldValue, GridRun};
+use crate::number::float_text;
 use crate::store::schema::{SummaryColumn, param_columns};
 use crate::store::{Lookup, Record, RecordStatus, Stamp, Store, atomic};
 
@@ -54,11 +54,6 @@ const WINDOW: usize = 4096;
 pub struct TableCounts {
     pub runs: usize,
     pub points: usize,
-}
-
-/// The text of parameter `column` for `run` in a CSV cell ([`FieldValue::csv`]).
-pub fn param_value(run: &GridRun, column: &str) -> String {
-    FieldPath::new(column).value_of(run).csv().to_string()
 }
 
 /// One cell of a table: the value of a [`SummaryColumn`] for a run, which `summary.csv` writes as
@@ -196,7 +191,12 @@ struct Layout {
 }
 
 /// The rows of `run` (`None` without a readable record).
-fn render_run(store: &Store, run: &GridRun, layout: &Layout, constants: &TheoryConstants) -> io::Result<Option<RunRows>> {
+fn render_run(
+    store: &Store,
+    run: &GridRun,
+    layout: &Layout,
+    constants: &TheoryConstants,
+) -> io::Result<Option<RunRows>> {
     let Lookup::Found(rec) = store.read(&run.run.id()) else { return Ok(None) };
     let theory = rec.theory(constants);
     let params: Vec<FieldValue> = layout.columns.iter().map(|c| FieldPath::new(c.as_str()).value_of(run)).collect();
@@ -336,7 +336,13 @@ fn render<W: Write + Send>(
     let mut sinks = Sinks {
         runs_csv: open(TABLE_FILES[0])?,
         summary_csv: open(TABLE_FILES[1])?,
-        parquet: ParquetTables::new(&layout.columns, &types, diagnostics, open(TABLE_FILES[2])?, open(TABLE_FILES[3])?)?,
+        parquet: ParquetTables::new(
+            &layout.columns,
+            &types,
+            diagnostics,
+            open(TABLE_FILES[2])?,
+            open(TABLE_FILES[3])?,
+        )?,
     };
     let mut line = Vec::new();
     csv_line(&mut line, &header)?;
@@ -410,8 +416,10 @@ fn fingerprint_text(fp: Fingerprint, counts: TableCounts, stamps: &[Stamp]) -> S
 /// The counts the fingerprint file of `store` records for `fp`, if the tables are unchanged since.
 fn up_to_date(store: &Store, fp: Fingerprint) -> Option<TableCounts> {
     let text = fs::read_to_string(store.root().join(FINGERPRINT_FILE)).ok()?;
-    let stamps: Vec<Stamp> =
-        TABLE_FILES.iter().map(|n| fs::metadata(store.root().join(n)).ok().map(|m| Stamp::of(&m))).collect::<Option<_>>()?;
+    let stamps: Vec<Stamp> = TABLE_FILES
+        .iter()
+        .map(|n| fs::metadata(store.root().join(n)).ok().map(|m| Stamp::of(&m)))
+        .collect::<Option<_>>()?;
     let runs = text.lines().find_map(|l| l.strip_prefix("runs "))?.parse().ok()?;
     let points = text.lines().find_map(|l| l.strip_prefix("points "))?.parse().ok()?;
     let counts = TableCounts { runs, points };
@@ -439,7 +447,8 @@ pub fn update_tables(
         Ok(done) => done,
         Err(e) if crate::halt::is_store_wide(&e) => {
             // A directory that cannot be written: fine if the tables hold it all already.
-            let compared = render(store, runs, axes, constants, diagnostics, |name| Ok(Sink::compare(&store.root().join(name))));
+            let compared =
+                render(store, runs, axes, constants, diagnostics, |name| Ok(Sink::compare(&store.root().join(name))));
             return match compared {
                 Ok((counts, sinks)) if sinks.iter().all(Sink::is_equal) => {
                     sinks.into_iter().all(Sink::matches).then_some(counts).ok_or(e)

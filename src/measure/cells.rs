@@ -11,8 +11,8 @@ use super::Measured;
 use super::pool::pool;
 use super::width::NoTheoryCount;
 use crate::experiment::Row;
-use crate::spec::quantity::Quantity;
-use crate::spec::{FieldPath, FieldValue};
+use crate::grid::quantity::Quantity;
+use crate::grid::{FieldPath, FieldValue};
 
 /// A cell's key: the value of each keyed field, in the order the fields were given.
 pub type Key = Vec<(FieldPath, FieldValue)>;

@@ -11,8 +11,8 @@
 //! - [`cells`]: grouping runs into cells and one number per cell.
 //!
 //! Field lookup (the value a run takes on a field, and the rule for a field it does not have) is
-//! the grid's ([`crate::spec::field`]); what is measured is declared in
-//! [`crate::spec::quantity`].
+//! the grid's ([`crate::grid::field`]); what is measured is declared in
+//! [`crate::grid::quantity`].
 
 pub mod cells;
 pub mod curve;

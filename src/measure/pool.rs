@@ -7,7 +7,7 @@
 //! [`Absence::NotApplicable`].
 
 use super::{Absence, Measured};
-use crate::spec::quantity::OverSeeds;
+use crate::grid::quantity::OverSeeds;
 
 /// Median, minimum and maximum of a sample of numbers.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -2,7 +2,7 @@
 
 use super::{Absence, Measured};
 use crate::experiment::Row;
-use crate::spec::quantity::{RunMeasure, TheoryQuantity};
+use crate::grid::quantity::{RunMeasure, TheoryQuantity};
 use crate::theory::TheoryReport;
 use crate::train::RunOutcome;
 
@@ -40,6 +40,9 @@ impl RunMeasure {
             }
             RunMeasure::Theory(q) => q.of(&row.theory),
             RunMeasure::Seconds => Measured::Value(row.record.seconds),
+            RunMeasure::MaxLayerNorm => {
+                Measured::applicable(o.curve.iter().filter_map(|p| p.max_layer_norm).reduce(f64::max))
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::export::float_text;
+use crate::number::float_text;
 
 /// Why a measure has no number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -67,7 +67,7 @@ impl Measured {
             Measured::Value(v) => number(v),
             Measured::AtMost(v) => format!("≤ {}", number(v)),
             Measured::Above(v) => format!("> {}", number(v)),
-            Measured::Absent(_) => crate::spec::field::ABSENT_TEXT.into(),
+            Measured::Absent(_) => crate::grid::field::ABSENT_TEXT.into(),
         }
     }
 

@@ -13,7 +13,7 @@ use super::pool::Spread;
 use super::{Absence, Measured};
 use crate::config::Arch;
 use crate::experiment::Row;
-use crate::spec::quantity::{Budget, WidthMeasure};
+use crate::grid::quantity::{Budget, WidthMeasure};
 use crate::theory::wide_limit_iterations;
 
 /// A run whose step rule has no theorem iteration count, under a budget in theory iterations.

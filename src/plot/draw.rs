@@ -10,7 +10,7 @@ use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 
 use super::data::{BarData, CritPoint, CriticalData, CurveData};
-use super::spec::{LOG_AXIS, MAX_DECADES, Scale, TheoryLine, WidthBound};
+use crate::grid::figure::{LOG_AXIS, MAX_DECADES, Scale, TheoryLine, WidthBound};
 use crate::measure::Measured;
 use crate::measure::pool::Spread;
 

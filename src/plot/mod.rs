@@ -4,7 +4,6 @@
 pub mod data;
 pub mod draw;
 pub mod pdf;
-pub mod spec;
 
 use std::path::{Path, PathBuf};
 
@@ -12,12 +11,12 @@ use plotters::prelude::*;
 
 use crate::escape::{csv_text, xml_chars};
 use crate::experiment::Experiment;
-use crate::export::float_text;
+use crate::grid::SpecError;
+use crate::grid::figure::{FigureDecl, FigureKind};
 use crate::measure::Measured;
-use crate::spec::{GridRun, SpecError};
+use crate::number::float_text;
 use crate::store::atomic::Staging;
 use data::{BarData, CriticalData, CurveData};
-use spec::{FigureKind, FigureSpec};
 
 /// Why a figure could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -82,10 +81,7 @@ impl FigureData {
                             }
                         }
                         for l in &b.lines {
-                            let name = serde_json::to_value(l.kind)
-                                .ok()
-                                .and_then(|v| v.as_str().map(String::from))
-                                .unwrap_or_default();
+                            let name = l.kind.name().to_string();
                             for &(x, y) in &l.points {
                                 row(&[&head[..], &[name.clone(), float_text(x), float_text(y)]].concat());
                             }
@@ -103,13 +99,7 @@ impl FigureData {
                     }
                 }
                 for b in &d.bounds {
-                    let name = format!(
-                        "bound:{}",
-                        serde_json::to_value(b.kind)
-                            .ok()
-                            .and_then(|v| v.as_str().map(String::from))
-                            .unwrap_or_default()
-                    );
+                    let name = format!("bound:{}", b.kind.name());
                     for &(x, w) in &b.points {
                         row(&[String::new(), name.clone(), float_text(x), float_text(w), String::new(), String::new()]);
                     }
@@ -133,11 +123,11 @@ impl FigureData {
 
 /// Computes the numbers of figure `fig` of `exp`; `margin` holds the runs of its
 /// `margin_experiment`, if it names one.
-pub fn figure_data(exp: &Experiment, fig: &FigureSpec, margin: Option<&Experiment>) -> Result<FigureData, SpecError> {
-    Ok(match fig.kind {
-        FigureKind::Curves => FigureData::Curves(data::curves(exp, fig)?),
-        FigureKind::CriticalWidth => FigureData::Critical(data::critical_width(exp, fig, margin)?),
-        FigureKind::Bars => FigureData::Bars(data::bars(exp, fig)?),
+pub fn figure_data(exp: &Experiment, fig: &FigureDecl, margin: Option<&Experiment>) -> Result<FigureData, SpecError> {
+    Ok(match &fig.kind {
+        FigureKind::Curves(c) => FigureData::Curves(data::curves(exp, fig, c)?),
+        FigureKind::CriticalWidth(c) => FigureData::Critical(data::critical_width(exp, fig, c, margin)?),
+        FigureKind::Bars(b) => FigureData::Bars(data::bars(exp, fig, b)?),
     })
 }
 
@@ -148,8 +138,7 @@ pub fn figure_data(exp: &Experiment, fig: &FigureSpec, margin: Option<&Experimen
 /// the directory as it was. Margin experiments are loaded from the experiment file's directory.
 pub fn plot_experiment(exp: &Experiment, out_dir: &Path, results: &Path) -> Result<Vec<PathBuf>, PlotError> {
     draw::register_fonts();
-    let runs: Vec<GridRun> = exp.rows.iter().map(|r| r.run.clone()).chain(exp.missing.iter().cloned()).collect();
-    let figures = exp.spec.figure_specs(&runs)?;
+    let figures = &exp.figures;
     if figures.is_empty() {
         return Ok(Vec::new());
     }
@@ -160,7 +149,7 @@ pub fn plot_experiment(exp: &Experiment, out_dir: &Path, results: &Path) -> Resu
     };
     let staging = Staging::new(&dir).map_err(io(&dir))?;
     let mut files = Vec::new();
-    for fig in &figures {
+    for fig in figures {
         files.extend(render(exp, fig, staging.dir(), results)?);
     }
     let names: Vec<PathBuf> =
@@ -171,10 +160,13 @@ pub fn plot_experiment(exp: &Experiment, out_dir: &Path, results: &Path) -> Resu
 
 /// The numbers of figure `fig` of `exp` and its SVG text (its margin experiment, if it names one,
 /// loaded from the experiment file's directory with results under `results`).
-fn svg_of(exp: &Experiment, fig: &FigureSpec, results: &Path) -> Result<(FigureData, String), PlotError> {
-    let margin = match &fig.margin_experiment {
-        Some(name) => Some(Experiment::load(&exp.spec.base().join(format!("{name}.yaml")), results)?),
-        None => None,
+fn svg_of(exp: &Experiment, fig: &FigureDecl, results: &Path) -> Result<(FigureData, String), PlotError> {
+    let margin = match &fig.kind {
+        FigureKind::CriticalWidth(c) => match &c.margin_experiment {
+            Some(name) => Some(Experiment::load(&exp.spec.base().join(format!("{name}.yaml")), results)?),
+            None => None,
+        },
+        FigureKind::Curves(_) | FigureKind::Bars(_) => None,
     };
     let data = figure_data(exp, fig, margin.as_ref())?;
     let mut svg = String::new();
@@ -186,25 +178,17 @@ fn svg_of(exp: &Experiment, fig: &FigureSpec, results: &Path) -> Result<(FigureD
 }
 
 /// A declared figure and its SVG text, or why it could not be drawn.
-pub type FigureSvg = (FigureSpec, Result<String, PlotError>);
+pub type FigureSvg<'a> = (&'a FigureDecl, Result<String, PlotError>);
 
 /// Every figure `exp` declares, drawn as SVG text (for pages that inline them): (figure, its SVG
 /// or why it could not be drawn), in declaration order.
-pub fn figure_svgs(exp: &Experiment, results: &Path) -> Result<Vec<FigureSvg>, SpecError> {
+pub fn figure_svgs<'a>(exp: &'a Experiment, results: &Path) -> Vec<FigureSvg<'a>> {
     draw::register_fonts();
-    let runs: Vec<GridRun> = exp.rows.iter().map(|r| r.run.clone()).chain(exp.missing.iter().cloned()).collect();
-    let figures = exp.spec.figure_specs(&runs)?;
-    Ok(figures
-        .into_iter()
-        .map(|fig| {
-            let svg = svg_of(exp, &fig, results).map(|(_, svg)| svg);
-            (fig, svg)
-        })
-        .collect())
+    exp.figures.iter().map(|fig| (fig, svg_of(exp, fig, results).map(|(_, svg)| svg))).collect()
 }
 
 /// Renders figure `fig` of `exp` into `dir`; returns its files.
-fn render(exp: &Experiment, fig: &FigureSpec, dir: &Path, results: &Path) -> Result<Vec<PathBuf>, PlotError> {
+fn render(exp: &Experiment, fig: &FigureDecl, dir: &Path, results: &Path) -> Result<Vec<PathBuf>, PlotError> {
     let (data, svg) = svg_of(exp, fig, results)?;
     let size = data.size();
     let draw_error = |message: String| PlotError::Draw { figure: fig.name.clone(), message };

@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use crate::escape::html_text as esc;
-use crate::export::compact_text;
-use crate::plot::spec::TheoryLine;
+use crate::grid::figure::TheoryLine;
+use crate::number::compact_text;
 use crate::theory::TheoryReport;
 use crate::train::RunOutcome;
 

@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use crate::escape::{html_text as esc, url_segment};
-use crate::export::{compact_text, float_text};
 use crate::measure::Measured;
+use crate::number::{compact_text, float_text};
 
 /// A whole page: `title`, `body` (already HTML), the stylesheet at `root` (the relative path from
 /// the page to the site's top, "" or "../…"), and, with `script`, the sorting and filtering script

@@ -16,12 +16,10 @@ mod pages;
 
 use std::path::{Path, PathBuf};
 
-use crate::check::{CheckOutcome, check_experiment};
 use crate::experiment::Experiment;
-use crate::plot::figure_svgs;
-use crate::spec::{GridRun, SpecError};
+use crate::grid::SpecError;
+use crate::grid::check::CheckOutcome;
 use crate::store::atomic::Staging;
-use crate::store::{Lookup, Record, Store};
 
 /// The table script: sorting (click a header, or `#sort=COLUMN` / `#sort=-COLUMN` in the URL) and
 /// filtering (the box above the table, or `#filter=TEXT`).
@@ -54,18 +52,9 @@ pub enum ReportError {
     Overlap { out: PathBuf, results: PathBuf, relation: &'static str },
 }
 
-/// What a run of the grid has in the results.
-pub enum RunState {
-    /// Done or diverged: index into [`Experiment::rows`].
-    Result(usize),
-    /// A record of a run that failed.
-    Failed(Box<Record>),
-    /// A file that is not a readable record of the run.
-    Corrupt(String),
-    Missing,
-}
-
-/// One experiment, everything its pages show.
+/// One experiment, everything its pages show: its results, its file's text, its figures drawn as
+/// SVG and its checks evaluated (by the commands that draw and check; the report computes
+/// nothing).
 pub struct ExperimentReport {
     pub exp: Experiment,
     /// The experiment file's text.
@@ -73,46 +62,9 @@ pub struct ExperimentReport {
     /// Every declared figure: (name, title, its SVG or why it could not be drawn).
     pub figures: Vec<(String, String, Result<String, String>)>,
     pub checks: Vec<CheckOutcome>,
-    /// Every run of the grid, in grid order, with what the results hold for it.
-    pub runs: Vec<(GridRun, RunState)>,
-    /// The experiment's results directory (for links to records and tables).
-    pub store: PathBuf,
 }
 
 impl ExperimentReport {
-    /// Loads the experiment file at `path` with its results under `results`, draws its figures
-    /// and evaluates its checks.
-    pub fn gather(path: &Path, results: &Path) -> Result<ExperimentReport, ReportError> {
-        let yaml = std::fs::read_to_string(path).map_err(|source| ReportError::Io { path: path.into(), source })?;
-        let exp = Experiment::load(path, results)?;
-        let figures = figure_svgs(&exp, results)?
-            .into_iter()
-            .map(|(fig, svg)| (fig.name, fig.title, svg.map_err(|e| e.to_string())))
-            .collect();
-        let checks = check_experiment(&exp)?;
-        let store = Store::new(results, &exp.spec.name);
-        let mut by_id: std::collections::BTreeMap<String, usize> =
-            exp.rows.iter().enumerate().map(|(i, r)| (r.run.run.id(), i)).collect();
-        let runs = exp
-            .spec
-            .expand()?
-            .into_iter()
-            .map(|run| {
-                let id = run.run.id();
-                let state = match by_id.remove(&id) {
-                    Some(i) => RunState::Result(i),
-                    None => match store.read(&id) {
-                        Lookup::Found(record) => RunState::Failed(record),
-                        Lookup::Unreadable(why) => RunState::Corrupt(why),
-                        Lookup::Missing => RunState::Missing,
-                    },
-                };
-                (run, state)
-            })
-            .collect();
-        Ok(ExperimentReport { exp, yaml, figures, checks, runs, store: store.root().to_path_buf() })
-    }
-
     /// The experiment file's leading comment, as the experiment's description.
     pub fn description(&self) -> String {
         let lines: Vec<&str> = self
@@ -184,7 +136,7 @@ pub fn write_site(reports: &[ExperimentReport], out: &Path, results: &Path) -> R
         let path = path.to_path_buf();
         move |source| ReportError::Io { path, source }
     };
-    let stores: Vec<&Path> = std::iter::once(results).chain(reports.iter().map(|r| r.store.as_path())).collect();
+    let stores: Vec<&Path> = std::iter::once(results).chain(reports.iter().map(|r| r.exp.store.root())).collect();
     refuse_overlap(out, &stores)?;
     let earlier = match std::fs::metadata(out) {
         Ok(m) if !m.is_dir() => return Err(ReportError::OutIsFile(out.to_path_buf())),

@@ -4,14 +4,15 @@ use std::fmt::Write;
 use std::path::Path;
 
 use super::html::{flatten, href, key_values, num_cell, page, relative_url, text_cell};
-use super::{ExperimentReport, GENERATOR, ReportError, RunState, STYLE, curve};
-use crate::check::CheckOutcome;
+use super::{ExperimentReport, GENERATOR, ReportError, STYLE, curve};
 use crate::escape::html_text as esc;
 use crate::experiment::Row;
-use crate::export::tables::param_value;
-use crate::spec::quantity::{RunMeasure, TheoryQuantity};
+use crate::grid::FieldPath;
+use crate::grid::check::CheckOutcome;
+use crate::grid::quantity::{RunMeasure, TheoryQuantity};
 use crate::store::Record;
 use crate::store::schema::param_columns;
+use crate::store::state::RunState;
 
 /// The measures of the runs table: (column, header, measure); the iterations' header names the
 /// target.
@@ -21,7 +22,7 @@ fn run_columns(target: f64) -> [(&'static str, String, RunMeasure); 8] {
         ("final_rel_excess", "final rel. excess".into(), RunMeasure::FinalRelExcess),
         (
             "iters_to_target",
-            format!("iterations to {}", crate::config::float_text(target)),
+            format!("iterations to {}", crate::number::float_text(target)),
             RunMeasure::ItersToTarget { target },
         ),
         theory(TheoryQuantity::ZouMargin, "Zou margin"),
@@ -53,14 +54,14 @@ pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Resul
     for r in reports {
         let name = &r.exp.spec.name;
         write(format!("{name}/index.html"), &experiment_page(r))?;
-        let store = lexical_absolute(&r.store)?;
+        let store = lexical_absolute(r.exp.store.root())?;
         let runs_dir = site.join(name).join("runs");
         let records = crate::store::Store::at(&store);
-        for (run, state) in &r.runs {
+        for (run, state, row) in r.exp.runs() {
             let id = run.run.id();
-            let (record, row) = match state {
-                RunState::Result(i) => (&r.exp.rows[*i].record, Some(&r.exp.rows[*i])),
-                RunState::Failed(record) => (&**record, None),
+            let record = match (state, row) {
+                (_, Some(row)) => &row.record,
+                (RunState::Failed(record), None) => &**record,
                 _ => continue,
             };
             let record_url = relative_url(&runs_dir, &records.record_path(&id));
@@ -92,27 +93,10 @@ fn lexical_absolute(path: &Path) -> Result<std::path::PathBuf, ReportError> {
     Ok(out)
 }
 
-/// Counts of the runs by state: (results, diverged among them, failed, corrupt, missing).
-fn counts(r: &ExperimentReport) -> (usize, usize, usize, usize, usize) {
-    let mut c = (0, 0, 0, 0, 0);
-    for (_, state) in &r.runs {
-        match state {
-            RunState::Result(i) => {
-                c.0 += 1;
-                c.1 += usize::from(r.exp.rows[*i].outcome().diverged_at.is_some());
-            }
-            RunState::Failed(_) => c.2 += 1,
-            RunState::Corrupt(_) => c.3 += 1,
-            RunState::Missing => c.4 += 1,
-        }
-    }
-    c
-}
-
 fn counts_text(r: &ExperimentReport) -> String {
-    let (results, diverged, failed, corrupt, missing) = counts(r);
-    let mut parts = vec![format!("{} runs", r.runs.len()), format!("{results} with a result")];
-    for (n, what) in [(diverged, "diverged"), (failed, "failed"), (corrupt, "corrupt"), (missing, "missing")] {
+    let c = r.exp.counts();
+    let mut parts = vec![format!("{} runs", c.runs), format!("{} with a result", c.cached)];
+    for (n, what) in [(c.diverged, "diverged"), (c.failed, "failed"), (c.corrupt, "corrupt"), (c.missing, "missing")] {
         if n > 0 {
             parts.push(format!("{n} {what}"));
         }
@@ -184,7 +168,7 @@ fn index(reports: &[ExperimentReport]) -> String {
             "<tr><td data-v=\"{name}\"><a href=\"{}\">{name}</a></td><td data-v=\"{}\">{}</td>\
              <td class=\"num\" data-v=\"{}\">{}</td><td>{}</td><td>{}</td></tr>",
             href(&[r.exp.spec.name.as_str(), "index.html"]),
-            r.runs.len(),
+            r.exp.grid.runs.len(),
             esc(&counts_text(r)),
             r.figures.len(),
             r.figures.len(),
@@ -295,11 +279,13 @@ fn experiment_page(r: &ExperimentReport) -> String {
 fn runs_table(r: &ExperimentReport) -> String {
     let columns = run_columns(r.exp.spec.theory.target);
     // The grid fields that vary (and the seed): the others are in the YAML below.
-    let params: Vec<String> = param_columns(&r.exp.axes)
+    let runs = &r.exp.grid.runs;
+    let params: Vec<FieldPath> = param_columns(&r.exp.axes)
         .into_iter()
+        .map(FieldPath::new)
         .filter(|p| {
-            let first = r.runs.first().map(|(run, _)| param_value(run, p));
-            p == "seed" || r.runs.iter().any(|(run, _)| Some(param_value(run, p)) != first)
+            let first = runs.first().map(|run| p.value_of(run));
+            p.as_str() == "seed" || runs.iter().any(|run| Some(p.value_of(run)) != first)
         })
         .collect();
     let mut s = String::from(
@@ -311,24 +297,17 @@ fn runs_table(r: &ExperimentReport) -> String {
          <div class=\"scroll\"><table class=\"runs sortable\" id=\"runs\">\n<thead><tr><th data-col=\"id\">run</th>",
     );
     for p in &params {
-        let _ = write!(s, "<th data-col=\"{0}\">{0}</th>", esc(p));
+        let _ = write!(s, "<th data-col=\"{0}\">{0}</th>", esc(p.as_str()));
     }
     s.push_str("<th data-col=\"status\">status</th><th data-col=\"engine\">engine</th>");
     for (col, head, _) in &columns {
         let _ = write!(s, "<th data-col=\"{col}\">{}</th>", esc(head));
     }
     s.push_str("</tr></thead>\n<tbody>\n");
-    for (run, state) in &r.runs {
+    for (run, state, row) in r.exp.runs() {
         let id = run.run.id();
-        let (status, linked) = match state {
-            RunState::Result(i) => {
-                let diverged = r.exp.rows[*i].outcome().diverged_at.is_some();
-                ((if diverged { "diverged" } else { "done" }).to_string(), true)
-            }
-            RunState::Failed(_) => ("failed".to_string(), true),
-            RunState::Corrupt(_) => ("corrupt".to_string(), false),
-            RunState::Missing => ("missing".to_string(), false),
-        };
+        let status = state.status();
+        let linked = matches!(state, RunState::Result { .. } | RunState::Failed(_));
         if linked {
             let _ = write!(
                 s,
@@ -339,18 +318,14 @@ fn runs_table(r: &ExperimentReport) -> String {
             let _ = write!(s, "<tr><td data-v=\"{id}\">{id}</td>");
         }
         for p in &params {
-            let v = param_value(run, p);
-            if v.parse::<f64>().is_ok() {
-                let _ = write!(s, "<td class=\"num\" data-v=\"{0}\">{0}</td>", esc(&v));
+            let v = p.value_of(run);
+            if v.number().is_some() {
+                let _ = write!(s, "<td class=\"num\" data-v=\"{0}\">{0}</td>", esc(v.text()));
             } else {
-                s.push_str(&text_cell(&v));
+                s.push_str(&text_cell(v.text()));
             }
         }
         let _ = write!(s, "<td class=\"status {status}\">{status}</td>");
-        let row = match state {
-            RunState::Result(i) => Some(&r.exp.rows[*i]),
-            _ => None,
-        };
         s.push_str(&text_cell(row.map_or("", |row| row.outcome().engine.name())));
         for (_, _, measure) in &columns {
             s.push_str(&num_cell(measure.of_run(row)));
@@ -363,7 +338,7 @@ fn runs_table(r: &ExperimentReport) -> String {
 
 fn run_page(
     r: &ExperimentReport,
-    run: &crate::spec::GridRun,
+    run: &crate::grid::GridRun,
     record: &Record,
     row: Option<&Row>,
     files: &[(&str, String)],
@@ -371,7 +346,8 @@ fn run_page(
     let name = &r.exp.spec.name;
     let id = run.run.id();
     let mut b = format!("<header>{}<h1>run {id}</h1>\n", breadcrumb("../../", Some(name)));
-    let grid: Vec<String> = run.params.iter().map(|(k, _)| format!("{k} = {}", param_value(run, k))).collect();
+    let grid: Vec<String> =
+        run.params.iter().map(|(k, _)| format!("{k} = {}", FieldPath::new(k.as_str()).value_of(run))).collect();
     let _ = writeln!(b, "<p class=\"grid\">{}</p>\n</header>\n<main>", esc(&grid.join(" · ")));
     match row {
         Some(row) => {
@@ -387,7 +363,7 @@ fn run_page(
                 "<p>{} · engine {}{reduced} · {} s</p>",
                 esc(&status),
                 o.engine.name(),
-                crate::export::compact_text(row.record.seconds)
+                crate::number::compact_text(row.record.seconds)
             );
             b.push_str("<h2>Curve and theory</h2>\n");
             b.push_str(&curve::svg(o, t));

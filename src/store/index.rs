@@ -100,7 +100,8 @@ impl Index {
     pub fn get(&self, dir: &Path, id: &str, stamp: Stamp) -> Option<Summary> {
         let key = key(id)?;
         let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
-        let index = dirs.entry(dir.to_path_buf()).or_insert_with(|| DirIndex { entries: read(dir), ..Default::default() });
+        let index =
+            dirs.entry(dir.to_path_buf()).or_insert_with(|| DirIndex { entries: read(dir), ..Default::default() });
         index.entries.get(&key).filter(|e| e.stamp == stamp).map(|e| e.summary)
     }
 
@@ -109,7 +110,8 @@ impl Index {
         let Some(key) = key(id) else { return };
         let entry = Entry { stamp, summary };
         let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
-        let index = dirs.entry(dir.to_path_buf()).or_insert_with(|| DirIndex { entries: read(dir), ..Default::default() });
+        let index =
+            dirs.entry(dir.to_path_buf()).or_insert_with(|| DirIndex { entries: read(dir), ..Default::default() });
         if index.entries.insert(key, entry) != Some(entry) {
             index.added.insert(key, entry);
         }

@@ -69,7 +69,9 @@ pub enum Lookup {
 pub enum Probe {
     Missing,
     /// A result: done, or diverged at an iteration.
-    Result { diverged_at: Option<usize> },
+    Result {
+        diverged_at: Option<usize>,
+    },
     /// The record of a failed run.
     Failed,
     /// A file that is not a complete record of this id (why).

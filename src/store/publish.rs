@@ -16,7 +16,8 @@ use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::PathBuf;
-use std::sync::{Condvar, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
 
 use super::{Claim, Store, Summary, atomic};
 
@@ -49,7 +50,11 @@ pub struct Publisher<T> {
 
 impl<T: Send> Publisher<T> {
     pub fn new(store: &Store) -> Publisher<T> {
-        Publisher { store: store.clone(), queue: Mutex::new(Queue { pending: Vec::new(), closed: false }), wake: Condvar::new() }
+        Publisher {
+            store: store.clone(),
+            queue: Mutex::new(Queue { pending: Vec::new(), closed: false }),
+            wake: Condvar::new(),
+        }
     }
 
     /// Writes the record `bytes` of run `id` (holding `summary`) to a temporary file beside its
@@ -129,14 +134,19 @@ impl<T: Send> Publisher<T> {
     }
 }
 
-/// Runs `work` with a publisher of `store`'s records served by a thread of its own, and returns
-/// once every record handed to it is published (`done` is told of each). Where no thread can be
-/// started, `work` gets `None` and must write its records itself.
+/// Runs `work` with a publisher of `store`'s records served by a thread of its own (when
+/// `threaded`), and returns once every record handed to it is published (`done` is told of each).
+/// Without `threaded`, or where no thread can be started, `work` gets `None` and must write its
+/// records itself.
 pub fn publishing<T: Send, R>(
     store: &Store,
+    threaded: bool,
     done: &(dyn Fn(T, io::Result<()>) + Sync),
     work: impl FnOnce(Option<&Publisher<T>>) -> R,
 ) -> R {
+    if !threaded {
+        return work(None);
+    }
     let publisher = Publisher::new(store);
     std::thread::scope(|scope| {
         let server = std::thread::Builder::new().stack_size(1 << 20).spawn_scoped(scope, || publisher.serve(done));
@@ -146,30 +156,30 @@ pub fn publishing<T: Send, R>(
     })
 }
 
-/// `op` on every file, on up to [`SYNC_THREADS`] threads at once (on this one alone where no
-/// thread can be started), with each file's outcome.
+/// `op` on every file, on up to [`SYNC_THREADS`] threads at once (this one among them, alone
+/// where no other can be started), with each file's outcome. The helper threads allocate nothing
+/// (each outcome has its slot, made here), so that glibc reserves no arena of address space for
+/// them (64 MiB each), which under an address-space limit would starve the pool of runs.
 fn concurrently(files: &[&File], op: fn(&File) -> io::Result<()>) -> Vec<io::Result<()>> {
-    if files.len() <= 1 {
-        return files.iter().map(|f| op(f)).collect();
-    }
-    let per = files.len().div_ceil(SYNC_THREADS);
+    let slots: Vec<OnceLock<io::Result<()>>> = files.iter().map(|_| OnceLock::new()).collect();
+    let next = AtomicUsize::new(0);
+    let drain = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(f) = files.get(i) else { break };
+        let _ = slots[i].set(op(f));
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(per)
-            .map(|chunk| {
-                let work = move || chunk.iter().map(|f| op(f)).collect::<Vec<_>>();
-                // Small stacks: a flush needs none, and no allocation happens on these threads.
-                std::thread::Builder::new().stack_size(64 << 10).spawn_scoped(scope, work).map_err(|_| chunk)
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h {
-                Ok(handle) => handle.join().unwrap_or_else(|_| vec![]),
-                Err(chunk) => chunk.iter().map(|f| op(f)).collect(),
-            })
-            .collect()
-    })
+        for _ in 1..SYNC_THREADS.min(files.len()) {
+            // Small stacks: a flush needs none. A thread that cannot start leaves its share to
+            // the others.
+            if std::thread::Builder::new().stack_size(64 << 10).spawn_scoped(scope, drain).is_err() {
+                break;
+            }
+        }
+        drain();
+    });
+    // Every slot is set: this thread drains what is left before the scope joins the others.
+    slots.into_iter().map(|s| s.into_inner().unwrap_or_else(|| Err(io::Error::other("not flushed")))).collect()
 }
 
 #[cfg(test)]

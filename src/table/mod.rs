@@ -4,19 +4,18 @@
 //!
 //! A cell never pools a grid field silently: every field that varies among the selected runs must
 //! be a row or column field (or vary with one in a `zip` group), or be fixed by a filter; the seed
-//! is the only replicate. The numbers come from the same cell measures as the declared checks
-//! ([`crate::check::cells`]), so a table and a check on the same selection agree.
+//! is the only replicate. The numbers come from the measures layer, as a check's do, so a table
+//! and a check on the same selection agree.
 
 pub mod format;
 
 use thiserror::Error;
 
 use crate::experiment::{Experiment, Row};
-use crate::export::tables::param_value;
+use crate::grid::quantity::Quantity;
+use crate::grid::{FieldPath, Filter, SpecError};
 use crate::measure::Measured;
 use crate::measure::cells::{group, varying_fields};
-use crate::spec::quantity::Quantity;
-use crate::spec::{FieldPath, Filter, SpecError};
 
 /// What a table shows: the fields along its rows and columns, the quantity in its cells and the
 /// filters that select the runs.
@@ -73,7 +72,8 @@ fn spec_error(exp: &Experiment, field: &str, message: String) -> TableError {
 fn combinations(rows: &[&Row], fields: &[String]) -> Vec<Vec<String>> {
     let mut out: Vec<Vec<String>> = Vec::new();
     for r in rows {
-        let v: Vec<String> = fields.iter().map(|f| param_value(&r.run, f)).collect();
+        let v: Vec<String> =
+            fields.iter().map(|f| FieldPath::new(f.as_str()).value_of(&r.run).text().to_string()).collect();
         if !out.contains(&v) {
             out.push(v);
         }
@@ -109,7 +109,7 @@ impl TableSpec {
                 if laid_out.iter().filter(|g| **g == f).count() > 1 {
                     return Err(spec_error(exp, flag, format!("`{f}` is named twice in --rows and --cols")));
                 }
-                if selected.iter().all(|r| param_value(&r.run, f).is_empty()) {
+                if selected.iter().all(|r| FieldPath::new(f.as_str()).value_of(&r.run).is_absent()) {
                     return Err(spec_error(
                         exp,
                         flag,
@@ -144,7 +144,7 @@ impl TableSpec {
                      values: fix it with --filter (e.g. --filter {}={}) or lay it out",
                     pooled.iter().map(|f| format!("`{f}`")).collect::<Vec<_>>().join(", "),
                     pooled[0],
-                    param_value(&selected[0].run, &pooled[0])
+                    FieldPath::new(pooled[0].as_str()).value_of(&selected[0].run)
                 ),
             ));
         }
@@ -156,7 +156,7 @@ impl TableSpec {
         let fields: Vec<FieldPath> = self.rows.iter().chain(&self.cols).map(FieldPath::new).collect();
         for cell in group(&selected, &fields) {
             let value = self.quantity.of_cell(&cell.members).map_err(|e| spec_error(exp, "--value", e.to_string()))?;
-            let text: Vec<String> = cell.key.iter().map(|(_, v)| v.csv().to_string()).collect();
+            let text: Vec<String> = cell.key.iter().map(|(_, v)| v.text().to_string()).collect();
             let (row, col) = text.split_at(self.rows.len());
             let at = |values: &[Vec<String>], v: &[String]| values.iter().position(|c| c == v);
             if let (Some(i), Some(j)) = (at(&row_values, row), at(&col_values, col)) {

@@ -1,12 +1,12 @@
 //! Bar figures: a per-run number, median and min–max across seeds, grouped by a grid field.
 
-use super::{axis_label, distinct, selected, values_of};
+use super::{axis_label, distinct, selected};
 use crate::experiment::{Experiment, Row};
-use crate::export::tables::param_value;
+use crate::grid::SpecError;
+use crate::grid::figure::{BarsFigure, FigureDecl, Scale};
+use crate::grid::quantity::RunMeasure;
 use crate::measure::pool::Spread;
-use crate::plot::spec::{FigureSpec, Scale};
-use crate::spec::SpecError;
-use crate::spec::quantity::RunMeasure;
+use crate::number::float_text;
 
 /// One series of a bar chart.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,48 +34,40 @@ pub struct BarData {
 }
 
 /// The bars of a `bars` figure.
-pub fn bars(exp: &Experiment, fig: &FigureSpec) -> Result<BarData, SpecError> {
+pub fn bars(exp: &Experiment, fig: &FigureDecl, b: &BarsFigure) -> Result<BarData, SpecError> {
     let rows = selected(exp, fig)?;
-    let x_field = fig.x.as_deref().expect("checked: bars have x");
-    let y_kind = fig.y.as_deref().expect("checked: bars have y");
-    let categories = values_of(&rows, Some(x_field));
-    let series_values = distinct(&rows, |r| fig.series_of(&r.run));
+    let categories = distinct(&rows, |r| b.x.value_of(&r.run));
     let mut series = Vec::new();
-    for (colour, value) in series_values.iter().enumerate() {
+    for (colour, value) in distinct(&rows, |r| fig.series_values(&r.run)).iter().enumerate() {
+        let in_series: Vec<&Row> = rows.iter().copied().filter(|r| fig.series_values(&r.run) == *value).collect();
         let mut per_cat = Vec::new();
         let (mut runs, mut diverged) = (0, 0);
         for cat in &categories {
-            let group: Vec<&Row> = rows
-                .iter()
-                .copied()
-                .filter(|r| param_value(&r.run, x_field) == *cat)
-                .filter(|r| fig.series_of(&r.run) == *value)
-                .collect();
+            let group: Vec<&Row> = in_series.iter().copied().filter(|r| b.x.value_of(&r.run) == *cat).collect();
             runs += group.len();
-            diverged +=
-                group.iter().filter(|r| r.record.outcome.as_ref().is_some_and(|o| o.diverged_at.is_some())).count();
-            let measure = match y_kind {
-                "iters_to_target" => RunMeasure::ItersToTarget { target: fig.target.unwrap_or(exp.spec.theory.target) },
-                "final_rel_excess" => RunMeasure::FinalRelExcess,
-                _ => RunMeasure::Seconds,
-            };
-            let values: Vec<f64> = group.iter().map(|r| measure.of(r).number()).collect();
+            diverged += group.iter().filter(|r| r.outcome().diverged_at.is_some()).count();
+            let values: Vec<f64> = group.iter().map(|r| b.y.of(r).number()).collect();
             per_cat.push(Spread::of(&values));
         }
-        let label =
-            rows.iter().find(|r| fig.series_of(&r.run) == *value).map(|r| fig.series_label(&r.run)).unwrap_or_default();
-        series.push(BarSeries { label, value: value.clone(), colour, runs, diverged, values: per_cat });
+        let first = in_series[0];
+        series.push(BarSeries {
+            label: fig.series_label(&first.run),
+            value: fig.series_of(&first.run),
+            colour,
+            runs,
+            diverged,
+            values: per_cat,
+        });
     }
-    let y_label = match y_kind {
-        "iters_to_target" => format!("iterations to relative excess {:e}", fig.target.unwrap_or(1e-6)),
-        "final_rel_excess" => "final relative excess loss".into(),
-        _ => "seconds".into(),
+    let y_label = match b.y {
+        RunMeasure::ItersToTarget { target } => format!("iterations to relative excess {}", float_text(target)),
+        other => other.describe(),
     };
     Ok(BarData {
-        categories: categories.iter().map(|c| fig.label(c)).collect(),
+        categories: categories.iter().map(|c| fig.value_text(b.x.as_str(), c, false)).collect(),
         series,
-        x_label: fig.labels.get(x_field).cloned().unwrap_or_else(|| axis_label(x_field)),
+        x_label: fig.labels.get(b.x.as_str()).cloned().unwrap_or_else(|| axis_label(b.x.as_str())),
         y_label,
-        yscale: fig.yscale.unwrap_or(Scale::Log),
+        yscale: b.yscale,
     })
 }

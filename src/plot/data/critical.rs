@@ -2,12 +2,10 @@
 
 use super::{axis_label, distinct, error, selected};
 use crate::experiment::{Experiment, Row};
-use crate::export::tables::param_value;
+use crate::grid::figure::{CriticalFigure, FigureDecl, WidthBound};
+use crate::grid::{FieldPath, SpecError};
 use crate::measure::pool::Spread;
 use crate::measure::width::{CriticalWidth, critical_width as critical_width_of, margin_one_width};
-use crate::plot::spec::{FigureSpec, WidthBound};
-use crate::spec::SpecError;
-use crate::spec::quantity::Budget;
 
 /// Critical width of one series at one x (the measures layer's [`CriticalWidth`]: over seeds
 /// by the "half of the seeds" rule, and the range of the per-seed widths), censored where the grid
@@ -46,48 +44,45 @@ pub struct CriticalData {
 /// The critical widths of a `critical_width` figure.
 pub fn critical_width(
     exp: &Experiment,
-    fig: &FigureSpec,
+    fig: &FigureDecl,
+    c: &CriticalFigure,
     margin: Option<&Experiment>,
 ) -> Result<CriticalData, SpecError> {
     let rows = selected(exp, fig)?;
-    let x_field = fig.x.as_deref().expect("checked: critical_width has x");
-    let target = fig.target.unwrap_or(1e-6);
-    let budget = fig.budget.expect("checked: critical_width has a budget");
-    let number = |r: &Row, f: &str| param_value(&r.run, f).parse::<f64>().ok();
-    let mut widths: Vec<f64> = rows.iter().filter_map(|r| number(r, "model.width")).collect();
+    let number = |r: &Row, f: &FieldPath| f.value_of(&r.run).number();
+    let width = FieldPath::new("model.width");
+    let mut widths: Vec<f64> = rows.iter().filter_map(|r| number(r, &width)).collect();
     widths.sort_by(f64::total_cmp);
     widths.dedup();
     let mut xs: Vec<f64> = rows
         .iter()
-        .map(|r| number(r, x_field).ok_or_else(|| error(exp, fig, format!("`{x_field}` is not a number"))))
+        .map(|r| number(r, &c.x).ok_or_else(|| error(exp, fig, format!("`{}` is not a number", c.x))))
         .collect::<Result<_, _>>()?;
     xs.sort_by(f64::total_cmp);
     xs.dedup();
-    let budget = Budget::TimesTheory(budget);
     let mut series = Vec::new();
-    for (colour, value) in distinct(&rows, |r| fig.series_of(&r.run)).iter().enumerate() {
+    for (colour, value) in distinct(&rows, |r| fig.series_values(&r.run)).iter().enumerate() {
+        let in_series: Vec<&Row> = rows.iter().copied().filter(|r| fig.series_values(&r.run) == *value).collect();
         let mut points = Vec::new();
         for &x in &xs {
-            let cell: Vec<&Row> = rows
-                .iter()
-                .copied()
-                .filter(|r| fig.series_of(&r.run) == *value && number(r, x_field) == Some(x))
-                .collect();
+            let cell: Vec<&Row> = in_series.iter().copied().filter(|r| number(r, &c.x) == Some(x)).collect();
             if cell.is_empty() {
                 continue;
             }
-            let width = critical_width_of(&cell, target, budget).map_err(|e| error(exp, fig, e.to_string()))?;
+            let width = critical_width_of(&cell, c.target, c.budget).map_err(|e| error(exp, fig, e.to_string()))?;
             points.push(CritPoint { x, width });
         }
-        let label = rows.iter().find(|r| fig.series_of(&r.run) == *value).map(|r| fig.series_label(&r.run));
-        series.push(CritSeries { label: label.unwrap_or_default(), value: value.clone(), colour, points });
+        let first = in_series[0];
+        series.push(CritSeries {
+            label: fig.series_label(&first.run),
+            value: fig.series_of(&first.run),
+            colour,
+            points,
+        });
     }
-    let bounds = fig
-        .bounds
-        .iter()
-        .map(|&kind| BoundData { kind, points: bound_points(&rows, x_field, &xs, kind, margin) })
-        .collect();
-    let x_label = fig.labels.get(x_field).cloned().unwrap_or_else(|| axis_label(x_field));
+    let bounds =
+        c.bounds.iter().map(|&kind| BoundData { kind, points: bound_points(&rows, &c.x, &xs, kind, margin) }).collect();
+    let x_label = fig.labels.get(c.x.as_str()).cloned().unwrap_or_else(|| axis_label(c.x.as_str()));
     Ok(CriticalData { series, bounds, x_label, widths })
 }
 
@@ -95,15 +90,15 @@ pub fn critical_width(
 /// the margin experiment on the same data (equal `data` configuration) as the runs at that x.
 fn bound_points(
     rows: &[&Row],
-    x_field: &str,
+    x_field: &FieldPath,
     xs: &[f64],
     kind: WidthBound,
     margin: Option<&Experiment>,
 ) -> Vec<(f64, f64)> {
-    let number = |r: &Row, f: &str| param_value(&r.run, f).parse::<f64>().ok();
+    let number = |r: &Row| x_field.value_of(&r.run).number();
     xs.iter()
         .filter_map(|&x| {
-            let at_x: Vec<&&Row> = rows.iter().filter(|r| number(r, x_field) == Some(x)).collect();
+            let at_x: Vec<&&Row> = rows.iter().filter(|r| number(r) == Some(x)).collect();
             if kind == WidthBound::Margin {
                 let data: Vec<serde_json::Value> =
                     at_x.iter().map(|r| r.run.run.canonical_json()["data"].clone()).collect();

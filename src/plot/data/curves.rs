@@ -2,12 +2,13 @@
 
 use super::{distinct, selected};
 use crate::experiment::{Experiment, Row};
+use crate::grid::FieldValue;
+use crate::grid::SpecError;
+use crate::grid::figure::{CurveX, CurveY, CurvesFigure, FigureDecl, Scale, TheoryLine};
 pub use crate::measure::curve::BandPoint;
 use crate::measure::curve::{CurveEnd, SeedCurve, pool_curves};
 use crate::measure::pool::Spread;
 use crate::measure::run::rel_excess;
-use crate::plot::spec::{FigureSpec, Scale, TheoryLine};
-use crate::spec::SpecError;
 
 /// A dashed theory line of a series.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,25 +57,22 @@ pub struct CurveData {
 }
 
 /// The curves of a `curves` figure.
-pub fn curves(exp: &Experiment, fig: &FigureSpec) -> Result<CurveData, SpecError> {
+pub fn curves(exp: &Experiment, fig: &FigureDecl, c: &CurvesFigure) -> Result<CurveData, SpecError> {
     let rows = selected(exp, fig)?;
-    let x_kind = fig.x.as_deref().unwrap_or("iter");
-    let y_kind = fig.y.as_deref().unwrap_or("rel_excess");
-    let series_values = distinct(&rows, |r| fig.series_of(&r.run));
-    let facet_values = distinct(&rows, |r| fig.facet_of(&r.run).join("\u{1f}"));
+    let series_values = distinct(&rows, |r| fig.series_values(&r.run));
+    let facet_values = distinct(&rows, |r| fig.facet_of(&r.run));
     let mut panels = Vec::new();
     let mut lowest = f64::INFINITY;
     let mut x_max: f64 = 0.0;
     for facet in &facet_values {
-        let in_facet: Vec<&Row> =
-            rows.iter().copied().filter(|r| fig.facet_of(&r.run).join("\u{1f}") == *facet).collect();
+        let in_facet: Vec<&Row> = rows.iter().copied().filter(|r| fig.facet_of(&r.run) == *facet).collect();
         let mut bands = Vec::new();
         for (colour, value) in series_values.iter().enumerate() {
-            let group: Vec<&Row> = in_facet.iter().copied().filter(|r| fig.series_of(&r.run) == *value).collect();
+            let group: Vec<&Row> = in_facet.iter().copied().filter(|r| fig.series_values(&r.run) == *value).collect();
             if group.is_empty() {
                 continue;
             }
-            let band = band_of(fig, &group, x_kind, y_kind, value, colour);
+            let band = band_of(fig, c, &group, colour);
             for p in &band.points {
                 if p.min > 0.0 && p.min.is_finite() {
                     lowest = lowest.min(p.min);
@@ -84,13 +82,14 @@ pub fn curves(exp: &Experiment, fig: &FigureSpec) -> Result<CurveData, SpecError
             bands.push(band);
         }
         let title = in_facet.first().map(|r| fig.facet_title(&r.run)).unwrap_or_default();
-        panels.push(Panel { title, value: facet.replace('\u{1f}', " · "), bands });
+        let value = facet.iter().map(FieldValue::text).collect::<Vec<_>>().join(" · ");
+        panels.push(Panel { title, value, bands });
     }
     // Below 1e-16 of the start the digits are rounding: the default floor stops there. No positive
     // finite point at all (every value NaN or 0): the floor of a relative excess.
     let lowest = if lowest.is_finite() { lowest } else { 1e-16 };
-    let y_floor = fig.ymin.unwrap_or(if y_kind == "rel_excess" { lowest.max(1e-16) } else { lowest.max(1e-300) });
-    let x_max = fig.xmax.unwrap_or(x_max);
+    let y_floor = c.ymin.unwrap_or(if c.y == CurveY::RelExcess { lowest.max(1e-16) } else { lowest.max(1e-300) });
+    let x_max = c.xmax.unwrap_or(x_max);
     for panel in &mut panels {
         for band in &mut panel.bands {
             band.points.retain(|p| p.x <= x_max);
@@ -99,53 +98,53 @@ pub fn curves(exp: &Experiment, fig: &FigureSpec) -> Result<CurveData, SpecError
             }
         }
     }
-    let x_label = if x_kind == "samples" { "samples seen (iteration × batch)" } else { "iteration" };
-    let y_label = match y_kind {
-        "rel_excess" => "relative excess loss (L(W_t) − L*)/(L(W_0) − L*)",
-        "excess" => "excess loss L(W_t) − L*",
-        _ => "loss L(W_t)",
+    let x_label = match c.x {
+        CurveX::Samples => "samples seen (iteration × batch)",
+        CurveX::Iteration => "iteration",
+    };
+    let y_label = match c.y {
+        CurveY::RelExcess => "relative excess loss (L(W_t) − L*)/(L(W_0) − L*)",
+        CurveY::Excess => "excess loss L(W_t) − L*",
+        CurveY::Loss => "loss L(W_t)",
     };
     Ok(CurveData {
         panels,
         x_label: x_label.into(),
         y_label: y_label.into(),
-        xscale: fig.xscale.unwrap_or(Scale::Linear),
-        yscale: fig.yscale.unwrap_or(Scale::Log),
+        xscale: c.xscale,
+        yscale: c.yscale,
         y_floor,
         // A run whose loss grows without bound would squash every other curve.
-        y_max: fig.ymax.or((y_kind == "rel_excess").then_some(10.0)),
+        y_max: c.ymax.or((c.y == CurveY::RelExcess).then_some(10.0)),
         x_max,
         sgd: rows.iter().any(|r| r.record.config.optim.method == crate::config::Method::Sgd),
     })
 }
 
 /// The y of a curve point.
-fn y_of(y_kind: &str, loss: f64, excess: f64, excess0: f64) -> f64 {
-    match y_kind {
-        "rel_excess" => rel_excess(excess, excess0),
-        "excess" => excess,
-        _ => loss,
+fn y_of(y: CurveY, loss: f64, excess: f64, excess0: f64) -> f64 {
+    match y {
+        CurveY::RelExcess => rel_excess(excess, excess0),
+        CurveY::Excess => excess,
+        CurveY::Loss => loss,
     }
 }
 
 /// The band of one series in one panel: its runs' curves pooled over seeds by the measures
 /// layer's rule ([`pool_curves`]: stopped seeds hold their last value, a diverged seed is +∞ from
 /// its ✗ on), and each theory line as the median of its runs' lines at the band's x.
-fn band_of(fig: &FigureSpec, group: &[&Row], x_kind: &str, y_kind: &str, value: &str, colour: usize) -> Band {
-    let per_step = |row: &Row| {
-        let batch = row.record.config.optim.batch.unwrap_or(row.outcome().theory.data.n);
-        if x_kind == "samples" { batch as f64 } else { 1.0 }
+fn band_of(fig: &FigureDecl, c: &CurvesFigure, group: &[&Row], colour: usize) -> Band {
+    let per_step = |row: &Row| match c.x {
+        CurveX::Samples => row.record.config.optim.batch.unwrap_or(row.outcome().theory.data.n) as f64,
+        CurveX::Iteration => 1.0,
     };
     let seeds: Vec<SeedCurve> = group
         .iter()
         .map(|row| {
             let o = row.outcome();
             let step = per_step(row);
-            let points = o
-                .curve
-                .iter()
-                .map(|p| (p.iter as f64 * step, y_of(y_kind, p.loss, p.excess, o.theory.excess0)))
-                .collect();
+            let points =
+                o.curve.iter().map(|p| (p.iter as f64 * step, y_of(c.y, p.loss, p.excess, o.theory.excess0))).collect();
             let end = match (o.diverged_at, o.stopped_at) {
                 (Some(t), _) => CurveEnd::Diverged { at: t as f64 * step },
                 (None, Some(_)) => CurveEnd::Stopped,
@@ -155,7 +154,7 @@ fn band_of(fig: &FigureSpec, group: &[&Row], x_kind: &str, y_kind: &str, value: 
         })
         .collect();
     let points = pool_curves(&seeds);
-    let lines = fig
+    let lines = c
         .lines
         .iter()
         .filter_map(|&kind| {
@@ -167,7 +166,7 @@ fn band_of(fig: &FigureSpec, group: &[&Row], x_kind: &str, y_kind: &str, value: 
                         .filter_map(|row| {
                             let t = &row.theory;
                             let rel = kind.factor(t)?.powf(p.x / per_step(row));
-                            Some(y_of(y_kind, t.data.l_star + rel * t.excess0, rel * t.excess0, t.excess0))
+                            Some(y_of(c.y, t.data.l_star + rel * t.excess0, rel * t.excess0, t.excess0))
                         })
                         .collect();
                     Spread::of(&ys).map(|s| (p.x, s.median))
@@ -183,6 +182,7 @@ fn band_of(fig: &FigureSpec, group: &[&Row], x_kind: &str, y_kind: &str, value: 
             _ => None,
         })
         .collect();
-    let label = group.first().map(|r| fig.series_label(&r.run)).unwrap_or_else(|| fig.label(value));
-    Band { label, value: value.to_string(), colour, runs: group.len(), points, lines, diverged }
+    // A band has runs (empty groups are skipped): its label and value are its first run's.
+    let (label, value) = group.first().map(|r| (fig.series_label(&r.run), fig.series_of(&r.run))).unwrap_or_default();
+    Band { label, value, colour, runs: group.len(), points, lines, diverged }
 }

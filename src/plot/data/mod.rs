@@ -10,12 +10,11 @@ pub use bars::{BarData, BarSeries, bars};
 pub use critical::{BoundData, CritPoint, CritSeries, CriticalData, critical_width};
 pub use curves::{Band, BandPoint, CurveData, LineData, Panel, curves};
 
-use super::spec::FigureSpec;
 use crate::experiment::{Experiment, Row};
-use crate::export::tables::param_value;
-use crate::spec::SpecError;
+use crate::grid::SpecError;
+use crate::grid::figure::FigureDecl;
 
-fn error(exp: &Experiment, fig: &FigureSpec, message: impl Into<String>) -> SpecError {
+fn error(exp: &Experiment, fig: &FigureDecl, message: impl Into<String>) -> SpecError {
     SpecError {
         file: exp.spec.path.display().to_string(),
         position: None,
@@ -25,9 +24,8 @@ fn error(exp: &Experiment, fig: &FigureSpec, message: impl Into<String>) -> Spec
 }
 
 /// The rows a figure draws (its filters applied); an error when there are none.
-fn selected<'a>(exp: &'a Experiment, fig: &FigureSpec) -> Result<Vec<&'a Row>, SpecError> {
-    let filters = fig.filters();
-    let rows: Vec<&Row> = exp.rows.iter().filter(|r| filters.iter().all(|f| f.matches(&r.run))).collect();
+fn selected<'a>(exp: &'a Experiment, fig: &FigureDecl) -> Result<Vec<&'a Row>, SpecError> {
+    let rows: Vec<&Row> = exp.rows.iter().filter(|r| fig.filters.iter().all(|f| f.matches(&r.run))).collect();
     if rows.is_empty() {
         return Err(error(exp, fig, "no results match the figure's filter (run the experiment first)"));
     }
@@ -35,8 +33,8 @@ fn selected<'a>(exp: &'a Experiment, fig: &FigureSpec) -> Result<Vec<&'a Row>, S
 }
 
 /// Distinct values of `value(row)` among `rows`, in grid order.
-fn distinct(rows: &[&Row], value: impl Fn(&Row) -> String) -> Vec<String> {
-    let mut out: Vec<String> = Vec::new();
+fn distinct<T: PartialEq>(rows: &[&Row], value: impl Fn(&Row) -> T) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
     for r in rows {
         let v = value(r);
         if !out.contains(&v) {
@@ -44,11 +42,6 @@ fn distinct(rows: &[&Row], value: impl Fn(&Row) -> String) -> Vec<String> {
         }
     }
     out
-}
-
-/// Distinct values of `field` among `rows`, in grid order (one empty value without a field).
-fn values_of(rows: &[&Row], field: Option<&str>) -> Vec<String> {
-    distinct(rows, |r| field.map(|f| param_value(&r.run, f)).unwrap_or_default())
 }
 
 /// The axis label of a grid field.

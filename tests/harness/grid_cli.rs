@@ -1,0 +1,271 @@
+//! The grid commands driven through the binary: --jobs independence, crash safety under SIGKILL,
+//! concurrent processes on one results directory, bad experiment files, exports.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::linres;
+use linres::store::{Lookup, Store};
+use serde_json::Value;
+
+/// Ten runs of about half a second each (dense engine, so they take measurable time).
+const SLOW: &str = "name: slow
+master_seed: 3
+seeds: 10
+data:  {kind: paper, d: 10, n: 1000}
+model: {arch: resnet, depth: 8, width: 64, transform: gaussian}
+optim: {method: gd, iters: 100, step: {rule: zou, scale: 1.0}}
+engine: dense
+log:   {points: 20}
+";
+
+fn write_spec(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// Every record of `results/slow`, keyed by id, without timing and provenance.
+fn records(dir: &Path) -> Vec<(String, Value)> {
+    common::records_in(&dir.join("results/slow/runs"))
+}
+
+/// The reference: an uninterrupted `--jobs 1` run of SLOW.
+fn reference() -> &'static (tempfile::TempDir, Vec<(String, Value)>) {
+    static REF: OnceLock<(tempfile::TempDir, Vec<(String, Value)>)> = OnceLock::new();
+    REF.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        write_spec(dir.path(), "slow.yaml", SLOW);
+        let o = linres(dir.path(), &["run", "slow.yaml", "--jobs", "1", "--quiet"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let recs = records(dir.path());
+        assert_eq!(recs.len(), 10);
+        (dir, recs)
+    })
+}
+
+fn computed_count(stderr: &str) -> usize {
+    let line = stderr.lines().find(|l| l.contains(" computed (")).unwrap_or_else(|| panic!("no summary in: {stderr}"));
+    line.split(" runs: ").nth(1).unwrap().split(' ').next().unwrap().parse().unwrap()
+}
+
+#[test]
+fn records_are_identical_for_any_number_of_jobs() {
+    let (_, reference) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    write_spec(dir.path(), "slow.yaml", SLOW);
+    let o = linres(dir.path(), &["run", "slow.yaml", "--jobs", "2"]);
+    assert!(o.status.success());
+    common::assert_same_records(&records(dir.path()), reference);
+}
+
+#[test]
+fn sigkill_mid_run_leaves_only_complete_records_and_the_rerun_fills_the_gaps() {
+    let (_, reference) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    write_spec(dir.path(), "slow.yaml", SLOW);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_linres"))
+        .current_dir(dir.path())
+        .args(["run", "slow.yaml", "--jobs", "2", "--quiet"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let runs = dir.path().join("results/slow/runs");
+    let start = Instant::now();
+    let count = || common::record_files(&runs).len();
+    while count() < 3 && start.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let before = count();
+    assert!((3..10).contains(&before), "killed after {before} records: the kill must land mid-grid");
+    // Whatever is on disk is either a complete record or nothing.
+    let store = Store::new(&dir.path().join("results"), "slow");
+    for (id, _) in records(dir.path()) {
+        assert!(matches!(store.read(&id), Lookup::Found(_)), "record {id} is incomplete");
+    }
+    let o = linres(dir.path(), &["run", "slow.yaml", "--jobs", "2"]);
+    assert!(o.status.success());
+    assert_eq!(computed_count(&String::from_utf8_lossy(&o.stderr)), 10 - before, "only the missing runs are computed");
+    common::assert_same_records(&records(dir.path()), reference);
+}
+
+/// SIGTERM (what a scheduler sends before SIGKILL) or SIGINT mid-grid: no new run starts, the runs
+/// in progress stop without a record, claims are released, the tables of what finished are
+/// written, and the process exits promptly with 128 + the signal number.
+#[test]
+fn sigterm_and_sigint_stop_the_grid_save_what_finished_and_exit_with_128_plus_signal() {
+    let (_, reference) = reference();
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let dir = tempfile::tempdir().unwrap();
+        write_spec(dir.path(), "slow.yaml", SLOW);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_linres"))
+            .current_dir(dir.path())
+            .args(["run", "slow.yaml", "--jobs", "2", "--quiet"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let runs = dir.path().join("results/slow/runs");
+        let count = || common::record_files(&runs).len();
+        let start = Instant::now();
+        while count() < 2 && start.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let sent = Instant::now();
+        let kill = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
+        assert!(kill.success());
+        let status = child.wait().unwrap();
+        let took = sent.elapsed();
+        let mut stderr = String::new();
+        std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
+        assert_eq!(status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(took < Duration::from_secs(5), "SIG{signal}: exit took {took:?}: the runs in progress must stop");
+        assert!(stderr.contains("stopped with"), "SIG{signal}: says what happened: {stderr}");
+        let before = count();
+        assert!((2..10).contains(&before), "SIG{signal} after {before} records: it must land mid-grid");
+        // Claims are released (no lock file left) and the tables list exactly the finished runs.
+        let locks: Vec<_> = Store::new(&dir.path().join("results"), "slow").leftovers();
+        assert!(locks.is_empty(), "SIG{signal}: claim files left: {locks:?}");
+        let summary = std::fs::read_to_string(dir.path().join("results/slow/summary.csv")).unwrap();
+        assert_eq!(summary.lines().count(), 1 + before, "SIG{signal}: summary.csv holds the finished runs");
+        let store = Store::new(&dir.path().join("results"), "slow");
+        for (id, _) in records(dir.path()) {
+            assert!(matches!(store.read(&id), Lookup::Found(_)), "record {id} is incomplete");
+        }
+        let o = linres(dir.path(), &["run", "slow.yaml", "--jobs", "2"]);
+        assert!(o.status.success());
+        assert_eq!(computed_count(&String::from_utf8_lossy(&o.stderr)), 10 - before);
+        common::assert_same_records(&records(dir.path()), reference);
+    }
+}
+
+#[test]
+fn two_processes_on_one_directory_compute_each_run_once_and_corrupt_nothing() {
+    let (_, reference) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    write_spec(dir.path(), "slow.yaml", SLOW);
+    let spawn = || {
+        Command::new(env!("CARGO_BIN_EXE_linres"))
+            .current_dir(dir.path())
+            .args(["run", "slow.yaml", "--jobs", "1"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (spawn(), spawn());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success() && b.status.success());
+    let (ea, eb) = (String::from_utf8_lossy(&a.stderr), String::from_utf8_lossy(&b.stderr));
+    assert_eq!(computed_count(&ea) + computed_count(&eb), 10, "{ea}\n{eb}");
+    common::assert_same_records(&records(dir.path()), reference);
+    // The tables of the last process to finish hold every run.
+    let csv = std::fs::read_to_string(dir.path().join("results/slow/summary.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 11);
+}
+
+#[test]
+fn bad_experiment_files_exit_2_with_file_line_field_and_rule_and_write_nothing() {
+    let cases: &[(&str, &str)] = &[
+        ("name: x\nmodel: [1, 2\n", "bad.yaml:"),
+        ("name: x\nmaster_seed: 1\nfigure: 3\n", "bad.yaml:3:1: figure: unknown key `figure`"),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: 8, colour: red}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:3:43: model.colour: unknown field `colour`",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: two, width: 8}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:3:23: model.depth: invalid type: string \"two\"",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: []}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:3:33: model.width: empty list",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: [8, 5], transform: modified_identity}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:3:44: model.width: modified_identity needs m ≥ d + k = 6, got m = 5",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, width: 8}\noptim: {method: gd, step: {rule: zou}}\nzip:\n  - {model.depth: [1, 2], optim.iters: [3]}\n",
+            "bad.yaml:6:27: zip[0].optim.iters: has 1 values but the group's first entry has 2",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: [1, 2], width: 8}\noptim: {method: gd, iters: 3, step: {rule: zou}}\nzip:\n  - {model.depth: [1, 2]}\n",
+            "bad.yaml:6:6: model.depth: is listed both in a zip group and elsewhere in the grid",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9, noise: .inf}\nmodel: {arch: resnet, depth: 2, width: 8}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:2:33: data.noise: must be a finite number, got inf",
+        ),
+        ("name: x\nseeds: 0\n", "bad.yaml:2:1: seeds: a seed count must be an integer from 1 to 1000000, got 0"),
+        ("name: ../x\n", "bad.yaml:1:1: name: `../x` must be a non-empty directory name"),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\nmodel: {arch: resnet, depth: 2, width: [[8]]}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml:3:41: model.width[0]: nested lists are not supported",
+        ),
+        (
+            "name: x\ndata: {kind: paper, d: 3, n: 9}\noptim: {method: gd, iters: 3, step: {rule: zou}}\n",
+            "bad.yaml: missing field `model`",
+        ),
+    ];
+    for (text, expected) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        write_spec(dir.path(), "bad.yaml", text);
+        for cmd in ["run", "list", "theory"] {
+            let o = linres(dir.path(), &[cmd, "bad.yaml"]);
+            let err = String::from_utf8_lossy(&o.stderr);
+            assert_eq!(o.status.code(), Some(2), "{cmd} on:\n{text}\n{err}");
+            assert!(err.contains(expected), "{cmd}: expected `{expected}` in: {err}");
+        }
+        assert!(!dir.path().join("results").exists(), "nothing may be written for:\n{text}");
+    }
+}
+
+#[test]
+fn list_status_theory_and_clean_report_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    write_spec(
+        dir.path(),
+        "g.yaml",
+        "name: g\nmaster_seed: 1\ndata: {kind: paper, d: 3, n: 20}\nmodel: {arch: resnet, depth: 2, width: [6, 8], transform: gaussian}\noptim: {method: gd, iters: 30, step: {rule: zou}}\n",
+    );
+    let out = |args: &[&str]| {
+        let o = linres(dir.path(), args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let list = out(&["list", "g.yaml"]);
+    assert_eq!(list.matches(" missing ").count(), 2, "{list}");
+    let resolved = out(&["list", "g.yaml", "--resolved", "--filter", "model.width=8"]);
+    for field in ["noise: 0.1", "schedule: geometric", "points: 200", "engine: auto", "init_std: 0.0"] {
+        assert!(resolved.contains(field), "`{field}` missing from:\n{resolved}");
+    }
+    // Derived defaults (σ_A² = 1/m) stay derived: editing the width changes them with it.
+    assert!(!resolved.contains("sigma_a2"), "{resolved}");
+    assert_eq!(resolved.matches("---").count(), 1);
+    let theory = out(&["theory", "g.yaml"]);
+    assert!(theory.contains("zou margin") && theory.lines().count() == 3, "{theory}");
+    let json: Value = serde_json::from_str(&out(&["theory", "g.yaml", "--json"])).unwrap();
+    assert_eq!(json.as_array().unwrap().len(), 2);
+    assert!(json[0]["theory"]["zou"]["eta_bracket"].as_f64().unwrap() > 0.0);
+    out(&["run", "g.yaml", "--quiet"]);
+    assert_eq!(out(&["list", "g.yaml"]).matches(" cached ").count(), 2);
+    assert!(out(&["status", "g.yaml"]).contains("g: 2 runs: 2 cached (0 diverged), 0 failed, 0 running, 0 missing"));
+    assert!(out(&["status"]).contains("g: 2 done"));
+    // Files a killed process leaves behind are reported, and removed by `clean`.
+    let runs = dir.path().join("results/g/runs");
+    std::fs::write(runs.join(".0123456789abcdef.lock"), b"").unwrap();
+    std::fs::write(runs.join(".x.json.99.0.tmp"), b"{").unwrap();
+    assert!(out(&["status", "g.yaml"]).contains("2 file(s) left by interrupted processes"));
+    assert!(out(&["clean", "g.yaml"]).contains("removed 2 record(s)"));
+    assert_eq!(std::fs::read_dir(&runs).unwrap().count(), 0, "clean leaves nothing behind");
+    assert_eq!(out(&["list", "g.yaml"]).matches(" missing ").count(), 2);
+    assert!(!dir.path().join("results/g/summary.csv").exists());
+}
