@@ -247,8 +247,17 @@ fn render_run(
 /// Where a table's bytes go: a temporary that replaces the table when every table is complete,
 /// or (in a directory that cannot be written) a comparison with the table as it is.
 enum Sink {
-    Temporary { tmp: Temporary, target: PathBuf, file: BufWriter<File> },
-    Compare { equal: bool, file: Option<io::BufReader<File>> },
+    Temporary {
+        tmp: Temporary,
+        target: PathBuf,
+        file: BufWriter<File>,
+    },
+    Compare {
+        equal: bool,
+        file: Option<io::BufReader<File>>,
+    },
+    /// A table not asked for.
+    Discard,
 }
 
 /// A temporary file, removed when dropped unless it was renamed into place.
@@ -297,13 +306,14 @@ impl Write for Sink {
                 }
                 Ok(buf.len())
             }
+            Sink::Discard => Ok(buf.len()),
         }
     }
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
             Sink::Temporary { file, .. } => file.flush(),
-            Sink::Compare { .. } => Ok(()),
+            Sink::Compare { .. } | Sink::Discard => Ok(()),
         }
     }
 }
@@ -458,7 +468,15 @@ pub fn update_tables(
         }
         Err(e) => return Err(e),
     };
-    let mut stamps = Vec::new();
+    let stamps = commit(sinks)?;
+    atomic::write(&store.root().join(FINGERPRINT_FILE), fingerprint_text(fp, counts, &stamps).as_bytes())?;
+    store.save_index();
+    Ok(counts)
+}
+
+/// Flushes the tables written to temporaries and renames each over its target (each file
+/// replaced whole); the stamps of the files published.
+fn commit(sinks: impl IntoIterator<Item = Sink>) -> io::Result<Vec<Stamp>> {
     let mut pending = Vec::new();
     for sink in sinks {
         if let Sink::Temporary { tmp, target, file } = sink {
@@ -467,14 +485,57 @@ pub fn update_tables(
             pending.push((tmp, target));
         }
     }
-    // Each table replaced whole; the fingerprint last, so that a kill in between leaves tables
-    // that the next `run` writes again.
+    // Renamed only once every table is complete: a failure before leaves every table as it was.
+    let mut stamps = Vec::new();
     for (tmp, target) in &pending {
         fs::rename(&tmp.0, target)?;
         stamps.push(Stamp::of(&fs::metadata(target)?));
     }
-    atomic::write(&store.root().join(FINGERPRINT_FILE), fingerprint_text(fp, counts, &stamps).as_bytes())?;
-    store.save_index();
+    Ok(stamps)
+}
+
+/// The formats of the tables [`export_tables`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// `runs.csv` and `summary.csv`.
+    Csv,
+    /// `summary.parquet` and `curves.parquet`.
+    Parquet,
+}
+
+impl TableFormat {
+    /// The files of the format.
+    pub fn files(self) -> [&'static str; 2] {
+        match self {
+            TableFormat::Csv => [TABLE_FILES[0], TABLE_FILES[1]],
+            TableFormat::Parquet => [TABLE_FILES[2], TABLE_FILES[3]],
+        }
+    }
+}
+
+/// Writes the two tables of `format` of the records of `runs` into `dir` (created if needed), the
+/// same bytes as the results directory's tables, each file atomically. A file of the export
+/// already in `dir` is an error of kind [`io::ErrorKind::AlreadyExists`] naming it, and nothing
+/// is written, unless `force`.
+pub fn export_tables(
+    store: &Store,
+    runs: &[GridRun],
+    axes: &[String],
+    constants: &TheoryConstants,
+    format: TableFormat,
+    dir: &Path,
+    force: bool,
+) -> io::Result<TableCounts> {
+    let files = format.files();
+    if !force && let Some(there) = files.iter().map(|f| dir.join(f)).find(|p| p.symlink_metadata().is_ok()) {
+        return Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} is already there", there.display())));
+    }
+    fs::create_dir_all(dir)?;
+    let (_, diagnostics) = Fingerprint::of(store, runs, axes, constants);
+    let (counts, sinks) = render(store, runs, axes, constants, diagnostics, |name| {
+        if files.contains(&name) { Sink::temporary(dir.join(name)) } else { Ok(Sink::Discard) }
+    })?;
+    commit(sinks)?;
     Ok(counts)
 }
 

@@ -17,6 +17,7 @@ mod grid;
 mod grid_cli;
 mod hostile;
 mod layers;
+mod parquet;
 mod publish;
 mod records;
 mod slurm;
