@@ -225,7 +225,13 @@ pub enum Tool {
     Python3,
     /// prlimit (a process under an address-space limit).
     Prlimit,
+    /// A Python with pandas, pyarrow and matplotlib from PyPI (the Parquet tables as a notebook
+    /// reads them): `$LINRES_PYTHON` (the virtual environment `.ci/run` makes), else `python3`.
+    Pandas,
 }
+
+/// The environment variable naming the Python of [`Tool::Pandas`].
+pub const PYTHON: &str = "LINRES_PYTHON";
 
 /// The environment variable that makes tests fail instead of skipping when a tool is absent:
 /// tool names separated by commas (`slurm,chromium`), or `all`. `.ci/run` sets it.
@@ -235,8 +241,16 @@ pub const REQUIRE: &str = "LINRES_REQUIRE";
 const PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Tool {
-    pub const ALL: [Tool; 7] =
-        [Tool::Slurm, Tool::Chromium, Tool::Pdflatex, Tool::Pdftotext, Tool::Script, Tool::Python3, Tool::Prlimit];
+    pub const ALL: [Tool; 8] = [
+        Tool::Slurm,
+        Tool::Chromium,
+        Tool::Pdflatex,
+        Tool::Pdftotext,
+        Tool::Script,
+        Tool::Python3,
+        Tool::Prlimit,
+        Tool::Pandas,
+    ];
 
     /// The name `LINRES_REQUIRE` uses.
     pub fn name(self) -> &'static str {
@@ -248,6 +262,7 @@ impl Tool {
             Tool::Script => "script",
             Tool::Python3 => "python3",
             Tool::Prlimit => "prlimit",
+            Tool::Pandas => "pandas",
         }
     }
 
@@ -261,6 +276,9 @@ impl Tool {
             Tool::Script => "apt-get install bsdutils",
             Tool::Python3 => "apt-get install python3",
             Tool::Prlimit => "apt-get install util-linux",
+            Tool::Pandas => {
+                "python3 -m venv VENV && VENV/bin/pip install pandas pyarrow matplotlib, then LINRES_PYTHON=VENV/bin/python"
+            }
         }
     }
 
@@ -311,6 +329,20 @@ impl Tool {
             Tool::Script => runs("script", "--version"),
             Tool::Python3 => runs("python3", "--version"),
             Tool::Prlimit => runs("prlimit", "--version"),
+            Tool::Pandas => {
+                let python: &'static str =
+                    Box::leak(std::env::var(PYTHON).unwrap_or("python3".into()).into_boxed_str());
+                let o = output_within(python, &["-c", "import pandas, pyarrow, matplotlib"], 6 * PROBE_LIMIT)?;
+                if o.status.success() {
+                    Ok(python)
+                } else {
+                    let err = String::from_utf8_lossy(&o.stderr);
+                    Err(format!(
+                        "`{python}` cannot import pandas, pyarrow and matplotlib ({})",
+                        err.lines().last().unwrap_or_default()
+                    ))
+                }
+            }
         }
     }
 

@@ -196,3 +196,51 @@ fn export_writes_the_tables_elsewhere_and_replaces_a_file_only_with_force() {
     let o = linres(d, &["export", "pq.yaml"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// What a notebook does: `pandas.read_parquet` of `summary.parquet`, compared with `summary.csv`
+/// read as text. Grid fields come out numeric or categorical (never strings of numbers), and every
+/// value equals its CSV cell (an empty cell is a missing value, `inf` is +∞).
+const PANDAS_CHECK: &str = r#"
+import sys
+import pandas as pd
+from pandas.api import types
+
+d = sys.argv[1]
+s = pd.read_parquet(f"{d}/summary.parquet")
+c = pd.read_csv(f"{d}/summary.csv", dtype=str, keep_default_na=False)
+assert len(s) == len(c) == 32, (len(s), len(c))
+assert list(s.columns[: len(c.columns)]) == list(c.columns), (list(s.columns), list(c.columns))
+numeric = ["model.width", "model.depth", "seed", "optim.batch", "optim.step.scale", "final_rel_excess", "kappa"]
+for col in numeric:
+    assert types.is_numeric_dtype(s[col]), (col, s[col].dtype)
+for col in ["model.transform", "optim.method", "status", "engine"]:
+    assert isinstance(s[col].dtype, pd.CategoricalDtype), (col, s[col].dtype)
+checked = 0
+for col in c.columns:
+    for got, text in zip(s[col], c[col]):
+        if text == "":
+            assert pd.isna(got), (col, got)
+        elif types.is_bool_dtype(s[col]):
+            assert str(bool(got)).lower() == text, (col, got, text)
+        elif types.is_numeric_dtype(s[col]):
+            assert float(got) == float(text), (col, got, text)
+        else:
+            assert str(got) == text, (col, got, text)
+        checked += 1
+curves = pd.read_parquet(f"{d}/curves.parquet")
+runs = pd.read_csv(f"{d}/runs.csv")
+assert len(curves) == len(runs) == 192
+assert (curves["iter"].to_numpy() == runs["iter"].to_numpy()).all()
+assert (curves["rel_excess"].to_numpy() == runs["rel_excess"].to_numpy()).all()
+print(f"pandas: {checked} cells equal")
+"#;
+
+#[test]
+fn pandas_reads_summary_parquet_with_the_values_of_summary_csv() {
+    let Some(python) = crate::common::outside(crate::common::Tool::Pandas) else { return };
+    let dir = computed("2");
+    let results = dir.path().join("results/pq");
+    let o = std::process::Command::new(python).args(["-c", PANDAS_CHECK]).arg(&results).output().unwrap();
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("pandas: 1312 cells equal"), "{}", text(&o));
+}
