@@ -128,7 +128,7 @@ fn the_runs_table_holds_the_records_numbers_and_every_run_has_a_page() {
         let target = site.join("steps/runs").join(href);
         assert_eq!(
             target.canonicalize().unwrap(),
-            common::record_file(&dir.path().join("results/steps/runs"), &id).canonicalize().unwrap()
+            common::record_file(&dir.path().join("results/steps/runs"), id).canonicalize().unwrap()
         );
     }
     let unrun = std::fs::read_to_string(site.join("unrun/index.html")).unwrap();
