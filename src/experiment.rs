@@ -81,11 +81,22 @@ impl Grid {
 
     /// The grid with what its results hold for every run: each record read once.
     pub fn with_results(self) -> Experiment {
+        use rayon::prelude::*;
         let mut states = Vec::with_capacity(self.runs.len());
         let mut rows = Vec::new();
         let mut missing = Vec::new();
-        for run in &self.runs {
-            match self.store.read(&run.run.id()) {
+        // Records read and validated in parallel, then taken in grid order.
+        let listing = self.store.listing();
+        let lookups: Vec<Lookup> = self
+            .runs
+            .par_iter()
+            .map(|run| {
+                let id = run.run.id();
+                if listing.has_record(&id) { self.store.read(&id) } else { Lookup::Missing }
+            })
+            .collect();
+        for (run, lookup) in self.runs.iter().zip(lookups) {
+            match lookup {
                 Lookup::Found(record) if record.is_result() => {
                     let theory = record.theory(&self.spec.theory).expect("results have an outcome");
                     states.push(RunState::Result { diverged_at: record.outcome.as_ref().and_then(|o| o.diverged_at) });

@@ -24,7 +24,8 @@ use crate::fileio::bytes_text;
 use crate::grid::GridRun;
 use crate::halt::{Halt, is_store_wide};
 use crate::provenance::Provenance;
-use crate::store::{Lookup, Record, RecordStatus, Store};
+use crate::store::publish::{Publisher, publishing};
+use crate::store::{Probe, Record, RecordStatus, Store};
 use crate::train::train_until;
 
 /// Most threads a grid may ask for (`--jobs`, `--cpus-per-task`).
@@ -100,9 +101,9 @@ impl RunSummary {
 }
 
 /// Whether the cache holds a result (done or diverged) for `id`; failed and unreadable records
-/// count as missing.
+/// count as missing. A record the index of validated records vouches for is not read again.
 pub fn is_cached(store: &Store, id: &str) -> bool {
-    matches!(store.read(id), Lookup::Found(r) if r.is_result())
+    matches!(store.probe(id), Probe::Result { .. })
 }
 
 /// Address space one thread of the pool takes beside its runs' own memory: its stack (2 MiB),
@@ -191,17 +192,20 @@ pub fn run_grid(
             summary.add(RunEvent::Cached);
             on_event(run, RunEvent::Cached);
         } else {
-            todo.push((estimated_cost(&run.run), run));
+            todo.push((estimated_cost(&run.run.point_run()), run));
         }
     }
     if todo.is_empty() {
+        store.save_index();
         return Ok(summary);
     }
     // Longest first (a stable sort: equal costs keep the grid's order), so that no long run starts
     // last and leaves the other cores idle.
     todo.sort_by(|a, b| b.0.total_cmp(&a.0));
-    let fit = match threads_within_address_space() {
-        None => usize::MAX,
+    // Under an address-space limit, the thread that publishes records takes one thread's share
+    // when two fit; with room for one, the worker publishes its own records.
+    let (fit, publisher_thread) = match threads_within_address_space() {
+        None => (usize::MAX, true),
         Some((0, limit, left)) => {
             return Err(NoThreads(format!(
                 "the address-space limit (ulimit -v) of {} leaves {}, less than the {} a thread takes (its stack, \
@@ -211,7 +215,7 @@ pub fn run_grid(
                 bytes_text(THREAD_ADDRESS_SPACE)
             )));
         }
-        Some((n, _, _)) => n,
+        Some((n, _, _)) => (n.saturating_sub(1).max(1), n >= 2),
     };
     let pool = start_pool(options.jobs.min(fit), &rayon_pool)?;
     let threads = pool.current_num_threads();
@@ -221,24 +225,40 @@ pub fn run_grid(
         PANIC_MESSAGE.with(|m| *m.borrow_mut() = Some(info.to_string()));
     }));
     let next = AtomicUsize::new(0);
-    // One loop per thread of the pool; a thread whose loop ends steals blocks of runs still going.
-    let events: Vec<Vec<RunEvent>> = pool.broadcast(|_| {
-        let mut events = Vec::new();
-        while let Some(&(_, run)) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
-            if options.halt.is_set() {
-                events.push(RunEvent::NotStarted);
-                continue;
+    // Records are published in groups by one thread beside the pool (see `store::publish`); where
+    // no thread can be started for it, each worker publishes its own records.
+    let published = std::sync::Mutex::new(Vec::new());
+    let done = |(run, status): (&GridRun, RecordStatus), outcome: std::io::Result<()>| {
+        let event = match outcome {
+            Ok(()) => RunEvent::Computed(status),
+            Err(e) => write_error(store, run, &e, 0.0, options, threads),
+        };
+        on_event(run, event);
+        published.lock().unwrap_or_else(|e| e.into_inner()).push(event);
+    };
+    let events: Vec<Vec<RunEvent>> = publishing(store, publisher_thread, &done, |publisher| {
+        // One loop per thread of the pool; a thread whose loop ends steals blocks of runs still going.
+        pool.broadcast(|_| {
+            let mut events = Vec::new();
+            while let Some(&(_, run)) = todo.get(next.fetch_add(1, Ordering::Relaxed)) {
+                if options.halt.is_set() {
+                    events.push(RunEvent::NotStarted);
+                    continue;
+                }
+                // A record handed to the publisher is reported when it is published.
+                if let Some(event) = execute(store, run, options, threads, publisher) {
+                    on_event(run, event);
+                    events.push(event);
+                }
             }
-            let event = execute(store, run, options, threads);
-            on_event(run, event);
-            events.push(event);
-        }
-        events
+            events
+        })
     });
     panic::set_hook(previous_hook);
-    for e in events.into_iter().flatten() {
+    for e in events.into_iter().flatten().chain(published.into_inner().unwrap_or_else(|e| e.into_inner())) {
         summary.add(e);
     }
+    store.save_index();
     Ok(summary)
 }
 
@@ -246,38 +266,51 @@ thread_local! {
     static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Claims, trains and records one run.
-fn execute(store: &Store, run: &GridRun, options: &RunOptions, workers: usize) -> RunEvent {
+/// Claims, trains and records one run. With a `publisher` the record goes to it (with the claim)
+/// and `None` is returned: the publisher reports the run once its record is in place.
+fn execute<'a>(
+    store: &Store,
+    run: &'a GridRun,
+    options: &RunOptions,
+    workers: usize,
+    publisher: Option<&Publisher<(&'a GridRun, RecordStatus)>>,
+) -> Option<RunEvent> {
     let id = run.run.id();
     let halt = &options.halt;
     let claim = match store.claim(&id) {
         Ok(Some(c)) => c,
-        Ok(None) => return RunEvent::Busy,
+        Ok(None) => return Some(RunEvent::Busy),
         Err(e) if is_store_wide(&e) => {
             halt.store_failed(format!("cannot claim run {id} in {}: {e}", store.runs_dir().display()));
-            return RunEvent::NotStarted;
+            return Some(RunEvent::NotStarted);
         }
-        Err(e) => return write_failed(store, run, format!("cannot claim the run: {e}"), 0.0, options, workers),
+        Err(e) => return Some(write_failed(store, run, format!("cannot claim the run: {e}"), 0.0, options, workers)),
     };
     // Another process may have finished the run between our cache check and the claim.
     if !options.force && is_cached(store, &id) {
-        return RunEvent::Cached;
+        return Some(RunEvent::Cached);
     }
     let start = Instant::now();
     PANIC_MESSAGE.with(|m| m.borrow_mut().take());
-    let result = panic::catch_unwind(AssertUnwindSafe(|| train_until(&run.run, plan(&run.run), &|| halt.is_set())));
+    // Trained on its own copy of the configuration: nothing is kept in the grid.
+    let resolved = run.run.standalone();
+    let result = panic::catch_unwind(AssertUnwindSafe(|| train_until(&resolved, plan(&resolved), &|| halt.is_set())));
     let seconds = start.elapsed().as_secs_f64();
     let event = match result {
         Ok(Ok(outcome)) => {
-            let record = Record::finished(id, run.run.config().clone(), outcome, seconds, Provenance::now(workers));
+            let record = Record::finished(id, resolved.config().clone(), outcome, seconds, Provenance::now(workers));
             let status = record.status;
-            match store.write(&record) {
-                Ok(()) => RunEvent::Computed(status),
-                Err(e) if is_store_wide(&e) => {
-                    halt.store_failed(format!("cannot write {}: {e}", store.record_path(&record.id).display()));
-                    RunEvent::Interrupted
+            let written = Store::encode(&record).and_then(|bytes| match publisher {
+                Some(p) => p.submit(&record.id, &bytes, record.summary(), Some(claim), (run, status)).map(|()| None),
+                None => store.write_bytes(&record.id, &bytes, record.summary()).map(|()| Some(claim)),
+            });
+            match written {
+                Ok(None) => return None,
+                Ok(Some(claim)) => {
+                    drop(claim);
+                    return Some(RunEvent::Computed(status));
                 }
-                Err(e) => write_failed(store, run, format!("cannot write the record: {e}"), seconds, options, workers),
+                Err(e) => write_error(store, run, &e, seconds, options, workers),
             }
         }
         Ok(Err(RunError::Interrupted)) => RunEvent::Interrupted,
@@ -291,8 +324,25 @@ fn execute(store: &Store, run: &GridRun, options: &RunOptions, workers: usize) -
             write_failed(store, run, format!("panic: {message}"), seconds, options, workers)
         }
     };
-    drop(claim);
-    event
+    Some(event)
+}
+
+/// What becomes of a run whose record could not be written (`e`): a store-wide error (a full
+/// disk) halts the grid and leaves the run missing; another is recorded as the run's failure.
+fn write_error(
+    store: &Store,
+    run: &GridRun,
+    e: &std::io::Error,
+    seconds: f64,
+    options: &RunOptions,
+    workers: usize,
+) -> RunEvent {
+    if is_store_wide(e) {
+        options.halt.store_failed(format!("cannot write {}: {e}", store.record_path(&run.run.id()).display()));
+        RunEvent::Interrupted
+    } else {
+        write_failed(store, run, format!("cannot write the record: {e}"), seconds, options, workers)
+    }
 }
 
 /// Records a run that could not finish. If even that record cannot be written, the run stays

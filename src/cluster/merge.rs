@@ -17,19 +17,22 @@
 //! truncated file, or one whose configuration is another run's). Sources and destination must be
 //! of one kind: results directories, or experiments' directories ([`Layout`]). Planning reads
 //! everything and writes nothing; a plan with a conflict is refused whole. Copies are the source
-//! files' bytes, written atomically (temporary file, then rename).
+//! files' bytes, written atomically (temporary file, then rename) into the destination's shards
+//! (either layout is read, the sharded one written).
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use rayon::prelude::*;
 
 use super::compare::{compare, status_name};
 use super::layout::{Layout, read_one};
 use crate::error::ConfigError;
-use crate::store::{Store, atomic};
+use crate::store::publish::publishing;
+use crate::store::{Record, Store};
 
 /// Why a merge cannot take a record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,17 +267,37 @@ fn decide(experiment: &str, id: &str, src: &Store, chosen: Option<&Chosen>, rtol
     }
 }
 
-/// Copies the planned records (a plan without conflicts): each source file's bytes, atomically.
+/// Copies the planned records (a plan without conflicts): each source file's bytes, checked once
+/// more to be a record of its run (a source may have changed since the plan), published in
+/// groups like the records of a run (`store::publish`).
 pub fn apply(plan: &MergePlan) -> io::Result<()> {
     for (dst, exp) in plan.experiments.values() {
         if exp.copies.is_empty() {
             continue;
         }
         dst.create()?;
-        exp.copies.par_iter().try_for_each(|(id, from)| {
-            let bytes = fs::read(from)?;
-            atomic::write(&dst.record_path(id), &bytes)
+        let first_error: Mutex<Option<io::Error>> = Mutex::new(None);
+        let done = |(), outcome: io::Result<()>| {
+            if let Err(e) = outcome {
+                first_error.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+            }
+        };
+        publishing(dst, true, &done, |publisher| {
+            exp.copies.par_iter().try_for_each(|(id, from)| {
+                let bytes = fs::read(from)?;
+                let record = Record::from_json(&bytes, id).map_err(|why| {
+                    io::Error::other(format!("{}: {why} (it changed after the merge was planned)", from.display()))
+                })?;
+                match publisher {
+                    Some(p) => p.submit(id, &bytes, record.summary(), None, ()),
+                    None => dst.write_bytes(id, &bytes, record.summary()),
+                }
+            })
         })?;
+        dst.save_index();
+        if let Some(e) = first_error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            return Err(e);
+        }
     }
     Ok(())
 }

@@ -100,7 +100,7 @@ impl Ord for Load {
 /// The part (of `count`) of each run of `runs`, in their order: [`partition`] by estimated cost,
 /// ties broken by run id.
 pub fn parts(runs: &[GridRun], count: usize) -> Vec<usize> {
-    let items: Vec<(String, f64)> = runs.iter().map(|r| (r.run.id(), estimated_cost(&r.run))).collect();
+    let items: Vec<(String, f64)> = runs.iter().map(|r| (r.run.id(), estimated_cost(&r.run.point_run()))).collect();
     partition(&items, count)
 }
 

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use linres::export::tables::TABLE_FILES;
+use linres::export::tables::{FINGERPRINT_FILE, TABLE_FILES};
 use linres::grid::Spec;
 use linres::store::{Lookup, RecordStatus, Store};
 
@@ -18,8 +18,8 @@ use super::status::stale_ids;
 #[derive(Args)]
 #[command(
     about = "Delete an experiment's records, tables and leftover files, or only the selected kinds",
-    after_help = "Without a selection flag, every record of the experiment (whatever its grid), runs.csv, \
-summary.csv and the leftovers go. Selection flags combine (--failed --corrupt removes both kinds). Nothing is \
+    after_help = "Without a selection flag, every record of the experiment (whatever its grid), its tables \
+(runs.csv, summary.csv, summary.parquet, curves.parquet), its caches and the leftovers go. Selection flags combine (--failed --corrupt removes both kinds). Nothing is \
 deleted while a `linres run` works on the same results (clean then exits 1 and says what it kept)."
 )]
 pub struct CleanArgs {
@@ -55,6 +55,7 @@ enum Reason {
     Corrupt,
     Stale,
     Table,
+    Cache,
     Leftover,
 }
 
@@ -66,6 +67,7 @@ impl Reason {
             Reason::Corrupt => "corrupt record",
             Reason::Stale => "record of a run no longer in the grid",
             Reason::Table => "table",
+            Reason::Cache => "cache (what linres knows of the records and tables, rebuilt as needed)",
             Reason::Leftover => "left by an interrupted process",
         }
     }
@@ -77,6 +79,7 @@ impl Reason {
             Reason::Corrupt => "corrupt record(s)",
             Reason::Stale => "stale record(s)",
             Reason::Table => "table(s)",
+            Reason::Cache => "cache file(s)",
             Reason::Leftover => "leftover file(s)",
         }
     }
@@ -117,6 +120,12 @@ pub fn run(args: CleanArgs) -> anyhow::Result<ExitCode> {
             Err(e) => return Err(e).with_context(|| format!("removing {}", path.display())),
         }
     }
+    // Shard directories left empty go too.
+    if let Ok(entries) = fs::read_dir(store.runs_dir()) {
+        for entry in entries.filter_map(Result::ok) {
+            let _ = fs::remove_dir(entry.path()); // only an empty directory is removed
+        }
+    }
     outln!("{}: removed {} from {}", spec.name, tally(&removed), store.root().display());
     Ok(ExitCode::SUCCESS)
 }
@@ -131,25 +140,29 @@ fn select(args: &CleanArgs, spec: &Spec, store: &Store) -> anyhow::Result<Vec<(P
         HashSet::new()
     };
     let mut doomed = Vec::new();
-    for id in store.record_ids() {
+    // Every file of an id goes with it (a record of the flat layout its shard's record shadows too).
+    let files = store.record_files();
+    for (id, paths) in files.chunk_by(|a, b| a.0 == b.0).map(|c| (&c[0].0, c.iter().map(|(_, p)| p))) {
         let reason = if everything {
             Some(Reason::Record)
-        } else if stale.contains(&id) {
+        } else if stale.contains(id) {
             Some(Reason::Stale)
         } else {
-            match store.read(&id) {
+            match store.read(id) {
                 Lookup::Unreadable(_) if args.corrupt => Some(Reason::Corrupt),
                 Lookup::Found(r) if args.failed && r.status == RecordStatus::Failed => Some(Reason::Failed),
                 _ => None,
             }
         };
         if let Some(reason) = reason {
-            doomed.push((store.record_path(&id), reason));
+            doomed.extend(paths.map(|p| (p.clone(), reason)));
         }
     }
     if everything {
         let tables = TABLE_FILES.iter().map(|t| store.root().join(t)).filter(|p| p.exists());
         doomed.extend(tables.map(|p| (p, Reason::Table)));
+        let fingerprint = Some(store.root().join(FINGERPRINT_FILE)).filter(|p| p.exists());
+        doomed.extend(store.index_files().into_iter().chain(fingerprint).map(|p| (p, Reason::Cache)));
     }
     if everything || args.leftovers {
         doomed.extend(store.leftovers().into_iter().map(|p| (p, Reason::Leftover)));
@@ -159,7 +172,15 @@ fn select(args: &CleanArgs, spec: &Spec, store: &Store) -> anyhow::Result<Vec<(P
 
 /// "3 record(s), 2 table(s)": the number of files of each reason.
 fn tally(files: &[(PathBuf, Reason)]) -> String {
-    let reasons = [Reason::Record, Reason::Failed, Reason::Corrupt, Reason::Stale, Reason::Table, Reason::Leftover];
+    let reasons = [
+        Reason::Record,
+        Reason::Failed,
+        Reason::Corrupt,
+        Reason::Stale,
+        Reason::Table,
+        Reason::Cache,
+        Reason::Leftover,
+    ];
     let parts: Vec<String> = reasons
         .iter()
         .filter_map(|&r| {

@@ -6,6 +6,7 @@ use clap::Args;
 use linres::grid::FieldPath;
 use linres::grid::GridRun;
 use linres::grid::quantity::RunMeasure;
+use linres::store::state::RunState;
 use serde_json::json;
 use serde_norway::{Mapping, Value};
 
@@ -46,22 +47,39 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
         }
         return Ok(ExitCode::SUCCESS);
     }
+    let ids: Vec<String> = grid.selected.iter().map(|r| r.run.id()).collect();
+    let states = grid.store.states(&grid.store.listing(), &ids);
     if args.json {
+        // Written a block of runs at a time (the bytes of one pretty-printed array), so that the
+        // output of a grid of 10⁶ runs is never held whole.
+        if grid.selected.is_empty() {
+            outln!("[]");
+            return Ok(ExitCode::SUCCESS);
+        }
         let listed = RunMeasure::listed(grid.spec.theory.target);
-        let items: Vec<serde_json::Value> = grid
-            .selected
-            .iter()
-            .map(|run| {
-                let state = grid.store.state(&run.run.id());
+        out!("[\n");
+        let runs: Vec<(&GridRun, &RunState)> = grid.selected.iter().zip(&states).collect();
+        let last = runs.len() - 1;
+        for (block, chunk) in runs.chunks(4096).enumerate() {
+            let mut text = String::new();
+            for (i, (run, state)) in chunk.iter().enumerate() {
                 let params: serde_json::Map<String, serde_json::Value> = run.params.iter().cloned().collect();
-                let row = grid.row(run);
+                let row = if state.is_result() { grid.row(run) } else { None };
                 let measures: serde_json::Map<String, serde_json::Value> =
                     listed.iter().map(|m| (m.name(), m.of_run(row.as_ref()).json())).collect();
-                json!({"id": run.run.id(), "status": state.name(), "params": params, "result": state.note(),
-                       "measures": measures})
-            })
-            .collect();
-        outln!("{}", serde_json::to_string_pretty(&items)?);
+                let item = json!({"id": run.run.id(), "status": state.name(), "params": params,
+                                  "result": state.note(), "measures": measures});
+                for line in serde_json::to_string_pretty(&item)?.lines() {
+                    text.push_str("  ");
+                    text.push_str(line);
+                    text.push('\n');
+                }
+                text.pop();
+                text.push_str(if block * 4096 + i == last { "\n" } else { ",\n" });
+            }
+            out!("{text}");
+        }
+        outln!("]");
         return Ok(ExitCode::SUCCESS);
     }
     let columns: Vec<&String> = grid.axes.iter().collect();
@@ -73,8 +91,7 @@ pub fn run(args: ListArgs) -> anyhow::Result<ExitCode> {
             .chain(["result".to_string()])
             .collect(),
     ];
-    for run in &grid.selected {
-        let state = grid.store.state(&run.run.id());
+    for (run, state) in grid.selected.iter().zip(&states) {
         let mut row = vec![run.run.id(), state.name().to_string()];
         row.extend(columns.iter().map(|c| FieldPath::new(c.as_str()).value_of(run).to_string()));
         row.push(state.note());

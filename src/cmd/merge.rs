@@ -9,7 +9,7 @@ use clap::Args;
 use linres::cluster::compare::DEFAULT_RTOL;
 use linres::cluster::merge::{ConflictKind, MergePlan, apply, plan};
 use linres::error::ConfigError;
-use linres::export::tables::write_tables;
+use linres::export::tables::update_tables;
 use linres::grid::Spec;
 use linres::store::Store;
 
@@ -105,8 +105,7 @@ fn rewrite_tables(name: &str, store: &Store, dir: &Path) -> anyhow::Result<()> {
     let grid = super::grid::GridArgs { spec: spec.path.clone(), set: Vec::new(), filters: Vec::new(), results };
     let grid = grid.load()?;
     let _lock = grid.store.lock_exports().context("locking the exports")?;
-    let counts = write_tables(&grid.store, &grid.runs, &grid.axes, &grid.spec.theory)
-        .context("writing runs.csv and summary.csv")?;
+    let counts = update_tables(&grid.store, &grid.runs, &grid.axes, &grid.spec.theory).context("writing the tables")?;
     outln!("  tables rewritten from {}: {} runs, {} points", spec.path.display(), counts.runs, counts.points);
     Ok(())
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use linres::cluster::shard::{self, Shard};
-use linres::export::tables::{TableCounts, render_tables, write_tables};
+use linres::export::tables::{TableCounts, update_tables as update};
 use linres::grid::GridRun;
 use linres::halt::Halt;
 use linres::runner::{MAX_JOBS, RunEvent, RunOptions, RunSummary, is_cached, run_grid};
@@ -123,7 +123,7 @@ fn to_compute(grid: &Selection, force: bool) -> usize {
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     let mut grid = args.grid.load()?;
     if args.tables_only {
-        report_tables(&grid, update_tables(&grid, 0)?);
+        report_tables(&grid, update_tables(&grid)?);
         return Ok(ExitCode::SUCCESS);
     }
     if let Some(part) = args.shard {
@@ -166,7 +166,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         );
     }
     // A shard sees only its part of the grid: the tables are left to `--tables-only`.
-    let tables = args.shard.is_none().then(|| update_tables(&grid, summary.done + summary.diverged + summary.failed));
+    let tables = args.shard.is_none().then(|| update_tables(&grid));
     if let Some(reason) = halt.reason() {
         errln!(
             "{}: {reason}: stopped with {} run(s) interrupted and {} not started (they stay missing; \
@@ -200,23 +200,18 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Rewrites `runs.csv` and `summary.csv`, unless no run was `computed` and they already hold the
-/// grid's tables: then nothing is written (a read-only results directory is fine).
-fn update_tables(grid: &Selection, computed: usize) -> anyhow::Result<TableCounts> {
-    if computed == 0 {
-        let tables =
-            render_tables(&grid.store, &grid.runs, &grid.axes, &grid.spec.theory).context("reading the records")?;
-        if tables.on_disk(&grid.store) {
-            return Ok(tables.counts);
-        }
-    }
-    let _lock = grid.store.lock_exports().context("locking the exports")?;
-    write_tables(&grid.store, &grid.runs, &grid.axes, &grid.spec.theory).context("writing runs.csv and summary.csv")
+/// Brings the tables up to date (runs.csv, summary.csv, summary.parquet, curves.parquet): nothing
+/// is read or written when their fingerprint shows they hold the grid's records already (a
+/// read-only results directory is fine then).
+fn update_tables(grid: &Selection) -> anyhow::Result<TableCounts> {
+    // Locked only where it can be: a read-only directory whose tables are up to date needs no lock.
+    let _lock = grid.store.lock_exports().ok();
+    update(&grid.store, &grid.runs, &grid.axes, &grid.spec.theory).context("writing the tables")
 }
 
 fn report_tables(grid: &Selection, counts: TableCounts) {
     noteln!(
-        "{}: {} runs in {}/runs.csv ({} points) and summary.csv",
+        "{}: {} runs in {}/runs.csv ({} points), summary.csv and Parquet (summary.parquet, curves.parquet)",
         grid.spec.name,
         counts.runs,
         grid.store.root().display(),

@@ -66,9 +66,12 @@ pub fn command_hint(grid: &GridArgs, command: &str, flag: &str) -> String {
 
 fn one(args: &GridArgs, json_out: bool) -> anyhow::Result<ExitCode> {
     let grid = args.load()?;
-    let states: Vec<(String, RunState)> =
-        grid.runs.iter().map(|r| (r.run.id(), grid.store.state(&r.run.id()))).collect();
-    let counts = StateCounts::of(states.iter().map(|(id, s)| (id.as_str(), s)), |id| grid.store.is_claimed(id));
+    let ids: Vec<String> = grid.runs.iter().map(|r| r.run.id()).collect();
+    let listing = grid.store.listing();
+    let states: Vec<(String, RunState)> = ids.iter().cloned().zip(grid.store.states(&listing, &ids)).collect();
+    let counts = StateCounts::of(states.iter().map(|(id, s)| (id.as_str(), s)), |id| {
+        listing.has_claim(id) && grid.store.is_claimed(id)
+    });
     let failed: Vec<(&str, String)> = states
         .iter()
         .filter(|(_, s)| matches!(s, RunState::Failed(_)))

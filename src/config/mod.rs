@@ -17,6 +17,7 @@ mod optim;
 
 use crate::number::{MAGNITUDE, float_text};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
@@ -166,55 +167,181 @@ pub struct Dims {
 }
 
 /// A config that passed [`RunConfig::resolve`]: every default filled, every rule checked.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(transparent)]
+///
+/// The runs of one grid point under different seed indices share everything but the seed
+/// ([`ResolvedRun::with_seeds`]): one configuration is kept per point, and a run's own
+/// configuration (its seed written in) is built only when [`ResolvedRun::config`] asks for it.
+#[derive(Debug, Clone)]
 pub struct ResolvedRun {
+    /// The configuration of the run's grid point, as resolved for the point's first seed.
+    point: Arc<Point>,
+    /// This run's seed index.
+    seed: u64,
+    /// [`ResolvedRun::id`], computed once (a function of the configuration with `seed`).
+    id: RunId,
+    /// This run's configuration when its seed is not the point's (built on first use).
+    own: OnceLock<Box<RunConfig>>,
+}
+
+/// What the runs of a grid point share.
+#[derive(Debug)]
+struct Point {
     config: RunConfig,
-    #[serde(skip)]
     dims: Dims,
-    /// [`ResolvedRun::id`], computed once at resolution (a function of `config`).
-    #[serde(skip)]
-    id: String,
+    /// The id of `config` (the point's first seed).
+    id: RunId,
+}
+
+/// A run id: 16 lower-case hex digits, kept inline.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RunId([u8; 16]);
+
+impl RunId {
+    /// The id of a finished hash: its first 8 bytes in hex.
+    fn of(hash: &blake3::Hash) -> RunId {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut out = [0u8; 16];
+        for (i, b) in hash.as_bytes()[..8].iter().enumerate() {
+            out[2 * i] = HEX[usize::from(b >> 4)];
+            out[2 * i + 1] = HEX[usize::from(b & 15)];
+        }
+        RunId(out)
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("hex digits are ASCII")
+    }
+}
+
+impl std::fmt::Display for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for RunId {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        write!(f, "RunId({})", self.as_str())
+    }
+}
+
+/// The hasher of run ids with the salt absorbed.
+fn id_hasher() -> blake3::Hasher {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(ENGINE_SALT.as_bytes());
+    hasher.update(b"\0");
+    hasher
+}
+
+/// Two resolved runs are equal when their configurations (seed included) are.
+impl PartialEq for ResolvedRun {
+    fn eq(&self, other: &ResolvedRun) -> bool {
+        self.config() == other.config() && self.dims() == other.dims()
+    }
+}
+
+/// A resolved run serialises as its configuration.
+impl Serialize for ResolvedRun {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.config().serialize(serializer)
+    }
 }
 
 impl ResolvedRun {
+    /// The run's configuration (its own seed included). For a run that is not the first seed
+    /// of its grid point it is built on the first call and kept.
     pub fn config(&self) -> &RunConfig {
-        &self.config
+        if self.seed == self.point.config.seed {
+            return &self.point.config;
+        }
+        self.own.get_or_init(|| Box::new(RunConfig { seed: self.seed, ..self.point.config.clone() }))
+    }
+    /// The configuration of the run's grid point: every field is this run's except `seed`,
+    /// which is the point's first seed. For readers of fields other than the seed, without
+    /// building the run's own configuration.
+    pub fn point_config(&self) -> &RunConfig {
+        &self.point.config
+    }
+    /// The run's seed index.
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
     /// d, k, n of the data.
     pub fn dims(&self) -> Dims {
-        self.dims
+        self.point.dims
     }
     /// The resolved transformation (ResNet only).
     pub fn transform(&self) -> Option<&TransformConfig> {
-        self.config.model.transform.as_ref()
+        self.point.config.model.transform.as_ref()
     }
     /// Standard deviation of the hidden initialisation (0 for the linear network's own init rule).
     pub fn init_std(&self) -> f64 {
-        self.config.model.init_std.unwrap_or(0.0)
+        self.point.config.model.init_std.unwrap_or(0.0)
     }
     /// The run id: the first 16 hex digits of blake3(`ENGINE_SALT` ‖ canonical JSON). It depends on
     /// the resolved configuration only, never on list or key order or on the rest of the grid.
     pub fn id(&self) -> String {
-        self.id.clone()
+        self.id.as_str().to_string()
     }
 
-    fn compute_id(&self) -> String {
-        self.config.resolved_id()
+    /// [`ResolvedRun::id`] without an allocation.
+    pub fn run_id(&self) -> RunId {
+        self.id
+    }
+
+    /// The runs of this run's configuration under each seed index of `seeds`, in that order,
+    /// sharing one copy of it. The canonical text is written once, split around the seed: each
+    /// id hashes `salt ‖ before ‖ seed ‖ after`, the same bytes [`RunConfig::resolved_id`] hashes.
+    pub fn with_seeds<'a>(&'a self, seeds: &'a [u64]) -> impl Iterator<Item = ResolvedRun> + 'a {
+        let canonical = self.point.config.canonical_json();
+        let (before, after) = crate::canonical::split_around(&canonical, "seed").expect("a configuration has a seed");
+        let mut prefix = id_hasher();
+        prefix.update(before.as_bytes());
+        let id_of = move |seed: u64| {
+            let mut hasher = prefix.clone();
+            hasher.update(seed.to_string().as_bytes());
+            hasher.update(after.as_bytes());
+            RunId::of(&hasher.finalize())
+        };
+        debug_assert_eq!(id_of(self.point.config.seed), self.point.id, "ids hashed around the seed");
+        seeds.iter().map(move |&seed| ResolvedRun {
+            point: Arc::clone(&self.point),
+            seed,
+            id: if seed == self.seed { self.id } else { id_of(seed) },
+            own: OnceLock::new(),
+        })
+    }
+
+    /// The run of this run's grid point under the point's first seed: the same configuration but
+    /// the seed, for what does not depend on the seed (costs, memory), without building this
+    /// run's own configuration.
+    pub fn point_run(&self) -> ResolvedRun {
+        let seed = self.point.config.seed;
+        ResolvedRun { point: Arc::clone(&self.point), seed, id: self.point.id, own: OnceLock::new() }
+    }
+
+    /// This run with its own copy of its configuration, sharing nothing with its grid point: for
+    /// work that reads the configuration and then ends (training), so that nothing is kept.
+    pub fn standalone(&self) -> ResolvedRun {
+        let config = RunConfig { seed: self.seed, ..self.point.config.clone() };
+        let point = Point { config, dims: self.point.dims, id: self.id };
+        ResolvedRun { point: Arc::new(point), seed: self.seed, id: self.id, own: OnceLock::new() }
     }
 
     /// Canonical JSON of the config with file paths removed (their content digests stay), the input
     /// of the run id: two configs that compute the same thing have the same canonical form.
     pub fn canonical_json(&self) -> serde_json::Value {
-        self.config.canonical_json()
+        let mut value = self.point.config.canonical_json();
+        value["seed"] = serde_json::Value::from(self.seed);
+        value
     }
 
     /// The canonical JSON with every derived default written out (σ_A² = 1/m, σ_B² = 1/k, a spectrum's
     /// rank min(d, n) and scale √n): the values a run uses, whether or not they were written. The
     /// random streams are seeded from these, so writing a default out changes no draw.
     pub fn effective_json(&self) -> serde_json::Value {
-        let mut c = self.config.clone();
-        let Dims { d, k, n } = self.dims;
+        let mut c = RunConfig { seed: self.seed, ..self.point.config.clone() };
+        let Dims { d, k, n } = self.dims();
         if let DataConfig::Spectrum(s) = &mut c.data {
             s.rank.get_or_insert(d.min(n));
             s.scale.get_or_insert((n as f64).sqrt());
@@ -234,11 +361,14 @@ impl RunConfig {
     /// [`ResolvedRun::id`] computes it: the id a record holding this configuration must be stored
     /// under. Reads no file (data files are named by their digests).
     pub fn resolved_id(&self) -> String {
-        let mut hasher = blake3::Hasher::new();
-        hasher.update(ENGINE_SALT.as_bytes());
-        hasher.update(b"\0");
+        self.run_id().as_str().to_string()
+    }
+
+    /// [`RunConfig::resolved_id`] without an allocation.
+    pub fn run_id(&self) -> RunId {
+        let mut hasher = id_hasher();
         hasher.update(crate::canonical::to_string(&self.canonical_json()).as_bytes());
-        crate::canonical::hex(&hasher.finalize().as_bytes()[..8])
+        RunId::of(&hasher.finalize())
     }
 
     /// [`ResolvedRun::canonical_json`] of this configuration.
@@ -318,9 +448,8 @@ impl RunConfig {
             return Err(rule("engine", "the reduced engines need a zero-initialised ResNet (arch resnet, init_std 0)"));
         }
         self.model.check_sampling(self.engine)?;
-        let mut run = ResolvedRun { config: self, dims, id: String::new() };
-        run.id = run.compute_id();
-        Ok(run)
+        let (seed, id) = (self.seed, self.run_id());
+        Ok(ResolvedRun { point: Arc::new(Point { config: self, dims, id }), seed, id, own: OnceLock::new() })
     }
 }
 
@@ -405,5 +534,35 @@ impl MatrixFile {
         self.path = join_base(base, &self.path);
         self.blake3 = Some(blake3);
         Ok((rows, cols))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_under_other_seeds_have_the_ids_and_configurations_of_their_own_resolution() {
+        let config: RunConfig = serde_norway::from_str(
+            "{master_seed: 7, seed: 3, data: {kind: paper, d: 4, n: 30}, \
+             model: {arch: resnet, depth: 3, width: 12, transform: gaussian}, \
+             optim: {method: gd, iters: 40, step: {rule: zou, scale: 4}}}",
+        )
+        .unwrap();
+        let run = config.clone().resolve(Path::new(".")).unwrap();
+        let seeds = [0, 3, 10, 12345678901234, u64::MAX];
+        let siblings: Vec<ResolvedRun> = run.with_seeds(&seeds).collect();
+        for (sibling, &seed) in siblings.iter().zip(&seeds) {
+            // The reference: the configuration with this seed, resolved and hashed on its own.
+            let alone = RunConfig { seed, ..config.clone() }.resolve(Path::new(".")).unwrap();
+            assert_eq!(sibling.id(), alone.id(), "seed {seed}");
+            assert_eq!(sibling.config(), alone.config(), "seed {seed}");
+            assert_eq!(sibling.canonical_json(), alone.canonical_json(), "seed {seed}");
+            assert_eq!(sibling.effective_json(), alone.effective_json(), "seed {seed}");
+            assert_eq!(sibling.standalone().config(), alone.config(), "seed {seed}");
+            assert_eq!(sibling.config().resolved_id(), sibling.id());
+            assert_eq!(sibling.point_run().id(), run.id(), "the point's run is the first seed's");
+        }
+        assert_eq!(siblings[1].id(), run.id(), "the run's own seed keeps its id");
     }
 }

@@ -2,8 +2,14 @@
 //! the seed indices the innermost axis; each point of the product is resolved into a run.
 //! Points that resolve to the same configuration (a linear network under a list of ResNet
 //! transformations) are kept once.
+//!
+//! A point (every axis but the seed) is resolved once; its runs, one per seed, share its
+//! configuration and its grid values, and each id is hashed from the point's canonical text
+//! split around the seed ([`ResolvedRun::with_seeds`]). A grid of 10⁶ runs takes about 70 bytes
+//! per run beside one configuration per point.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use serde_norway::{Mapping, Value};
 
@@ -20,7 +26,44 @@ const MAX_RUNS: usize = 1_000_000;
 pub struct GridRun {
     pub run: ResolvedRun,
     /// (dotted field path, value) for every axis of the grid, and `seed`.
-    pub params: Vec<(String, serde_json::Value)>,
+    pub params: Params,
+}
+
+/// A grid value: (dotted field path, value).
+pub type Param = (String, serde_json::Value);
+
+/// The values a run takes on the grid's axes, then its `seed`: the axis values are shared by the
+/// runs of one grid point, the seed entry by the runs of one seed index.
+#[derive(Debug, Clone)]
+pub struct Params {
+    axes: Arc<[Param]>,
+    seed: Arc<Param>,
+}
+
+impl Params {
+    /// Every (field, value), the axes in grid order and then `seed`.
+    pub fn iter(&self) -> impl Iterator<Item = &Param> {
+        self.axes.iter().chain(std::iter::once(&*self.seed))
+    }
+
+    /// How many values (axes and the seed).
+    pub fn len(&self) -> usize {
+        self.axes.len() + 1
+    }
+
+    /// Never empty: the seed is always there.
+    pub fn is_empty(&self) -> bool {
+        false
+    }
+}
+
+impl<'a> IntoIterator for &'a Params {
+    type Item = &'a Param;
+    type IntoIter = Box<dyn Iterator<Item = &'a Param> + 'a>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
+    }
 }
 
 /// A list-valued field of the body, or a field of a zip group.
@@ -91,20 +134,27 @@ impl Spec {
     /// seeds fastest), without duplicates.
     pub fn expand(&self) -> Result<Vec<GridRun>, SpecError> {
         let groups = self.axis_groups()?;
-        let sizes: Vec<usize> = groups.iter().map(AxisGroup::len).chain([self.seeds.len()]).collect();
-        let total = sizes.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s)).filter(|&t| t <= MAX_RUNS).ok_or_else(
-            || SpecError {
-                file: self.path.display().to_string(),
-                position: None,
-                field: None,
-                message: format!("the grid has more than {MAX_RUNS} runs ({sizes:?} values per axis); split it"),
-            },
-        )?;
+        let sizes: Vec<usize> = groups.iter().map(AxisGroup::len).collect();
+        let points = sizes.iter().try_fold(1usize, |acc, &s| acc.checked_mul(s));
+        let total =
+            points.and_then(|p| p.checked_mul(self.seeds.len())).filter(|&t| t <= MAX_RUNS).ok_or_else(|| {
+                let sizes: Vec<usize> = sizes.iter().copied().chain([self.seeds.len()]).collect();
+                SpecError {
+                    file: self.path.display().to_string(),
+                    position: None,
+                    field: None,
+                    message: format!("the grid has more than {MAX_RUNS} runs ({sizes:?} values per axis); split it"),
+                }
+            })?;
+        let points = points.unwrap_or(0);
+        let first_seed = *self.seeds.first().ok_or_else(|| self.error_at("seeds", "seeds", "no seed"))?;
+        // One `seed` entry per seed index, shared by the runs of every point.
+        let seed_params: Vec<Arc<Param>> =
+            self.seeds.iter().map(|&s| Arc::new(("seed".to_string(), serde_json::Value::from(s)))).collect();
         let mut runs = Vec::with_capacity(total);
         let mut seen = HashSet::new();
         let mut index = vec![0usize; sizes.len()];
-        for _ in 0..total {
-            let seed = self.seeds[index[sizes.len() - 1]];
+        for _ in 0..points {
             let mut body = self.body.clone();
             let mut params = Vec::new();
             for (group, &i) in groups.iter().zip(&index) {
@@ -115,24 +165,18 @@ impl Spec {
                     params.push((axis.path.clone(), yaml_to_json(&axis.values[i])));
                 }
             }
-            params.push(("seed".to_string(), serde_json::Value::from(seed)));
-            let run = self.resolve_point(body, seed, &groups, &index).map_err(|mut e| {
+            let point = self.resolve_point(body, first_seed, &groups, &index).map_err(|mut e| {
                 // Name the run: the grid values that produced the bad point.
-                if params.len() > 1 || self.seeds.len() > 1 {
-                    let values: Vec<String> =
-                        params.iter().map(|(k, v)| format!("{k}={}", crate::canonical::to_string(v))).collect();
+                if !params.is_empty() || self.seeds.len() > 1 {
+                    let values: Vec<String> = params
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", crate::canonical::to_string(v)))
+                        .chain([format!("seed={first_seed}")])
+                        .collect();
                     e.message = format!("{} (run {})", e.message, values.join(", "));
                 }
                 e
             })?;
-            // A field that does not apply to this run (a transform of a linear network) was
-            // dropped by resolution: it is not one of the run's parameters either.
-            let canonical = run.canonical_json();
-            params
-                .retain(|(path, _)| path == "seed" || path.split('.').try_fold(&canonical, |v, p| v.get(p)).is_some());
-            if seen.insert(run.id()) {
-                runs.push(GridRun { run, params });
-            }
             // Advance the mixed-radix counter, last axis fastest.
             for pos in (0..sizes.len()).rev() {
                 index[pos] += 1;
@@ -140,6 +184,18 @@ impl Spec {
                     break;
                 }
                 index[pos] = 0;
+            }
+            // Two points with one configuration have the same runs for every seed: keep the first.
+            if !seen.insert(point.run_id()) {
+                continue;
+            }
+            // A field that does not apply to this run (a transform of a linear network) was
+            // dropped by resolution: it is not one of the run's parameters either.
+            let canonical = point.canonical_json();
+            params.retain(|(path, _)| path.split('.').try_fold(&canonical, |v, p| v.get(p)).is_some());
+            let axes: Arc<[Param]> = params.into();
+            for (run, seed) in point.with_seeds(&self.seeds).zip(&seed_params) {
+                runs.push(GridRun { run, params: Params { axes: Arc::clone(&axes), seed: Arc::clone(seed) } });
             }
         }
         Ok(runs)

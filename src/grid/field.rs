@@ -225,7 +225,8 @@ impl fmt::Display for FieldPath {
 
 /// The resolved configuration's value at `path` (not an axis of the grid).
 fn config_value(run: &GridRun, path: &str) -> FieldValue {
-    let c = run.run.config();
+    // Every field but the seed is the grid point's (shared by its seeds: no copy per run).
+    let c = run.run.point_config();
     // The descriptive fields every table shows, read without serialising the configuration.
     match path {
         "model.arch" => return FieldValue::of_json(&serde_json::to_value(c.model.arch).unwrap_or(Json::Null)),
@@ -237,7 +238,7 @@ fn config_value(run: &GridRun, path: &str) -> FieldValue {
         "optim.method" => return FieldValue::of_json(&serde_json::to_value(c.optim.method).unwrap_or(Json::Null)),
         "optim.batch" => return c.optim.batch.map_or(FieldValue::Absent, integer),
         "optim.iters" => return integer(c.optim.iters),
-        "seed" => return FieldValue::Number(c.seed as f64, c.seed.to_string()),
+        "seed" => return FieldValue::Number(run.run.seed() as f64, run.run.seed().to_string()),
         _ => {}
     }
     let config = run.run.canonical_json();

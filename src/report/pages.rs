@@ -56,6 +56,7 @@ pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Resul
         write(format!("{name}/index.html"), &experiment_page(r))?;
         let store = lexical_absolute(r.exp.store.root())?;
         let runs_dir = site.join(name).join("runs");
+        let records = crate::store::Store::at(&store);
         for (run, state, row) in r.exp.runs() {
             let id = run.run.id();
             let record = match (state, row) {
@@ -63,7 +64,7 @@ pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Resul
                 (RunState::Failed(record), None) => &**record,
                 _ => continue,
             };
-            let record_url = relative_url(&runs_dir, &store.join("runs").join(format!("{id}.json")));
+            let record_url = relative_url(&runs_dir, &records.record_path(&id));
             let tables_url = |file: &str| relative_url(&runs_dir, &store.join(file));
             let files = [
                 ("record (JSON)", record_url),

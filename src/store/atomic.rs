@@ -29,7 +29,7 @@ static COUNTER: AtomicU64 = AtomicU64::new(0);
 pub const TMP_SUFFIX: &str = ".tmp";
 
 /// A temporary name beside `path`, unique across processes (pid) and threads (counter).
-fn temporary_for(path: &Path) -> PathBuf {
+pub(crate) fn temporary_for(path: &Path) -> PathBuf {
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     path.with_file_name(format!(".{name}.{}.{n}{TMP_SUFFIX}", std::process::id()))
@@ -56,6 +56,17 @@ fn via_temporary(path: &Path, bytes: &[u8], commit: impl FnOnce(&Path) -> io::Re
 /// Replaces `path` with `bytes` atomically.
 pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     via_temporary(path, bytes, |tmp| fs::rename(tmp, path))
+}
+
+/// Replaces `path` with `bytes` atomically, without flushing anything to disk: for caches, whose
+/// loss after a power cut costs only the time to rebuild them (a reader must check what it reads).
+pub fn write_unsynced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let tmp = temporary_for(path);
+    let result = fs::write(&tmp, bytes).and_then(|()| fs::rename(&tmp, path));
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
 }
 
 /// Creates `path` with `bytes` atomically, never replacing anything: an error of kind

@@ -114,6 +114,11 @@ impl Record {
         Some(TheoryReport::derive(&o.theory, RunShape::of(&self.config), constants))
     }
 
+    /// What the record holds, as the index of validated records keeps it.
+    pub fn summary(&self) -> super::Summary {
+        super::Summary { status: self.status, diverged_at: self.outcome.as_ref().and_then(|o| o.diverged_at) }
+    }
+
     /// Whether this record is a result that `run` keeps (done or diverged).
     pub fn is_result(&self) -> bool {
         self.status != RecordStatus::Failed

@@ -3,9 +3,14 @@
 //! and how two of its cells are compared.
 //!
 //! A row holds the run id, the grid's parameter columns ([`param_columns`]), then
-//! [`SummaryColumn::ALL`]. Every cell is written by the measures layer's notation: numbers in
+//! [`SummaryColumn::CSV`]. Every cell is written by the measures layer's notation: numbers in
 //! shortest round-trip form, `inf` for +∞ (a target never reached, the final excess of a diverged
 //! run), an empty cell for a value the run does not have.
+//!
+//! `summary.parquet` holds the same rows with every column typed ([`SummaryColumn::column_type`],
+//! [`SummaryColumn::nullable`]), and also the theory quantities that `summary.csv` predates
+//! ([`SummaryColumn::ALL`]): the committed `summary.csv` tables are compared with fresh ones by
+//! `linres diff`, so their columns stay as they are.
 
 /// The descriptive fields every summary shows first, then every other axis of the grid, then
 /// `seed`.
@@ -85,11 +90,17 @@ pub enum SummaryColumn {
     MZou,
     MDuHu,
     Error,
+    /// η over the Zou step bracket (`summary.parquet` only).
+    ZouEtaOverBracket,
+    /// The linearised per-step factor (`summary.parquet` only).
+    LinFactor,
+    /// Iterations Du & Hu's bound needs to reach the target (`summary.parquet` only).
+    DuHuItersBound,
 }
 
 impl SummaryColumn {
-    /// Every column, in file order.
-    pub const ALL: [SummaryColumn; 30] = [
+    /// The columns of `summary.csv`, in file order.
+    pub const CSV: [SummaryColumn; 30] = [
         SummaryColumn::Status,
         SummaryColumn::Engine,
         SummaryColumn::ReducedDim,
@@ -121,6 +132,21 @@ impl SummaryColumn {
         SummaryColumn::MDuHu,
         SummaryColumn::Error,
     ];
+
+    /// Every column, in the order of `summary.parquet`: those of `summary.csv`, then the theory
+    /// quantities it predates.
+    pub const ALL: [SummaryColumn; 33] = {
+        let mut all = [SummaryColumn::Error; 33];
+        let mut i = 0;
+        while i < SummaryColumn::CSV.len() {
+            all[i] = SummaryColumn::CSV[i];
+            i += 1;
+        }
+        all[30] = SummaryColumn::ZouEtaOverBracket;
+        all[31] = SummaryColumn::LinFactor;
+        all[32] = SummaryColumn::DuHuItersBound;
+        all
+    };
 
     /// The column's header.
     pub fn name(self) -> &'static str {
@@ -155,6 +181,9 @@ impl SummaryColumn {
             SummaryColumn::MZou => "m_zou",
             SummaryColumn::MDuHu => "m_du_hu",
             SummaryColumn::Error => "error",
+            SummaryColumn::ZouEtaOverBracket => "zou_eta_over_bracket",
+            SummaryColumn::LinFactor => "lin_factor",
+            SummaryColumn::DuHuItersBound => "du_hu_iters_bound",
         }
     }
 
@@ -172,8 +201,15 @@ impl SummaryColumn {
             ZouCovered => ColumnType::Bool,
             Eta | Loss0 | Excess0 | FinalExcess | FinalRelExcess | ItersToTarget | Target | SigmaMax | SigmaR
             | Kappa | StableRank | LStar | ZouMargin | ZouEtaBracket | ZouRho | ZouItersToTarget
-            | DuHuWidthRequired | DuHuMargin | DuHuFactor | MZou | MDuHu => ColumnType::Float,
+            | DuHuWidthRequired | DuHuMargin | DuHuFactor | MZou | MDuHu | ZouEtaOverBracket | LinFactor
+            | DuHuItersBound => ColumnType::Float,
         }
+    }
+
+    /// Whether a row may have no value in the column: every run has a status; a failed run has
+    /// nothing else measured, and a result has no error.
+    pub fn nullable(self) -> bool {
+        self != SummaryColumn::Status
     }
 
     /// How two cells of the column are compared.

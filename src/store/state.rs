@@ -116,9 +116,70 @@ impl StateCounts {
     }
 }
 
+/// The names of the files in `runs/` and its shards at one moment ([`Store::listing`]): a command
+/// that looks at many runs at once makes no system call for a run that has no file.
+#[derive(Debug, Default)]
+pub struct Listing {
+    names: std::collections::HashSet<String>,
+}
+
+impl Listing {
+    /// Whether a record file of `id` was there (in its shard or in the flat layout).
+    pub fn has_record(&self, id: &str) -> bool {
+        self.names.contains(&format!("{id}.json"))
+    }
+
+    /// Whether a claim file of `id` was there (held or not: [`Store::is_claimed`] tells).
+    pub fn has_claim(&self, id: &str) -> bool {
+        self.names.contains(&format!(".{id}.lock"))
+    }
+}
+
 impl Store {
-    /// What the results hold for run `id`.
+    /// The names of the files in `runs/` and its shard directories now (one `readdir` per
+    /// directory).
+    pub fn listing(&self) -> Listing {
+        use rayon::prelude::*;
+        let runs = self.runs_dir();
+        let Ok(entries) = std::fs::read_dir(&runs) else { return Listing::default() };
+        let mut names = std::collections::HashSet::new();
+        let mut shards = Vec::new();
+        for entry in entries.filter_map(Result::ok) {
+            let Ok(name) = entry.file_name().into_string() else { continue };
+            if super::is_shard_name(&name) && entry.file_type().is_ok_and(|t| t.is_dir()) {
+                shards.push(entry.path());
+            } else {
+                names.insert(name);
+            }
+        }
+        let in_shards: Vec<Vec<String>> = shards
+            .par_iter()
+            .map(|dir| {
+                std::fs::read_dir(dir)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect()
+            })
+            .collect();
+        names.extend(in_shards.into_iter().flatten());
+        Listing { names }
+    }
+
+    /// What the results hold for each of `ids`, looked up in parallel; a run without a file in
+    /// `listing` is missing without a system call.
+    pub fn states(&self, listing: &Listing, ids: &[String]) -> Vec<RunState> {
+        use rayon::prelude::*;
+        ids.par_iter().map(|id| if listing.has_record(id) { self.state(id) } else { RunState::Missing }).collect()
+    }
+
+    /// What the results hold for run `id` (a record the index vouches for is not read again).
     pub fn state(&self, id: &str) -> RunState {
-        RunState::of(self.read(id))
+        match self.probe(id) {
+            super::Probe::Missing => RunState::Missing,
+            super::Probe::Result { diverged_at } => RunState::Result { diverged_at },
+            super::Probe::Unreadable(why) => RunState::Corrupt(why),
+            super::Probe::Failed => RunState::of(self.read(id)),
+        }
     }
 }

@@ -45,14 +45,36 @@ pub fn close(a: f64, b: f64, rel: f64, abs: f64) -> bool {
     (a - b).abs() <= rel * a.abs().max(b.abs()) + abs
 }
 
+/// Every record file of a `runs/` directory: in its shard (`runs/<ab>/<id>.json`) or, in the
+/// flat layout linres also reads, `runs/<id>.json`; sorted.
+pub fn record_files(runs: &Path) -> Vec<std::path::PathBuf> {
+    let json = |p: &std::path::PathBuf| p.extension().is_some_and(|x| x == "json");
+    let Ok(entries) = std::fs::read_dir(runs) else { return Vec::new() };
+    let mut out = Vec::new();
+    for path in entries.filter_map(|e| e.ok()).map(|e| e.path()) {
+        if path.is_dir() {
+            out.extend(std::fs::read_dir(&path).unwrap().filter_map(|e| e.ok()).map(|e| e.path()).filter(json));
+        } else if json(&path) {
+            out.push(path);
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The record file of run `id` in `runs`: where it is (its shard, or the flat layout), else where
+/// linres writes it (its shard).
+pub fn record_file(runs: &Path, id: &str) -> std::path::PathBuf {
+    let flat = runs.join(format!("{id}.json"));
+    let shard = runs.join(&id[..2]).join(format!("{id}.json"));
+    if !shard.exists() && flat.exists() { flat } else { shard }
+}
+
 /// Every record in a `runs/` directory, keyed by id and sorted, without the fields that
 /// legitimately differ between executions (`seconds`, `provenance`).
 pub fn records_in(runs: &Path) -> Vec<(String, serde_json::Value)> {
-    let mut out: Vec<(String, serde_json::Value)> = std::fs::read_dir(runs)
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+    let mut out: Vec<(String, serde_json::Value)> = record_files(runs)
+        .into_iter()
         .map(|p| {
             let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&p).unwrap()).unwrap();
             let o = v.as_object_mut().unwrap();
@@ -203,7 +225,13 @@ pub enum Tool {
     Python3,
     /// prlimit (a process under an address-space limit).
     Prlimit,
+    /// A Python with pandas, pyarrow and matplotlib from PyPI (the Parquet tables as a notebook
+    /// reads them): `$LINRES_PYTHON` (the virtual environment `.ci/run` makes), else `python3`.
+    Pandas,
 }
+
+/// The environment variable naming the Python of [`Tool::Pandas`].
+pub const PYTHON: &str = "LINRES_PYTHON";
 
 /// The environment variable that makes tests fail instead of skipping when a tool is absent:
 /// tool names separated by commas (`slurm,chromium`), or `all`. `.ci/run` sets it.
@@ -213,8 +241,16 @@ pub const REQUIRE: &str = "LINRES_REQUIRE";
 const PROBE_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Tool {
-    pub const ALL: [Tool; 7] =
-        [Tool::Slurm, Tool::Chromium, Tool::Pdflatex, Tool::Pdftotext, Tool::Script, Tool::Python3, Tool::Prlimit];
+    pub const ALL: [Tool; 8] = [
+        Tool::Slurm,
+        Tool::Chromium,
+        Tool::Pdflatex,
+        Tool::Pdftotext,
+        Tool::Script,
+        Tool::Python3,
+        Tool::Prlimit,
+        Tool::Pandas,
+    ];
 
     /// The name `LINRES_REQUIRE` uses.
     pub fn name(self) -> &'static str {
@@ -226,6 +262,7 @@ impl Tool {
             Tool::Script => "script",
             Tool::Python3 => "python3",
             Tool::Prlimit => "prlimit",
+            Tool::Pandas => "pandas",
         }
     }
 
@@ -239,6 +276,9 @@ impl Tool {
             Tool::Script => "apt-get install bsdutils",
             Tool::Python3 => "apt-get install python3",
             Tool::Prlimit => "apt-get install util-linux",
+            Tool::Pandas => {
+                "python3 -m venv VENV && VENV/bin/pip install pandas pyarrow matplotlib, then LINRES_PYTHON=VENV/bin/python"
+            }
         }
     }
 
@@ -289,6 +329,20 @@ impl Tool {
             Tool::Script => runs("script", "--version"),
             Tool::Python3 => runs("python3", "--version"),
             Tool::Prlimit => runs("prlimit", "--version"),
+            Tool::Pandas => {
+                let python: &'static str =
+                    Box::leak(std::env::var(PYTHON).unwrap_or("python3".into()).into_boxed_str());
+                let o = output_within(python, &["-c", "import pandas, pyarrow, matplotlib"], 6 * PROBE_LIMIT)?;
+                if o.status.success() {
+                    Ok(python)
+                } else {
+                    let err = String::from_utf8_lossy(&o.stderr);
+                    Err(format!(
+                        "`{python}` cannot import pandas, pyarrow and matplotlib ({})",
+                        err.lines().last().unwrap_or_default()
+                    ))
+                }
+            }
         }
     }
 

@@ -32,10 +32,9 @@ fn computed() -> tempfile::TempDir {
 }
 
 fn records(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir.join("results/e/runs"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".json"))
+    let mut names: Vec<String> = common::record_files(&dir.join("results/e/runs"))
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     names.sort();
     names
@@ -48,15 +47,18 @@ fn a_tampered_or_truncated_record_is_corrupt_never_a_result() {
     let list = json(d, &["list", "e.yaml", "--json"]);
     let (a, b) = (list[0]["id"].as_str().unwrap().to_string(), list[1]["id"].as_str().unwrap().to_string());
     let runs = d.join("results/e/runs");
-    let full = std::fs::read(runs.join(format!("{a}.json"))).unwrap();
-    std::fs::write(runs.join(format!("{a}.json")), &full[..full.len() / 2]).unwrap();
-    let edited = String::from_utf8(std::fs::read(runs.join(format!("{b}.json"))).unwrap()).unwrap();
-    std::fs::write(runs.join(format!("{b}.json")), edited.replacen("\"status\": \"done\"", "\"status\": \"bogus\"", 1))
-        .unwrap();
+    let (file_a, file_b) = (common::record_file(&runs, &a), common::record_file(&runs, &b));
+    let full = std::fs::read(&file_a).unwrap();
+    std::fs::write(&file_a, &full[..full.len() / 2]).unwrap();
+    let edited = String::from_utf8(std::fs::read(&file_b).unwrap()).unwrap();
+    std::fs::write(&file_b, edited.replacen("\"status\": \"done\"", "\"status\": \"bogus\"", 1)).unwrap();
 
     let status = ok(d, &["status", "e.yaml"]);
     assert!(status.contains("e: 4 runs: 2 cached (0 diverged), 0 failed, 0 running, 0 missing, 2 corrupt"), "{status}");
-    assert!(status.contains(&format!("corrupt {a}: ")) && status.contains(&format!("runs/{a}.json")), "{status}");
+    assert!(
+        status.contains(&format!("corrupt {a}: ")) && status.contains(&format!("runs/{}/{a}.json", &a[..2])),
+        "{status}"
+    );
     assert!(status.contains("`linres clean e.yaml --corrupt` removes them"), "{status}");
     let s = json(d, &["status", "e.yaml", "--json"]);
     assert_eq!((s["cached"].as_u64(), s["corrupt"].as_u64(), s["missing"].as_u64()), (Some(2), Some(2), Some(0)));
@@ -70,8 +72,10 @@ fn a_tampered_or_truncated_record_is_corrupt_never_a_result() {
     ok(d, &["run", "e.yaml", "-q"]);
     assert!(ok(d, &["status", "e.yaml"]).contains("4 cached"));
     // … and `clean --corrupt` removes corrupt records only.
-    std::fs::write(runs.join(format!("{a}.json")), b"{").unwrap();
-    std::fs::write(runs.join("0000000000000000.json"), b"not json").unwrap();
+    std::fs::write(&file_a, b"{").unwrap();
+    let zero = common::record_file(&runs, "0000000000000000");
+    std::fs::create_dir_all(zero.parent().unwrap()).unwrap();
+    std::fs::write(&zero, b"not json").unwrap();
     let out = ok(d, &["clean", "e.yaml", "--corrupt"]);
     assert!(out.contains("removed 2 corrupt record(s)"), "{out}");
     assert_eq!(records(d).len(), 3);
@@ -110,7 +114,7 @@ fn clean_stale_and_dry_run_remove_exactly_what_status_announced() {
     assert_eq!(records(d).len(), 2);
     // Without a selection, everything goes.
     let out = ok(d, &["clean", "e.yaml"]);
-    assert!(out.contains("removed 2 record(s), 2 table(s)"), "{out}");
+    assert!(out.contains("removed 2 record(s), 4 table(s)"), "{out}");
 }
 
 #[test]

@@ -43,9 +43,7 @@ fn reference() -> &'static (tempfile::TempDir, Vec<(String, Value)>) {
 }
 
 fn record_count(runs: &Path) -> usize {
-    std::fs::read_dir(runs)
-        .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
-        .unwrap_or(0)
+    common::record_files(runs).len()
 }
 
 #[test]
@@ -101,12 +99,7 @@ fn shards_and_a_local_run_on_one_directory_never_corrupt_or_duplicate_a_record()
         assert!(c.wait().unwrap().success());
     }
     assert_same_records(&records_in(&dir.path().join("results/small/runs")), want);
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("results/small/runs"))
-        .unwrap()
-        .filter_map(|e| e.ok())
-        .map(|e| e.file_name().to_string_lossy().into_owned())
-        .filter(|n| !n.ends_with(".json"))
-        .collect();
+    let leftovers = linres::store::Store::new(&dir.path().join("results"), "small").leftovers();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
 
@@ -194,24 +187,20 @@ fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     out
 }
 
-/// A copy of the reference results under `dir/name`.
+/// A copy of the reference results under `dir/name`, in the flat layout of earlier versions
+/// (`runs/<id>.json`), which linres reads beside its sharded one: merge and diff are tested on both.
 fn copy_reference(dir: &Path, name: &str) -> PathBuf {
     let (ref_dir, _) = reference();
     let to = dir.join(name).join("small/runs");
     std::fs::create_dir_all(&to).unwrap();
-    for e in std::fs::read_dir(ref_dir.path().join("results/small/runs")).unwrap().filter_map(|e| e.ok()) {
-        if e.path().extension().is_some_and(|x| x == "json") {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
+    for file in common::record_files(&ref_dir.path().join("results/small/runs")) {
+        std::fs::copy(&file, to.join(file.file_name().unwrap())).unwrap();
     }
     dir.join(name)
 }
 
 fn first_record(results: &Path) -> (String, PathBuf) {
-    let runs = results.join("small/runs");
-    let mut files: Vec<PathBuf> = std::fs::read_dir(&runs).unwrap().filter_map(|e| e.ok().map(|e| e.path())).collect();
-    files.sort();
-    let p = files.into_iter().find(|p| p.extension().is_some_and(|x| x == "json")).unwrap();
+    let p = common::record_files(&results.join("small/runs")).into_iter().next().unwrap();
     (p.file_stem().unwrap().to_string_lossy().into_owned(), p)
 }
 
@@ -227,7 +216,7 @@ fn a_merge_with_a_conflicting_record_is_refused_with_a_table_and_writes_nothing(
     });
     // A run only the source has: it must not be copied either, since the merge is refused whole.
     let other = records_in(&dst.join("small/runs")).into_iter().map(|r| r.0).find(|i| *i != id).unwrap();
-    std::fs::remove_file(dst.join("small/runs").join(format!("{other}.json"))).unwrap();
+    std::fs::remove_file(common::record_file(&dst.join("small/runs"), &other)).unwrap();
     let before = snapshot(&dst);
     let o = linres(dir.path(), &["merge", "src", "--into", "dst"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
@@ -247,7 +236,7 @@ fn a_result_replaces_a_failed_record_and_a_failure_never_replaces_a_result() {
     let dst = copy_reference(dir.path(), "dst");
     let src = copy_reference(dir.path(), "src");
     let (id, dst_path) = first_record(&dst);
-    let src_path = src.join("small/runs").join(format!("{id}.json"));
+    let src_path = common::record_file(&src.join("small/runs"), &id);
     let fail = |v: &mut Value| {
         let o = v.as_object_mut().unwrap();
         for k in ["curve", "theory", "engine", "seeds", "iters_to_target", "reduced_dim"] {
@@ -261,6 +250,9 @@ fn a_result_replaces_a_failed_record_and_a_failure_never_replaces_a_result() {
     let o = linres(dir.path(), &["merge", "src", "--into", "dst"]);
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("copied 1 record(s) (1 replacing failed ones)"), "{}", text(&o));
+    // Copied into its shard, the failed record of the flat layout gone.
+    let dst_path = common::record_file(&dst.join("small/runs"), &id);
+    assert_eq!(common::record_files(&dst.join("small/runs")).len(), RUNS, "one record per run");
     assert_eq!(std::fs::read(&dst_path).unwrap(), good, "the result is copied byte for byte");
     // Now the source holds the failure: the destination's result stays.
     tamper(&src_path, fail);
@@ -309,7 +301,7 @@ fn diff_finds_every_kind_of_difference_and_exits_1() {
 
     let mut ids: Vec<String> = records_in(&a.join("small/runs")).into_iter().map(|r| r.0).collect();
     ids.sort();
-    let path = |root: &Path, id: &str| root.join("small/runs").join(format!("{id}.json"));
+    let path = |root: &Path, id: &str| common::record_file(&root.join("small/runs"), id);
     tamper(&path(&b, &ids[0]), |v| {
         let e = v["curve"][5]["excess"].as_f64().unwrap();
         v["curve"][5]["excess"] = Value::from(e * (1.0 + 1e-8));
@@ -425,7 +417,7 @@ fn diff_says_when_the_sides_ran_on_different_openblas_kernels() {
     copy_reference(dir.path(), "a");
     let b = copy_reference(dir.path(), "b");
     for (id, _) in records_in(&b.join("small/runs")) {
-        tamper(&b.join("small/runs").join(format!("{id}.json")), |v| {
+        tamper(&common::record_file(&b.join("small/runs"), &id), |v| {
             v["provenance"]["openblas_config"] =
                 Value::from("OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Elbrus MAX_THREADS=64");
         });

@@ -58,9 +58,11 @@ fn a_full_disk_stops_the_grid_at_the_first_failed_write() {
         .and_then(|n| n.parse().ok())
         .unwrap_or_else(|| panic!("no count of runs not started: {stderr}"));
     let runs = results.join("full/runs");
+    // Records lie in shards: runs/<first two hex digits of the id>/<id>.json.
     let written: Vec<_> = std::fs::read_dir(&runs)
         .unwrap()
         .filter_map(|e| e.ok())
+        .flat_map(|shard| std::fs::read_dir(shard.path()).into_iter().flatten().filter_map(|e| e.ok()))
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();

@@ -32,7 +32,7 @@ fn the_grid_is_the_product_of_lists_zip_groups_and_seeds() {
     assert_eq!(runs.len(), 2 * 2 * 2 * 2);
     assert_eq!(ids(&runs).len(), 16, "every run has its own id");
     // Seeds vary fastest, the first axis slowest.
-    let p: Vec<(String, serde_json::Value)> = runs[1].params.clone();
+    let p: Vec<(String, serde_json::Value)> = runs[1].params.iter().cloned().collect();
     assert_eq!(
         p,
         vec![

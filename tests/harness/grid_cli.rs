@@ -77,11 +77,7 @@ fn sigkill_mid_run_leaves_only_complete_records_and_the_rerun_fills_the_gaps() {
         .unwrap();
     let runs = dir.path().join("results/slow/runs");
     let start = Instant::now();
-    let count = || {
-        std::fs::read_dir(&runs)
-            .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
-            .unwrap_or(0)
-    };
+    let count = || common::record_files(&runs).len();
     while count() < 3 && start.elapsed() < Duration::from_secs(60) {
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -117,11 +113,7 @@ fn sigterm_and_sigint_stop_the_grid_save_what_finished_and_exit_with_128_plus_si
             .spawn()
             .unwrap();
         let runs = dir.path().join("results/slow/runs");
-        let count = || {
-            std::fs::read_dir(&runs)
-                .map(|d| d.filter_map(|e| e.ok()).filter(|e| e.path().extension().is_some_and(|x| x == "json")).count())
-                .unwrap_or(0)
-        };
+        let count = || common::record_files(&runs).len();
         let start = Instant::now();
         while count() < 2 && start.elapsed() < Duration::from_secs(60) {
             std::thread::sleep(Duration::from_millis(10));
@@ -139,11 +131,7 @@ fn sigterm_and_sigint_stop_the_grid_save_what_finished_and_exit_with_128_plus_si
         let before = count();
         assert!((2..10).contains(&before), "SIG{signal} after {before} records: it must land mid-grid");
         // Claims are released (no lock file left) and the tables list exactly the finished runs.
-        let locks: Vec<_> = std::fs::read_dir(&runs)
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".lock"))
-            .collect();
+        let locks: Vec<_> = Store::new(&dir.path().join("results"), "slow").leftovers();
         assert!(locks.is_empty(), "SIG{signal}: claim files left: {locks:?}");
         let summary = std::fs::read_to_string(dir.path().join("results/slow/summary.csv")).unwrap();
         assert_eq!(summary.lines().count(), 1 + before, "SIG{signal}: summary.csv holds the finished runs");

@@ -131,7 +131,7 @@ fn a_fifo_in_place_of_a_record_does_not_hang_status_or_run() {
     .unwrap();
     assert!(linres_within(dir.path(), &["run", "one.yaml", "-q"], Duration::from_secs(20)).status.success());
     let runs = dir.path().join("results/one/runs");
-    let record = std::fs::read_dir(&runs).unwrap().next().unwrap().unwrap().path();
+    let record = common::record_files(&runs).into_iter().next().unwrap();
     std::fs::remove_file(&record).unwrap();
     assert!(Command::new("mkfifo").arg(&record).status().unwrap().success());
     let o = linres_within(dir.path(), &["status", "one.yaml"], Duration::from_secs(20));

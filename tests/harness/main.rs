@@ -17,6 +17,8 @@ mod grid;
 mod grid_cli;
 mod hostile;
 mod layers;
+mod layout;
+mod parquet;
 mod publish;
 mod records;
 mod slurm;

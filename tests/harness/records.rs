@@ -205,9 +205,11 @@ fn two_runs(dir: &Path) -> (Vec<String>, impl Fn(&[&str]) -> std::process::Outpu
 /// The record of `from` copied over the record of `to`, its `id` field edited to `to`: what a
 /// careless copy (or a forged record) leaves.
 fn forge(runs: &Path, from: &str, to: &str) {
-    let mut v: Value = serde_json::from_slice(&std::fs::read(runs.join(format!("{from}.json"))).unwrap()).unwrap();
+    let mut v: Value = serde_json::from_slice(&std::fs::read(common::record_file(runs, from)).unwrap()).unwrap();
     v["id"] = Value::from(to);
-    std::fs::write(runs.join(format!("{to}.json")), serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let target = common::record_file(runs, to);
+    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+    std::fs::write(target, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
 }
 
 #[test]
@@ -215,7 +217,7 @@ fn a_record_whose_configuration_is_another_runs_is_corrupt_for_status_run_and_th
     let dir = tempfile::tempdir().unwrap();
     let (ids, linres) = two_runs(dir.path());
     let runs = dir.path().join("results/two/runs");
-    let good = std::fs::read(runs.join(format!("{}.json", ids[1]))).unwrap();
+    let good = std::fs::read(common::record_file(&runs, &ids[1])).unwrap();
     forge(&runs, &ids[0], &ids[1]);
     let store = Store::new(&dir.path().join("results"), "two");
     let Lookup::Unreadable(why) = store.read(&ids[1]) else { panic!("a forged record reads as a result") };
@@ -240,11 +242,11 @@ fn merge_refuses_a_record_whose_configuration_is_another_runs_and_says_it_is_cor
     let (ids, linres) = two_runs(dir.path());
     let runs = dir.path().join("results/two/runs");
     std::fs::create_dir_all(dir.path().join("src/two/runs")).unwrap();
-    std::fs::copy(runs.join(format!("{}.json", ids[0])), dir.path().join(format!("src/two/runs/{}.json", ids[0])))
+    std::fs::copy(common::record_file(&runs, &ids[0]), dir.path().join(format!("src/two/runs/{}.json", ids[0])))
         .unwrap();
     forge(&dir.path().join("src/two/runs"), &ids[0], &ids[1]);
-    std::fs::remove_file(runs.join(format!("{}.json", ids[1]))).unwrap();
-    let before = std::fs::read_dir(&runs).unwrap().count();
+    std::fs::remove_file(common::record_file(&runs, &ids[1])).unwrap();
+    let before = common::record_files(&runs).len();
     // The destination lacks the run: before the check the forged record was copied as its result.
     let o = linres(&["merge", "src", "--into", "results"]);
     let (out, err) = common::texts(&o);
@@ -252,5 +254,5 @@ fn merge_refuses_a_record_whose_configuration_is_another_runs_and_says_it_is_cor
     let row = out.lines().find(|l| l.contains(ids[1].as_str())).unwrap_or_else(|| panic!("no row: {out}"));
     assert!(row.contains("corrupt source record") && row.contains("another run's id"), "{row}");
     assert!(err.contains("1 corrupt record(s)") && !err.contains("between records of the same run"), "{err}");
-    assert_eq!(std::fs::read_dir(&runs).unwrap().count(), before, "nothing written");
+    assert_eq!(common::record_files(&runs).len(), before, "nothing written");
 }

@@ -50,13 +50,7 @@ fn local_records(dir: &Path) -> Vec<(String, serde_json::Value)> {
 }
 
 fn record_files(runs: &Path) -> Vec<PathBuf> {
-    let mut files: Vec<PathBuf> = std::fs::read_dir(runs)
-        .map(|d| {
-            d.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect()
-        })
-        .unwrap_or_default();
-    files.sort();
-    files
+    common::record_files(runs)
 }
 
 /// Whether any of `jobs` is still queued or running.

@@ -359,11 +359,7 @@ fn diff_prints_names_and_record_fields_without_control_characters() {
     let hostile = "x\u{1b}[2J\u{1b}]0;pwned\u{7}\r\nFORGED LINE";
     std::fs::create_dir_all(dir.path().join("b").join(hostile).join("runs")).unwrap();
     let runs = dir.path().join("b/tiny/runs");
-    let record = std::fs::read_dir(&runs)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "json"));
-    let record = record.unwrap();
+    let record = common::record_files(&runs).into_iter().next().unwrap();
     let mut value: serde_json::Value = serde_json::from_slice(&std::fs::read(&record).unwrap()).unwrap();
     value["provenance"]["openblas_config"] = "OpenBLAS 0.3.0 Evil\u{1b}[31m\u{7}\r\nFORGED KERNEL".into();
     std::fs::write(&record, serde_json::to_vec_pretty(&value).unwrap()).unwrap();

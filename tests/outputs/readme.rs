@@ -4,7 +4,8 @@
 //! repository's `experiments/` and `data/`: a `yaml` block is saved as an experiment file and
 //! loaded by `linres list` (expansion and figure validation included); an `sh` block runs in bash
 //! (`set -euo pipefail`) with the test binary first on `PATH`, so its `linres` commands write
-//! into the scratch directory. A block that is deliberately partial is preceded by
+//! into the scratch directory; a `python` block runs in the Python of `common::Tool::Pandas`
+//! (skipped with one line where there is none). A block that is deliberately partial is preceded by
 //! `<!-- readme-test: skip (reason) -->`; skips are counted, so they cannot grow silently. A block
 //! that shows what an earlier block wrote is preceded by `<!-- readme-test: output FILE -->`: its
 //! lines must appear in FILE in order, a line `...` standing for any number of lines.
@@ -156,9 +157,15 @@ fn every_yaml_and_shell_example_of_the_readme_runs() {
                 shell += 1;
                 run_bounded(c, &at)
             }
+            "python" => {
+                let Some(python) = crate::common::outside(crate::common::Tool::Pandas) else { continue };
+                let mut c = Command::new(python);
+                c.current_dir(dir.path()).env("MPLBACKEND", "Agg").args(["-c", &block.text]);
+                run_bounded(c, &at)
+            }
             other => {
                 panic!(
-                    "{at}: a fenced block in README.md must be `yaml` or `sh` (got `{other}`), or be marked as skipped or as output"
+                    "{at}: a fenced block in README.md must be `yaml`, `sh` or `python` (got `{other}`), or be marked as skipped or as output"
                 )
             }
         };

@@ -128,7 +128,7 @@ fn the_runs_table_holds_the_records_numbers_and_every_run_has_a_page() {
         let target = site.join("steps/runs").join(href);
         assert_eq!(
             target.canonicalize().unwrap(),
-            dir.path().join(format!("results/steps/runs/{id}.json")).canonicalize().unwrap()
+            common::record_file(&dir.path().join("results/steps/runs"), id).canonicalize().unwrap()
         );
     }
     let unrun = std::fs::read_to_string(site.join("unrun/index.html")).unwrap();
@@ -327,7 +327,7 @@ fn every_link_is_a_percent_encoded_relative_url_to_the_right_file_whatever_the_r
                 if href.ends_with(".json") {
                     record_links += 1;
                     let id = page.file_stem().unwrap().to_str().unwrap();
-                    let record = dir.path().join(results).join(format!("steps/runs/{id}.json"));
+                    let record = common::record_file(&dir.path().join(results).join("steps/runs"), id);
                     assert_eq!(target.canonicalize().unwrap(), record.canonicalize().unwrap(), "{href}");
                 }
             }

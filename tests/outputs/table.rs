@@ -173,7 +173,7 @@ fn a_table_over_missing_runs_is_refused() {
     let runs = dir.path().join("results/depth_table/runs");
     for (id, rec) in common::records_in(&runs) {
         if rec["config"]["seed"] == 1 {
-            std::fs::remove_file(runs.join(format!("{id}.json"))).unwrap();
+            std::fs::remove_file(common::record_file(&runs, &id)).unwrap();
         }
     }
     let o = table(dir.path(), &["--filter", "model.width=12", "--value", "iters_to_target", "--out", "t.md"]);
