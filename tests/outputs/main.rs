@@ -8,6 +8,7 @@ mod common;
 mod checks;
 mod escapes;
 mod plot;
+mod print;
 mod readme;
 mod report;
 mod table;
