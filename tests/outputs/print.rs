@@ -175,3 +175,50 @@ fn every_committed_figure_is_declared_readable_at_its_printed_width() {
     }
     assert!(seen >= 10, "the experiments declare their figures ({seen})");
 }
+
+#[test]
+fn pdflatex_includes_a_figure_of_each_kind_and_a_table_without_warnings() {
+    let dir = ran("");
+    let o = linres(dir.path(), &["plot", "p.yaml"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let o = linres(
+        dir.path(),
+        &[
+            "table",
+            "p.yaml",
+            "--filter",
+            "model.width=20",
+            "--rows",
+            "model.depth",
+            "--cols",
+            "model.arch",
+            "--value",
+            "iters_to_target",
+            "--format",
+            "latex",
+            "--out",
+            "t.tex",
+        ],
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    let Some(pdflatex) = outside(Tool::Pdflatex) else { return };
+    let figures: String = ["curves", "bars", "critical"]
+        .iter()
+        .map(|f| format!("\\begin{{figure}}\\includegraphics[width=\\linewidth]{{figures/p/{f}.pdf}}\\end{{figure}}\n"))
+        .collect();
+    let doc = format!(
+        "\\documentclass{{article}}\n\\usepackage[T1]{{fontenc}}\n\\usepackage[utf8]{{inputenc}}\n\\usepackage{{booktabs}}\n\\usepackage{{graphicx}}\n\\begin{{document}}\n\\input{{t.tex}}\n{figures}\\end{{document}}\n"
+    );
+    std::fs::write(dir.path().join("doc.tex"), doc).unwrap();
+    let o = Command::new(pdflatex)
+        .current_dir(dir.path())
+        .args(["-interaction=nonstopmode", "-halt-on-error", "doc.tex"])
+        .output()
+        .unwrap();
+    let log = std::fs::read_to_string(dir.path().join("doc.log")).unwrap_or_default();
+    assert!(o.status.success(), "pdflatex: {}", String::from_utf8_lossy(&o.stdout));
+    // No version warning for the figures, and no box of the figures or the table overfull.
+    for warning in ["PDF inclusion", "Overfull", "Warning"] {
+        assert!(!log.contains(warning), "`{warning}` in the log: {log}");
+    }
+}
