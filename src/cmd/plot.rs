@@ -5,7 +5,8 @@ use std::process::ExitCode;
 
 use clap::Args;
 use linres::escape::terminal_text;
-use linres::plot::plot_experiment;
+use linres::grid::figure::{PrintSize, length_pt};
+use linres::plot::{PrintOverride, plot_experiment};
 
 use super::grid::{load_experiment, open_store};
 use super::out::{noteln, outln, warnln};
@@ -23,9 +24,22 @@ pub struct PlotArgs {
     /// Directory the figures go to (`<DIR>/<name>/`).
     #[arg(long, value_name = "DIR", default_value = "figures")]
     pub out: PathBuf,
+    /// Printed width of every figure, replacing the declared one (345pt, 3.4in, 8.5cm, 85mm).
+    #[arg(long, value_name = "LENGTH", value_parser = length_pt)]
+    pub width: Option<f64>,
+    /// Printed height of every figure, replacing the declared one (default: what the layout needs).
+    #[arg(long, value_name = "LENGTH", value_parser = length_pt)]
+    pub height: Option<f64>,
+    /// Size of the smallest text as printed, replacing the declared one (default 8pt).
+    #[arg(long, value_name = "LENGTH", value_parser = length_pt)]
+    pub font_size: Option<f64>,
 }
 
 pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
+    // Each length alone within its range: then so is every figure's size with it.
+    PrintSize::default()
+        .with(args.width, args.height, args.font_size)
+        .map_err(|(field, rule)| super::usage(format!("--{}: {rule}", field.replace('_', "-"))))?;
     open_store(&args.results, "")?;
     let exp = load_experiment(&args.spec, &args.results)?;
     if !exp.missing.is_empty() {
@@ -37,7 +51,8 @@ pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
             terminal_text(&args.spec.display().to_string())
         );
     }
-    let files = plot_experiment(&exp, &args.out, &args.results)?;
+    let print = PrintOverride { width: args.width, height: args.height, font: args.font_size };
+    let files = plot_experiment(&exp, &args.out, &args.results, &print)?;
     for f in &files {
         outln!("{}", terminal_text(&f.display().to_string()));
     }

@@ -25,6 +25,9 @@
 //!     target: 1.0e-6              # critical_width, bars: a decade (default: the experiment's theory.target)
 //!     bounds: [zou, du_hu, modified_identity, margin]   # critical_width: bound lines
 //!     margin_experiment: width_margin                   # where the `margin` line's runs are
+//!     width: 345pt                # printed size (pt, in, cm or mm; a bare number is pt); default
+//!     height: 3in                 #   345pt (a one-column \linewidth), height from the layout
+//!     font_size: 8pt              # the smallest text as printed at that size (default 8pt)
 //! ```
 
 use std::collections::BTreeMap;
@@ -193,11 +196,97 @@ pub enum FigureKind {
     Bars(BarsFigure),
 }
 
+/// A figure's printed size: how wide (and high) it is placed in a document, in points (1/72 in),
+/// and the size of its smallest text at that size.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PrintSize {
+    pub width: f64,
+    /// `None`: as high as the figure's layout needs at `width`.
+    pub height: Option<f64>,
+    pub font: f64,
+}
+
+/// `\linewidth` of a one-column LaTeX article at 10 pt: the default figure width.
+pub const DEFAULT_WIDTH_PT: f64 = 345.0;
+/// The default size of a figure's smallest text, in points.
+pub const DEFAULT_FONT_PT: f64 = 8.0;
+/// The widths and heights a figure may have, in points (1 in to 30 in).
+pub const PRINT_LENGTH: (f64, f64) = (72.0, 2160.0);
+/// The font sizes a figure may have, in points.
+pub const PRINT_FONT: (f64, f64) = (5.0, 24.0);
+
+impl Default for PrintSize {
+    fn default() -> PrintSize {
+        PrintSize { width: DEFAULT_WIDTH_PT, height: None, font: DEFAULT_FONT_PT }
+    }
+}
+
+/// A length written as a number and a unit (`345pt`, `3.4in`, `8.5cm`, `85mm`; a bare number is in
+/// points), in points; the rule broken otherwise.
+pub fn length_pt(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let (number, per_unit) = [("pt", 1.0), ("in", 72.0), ("cm", 72.0 / 2.54), ("mm", 72.0 / 25.4)]
+        .iter()
+        .find_map(|&(unit, pt)| t.strip_suffix(unit).map(|n| (n.trim(), pt)))
+        .unwrap_or((t, 1.0));
+    match number.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 => Ok(v * per_unit),
+        _ => Err(format!("`{text}` is not a positive length such as 345pt, 3.4in, 8.5cm or 85mm")),
+    }
+}
+
+/// A length as written in YAML: a number (points) or a text with its unit.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+enum LengthInput {
+    Points(f64),
+    Text(String),
+}
+
+impl LengthInput {
+    fn points(&self) -> Result<f64, String> {
+        match self {
+            LengthInput::Points(v) => length_pt(&float_text(*v)),
+            LengthInput::Text(t) => length_pt(t),
+        }
+    }
+}
+
+impl PrintSize {
+    /// This size with the lengths given (in points) replacing its own; checked as a declaration is.
+    pub fn with(self, width: Option<f64>, height: Option<f64>, font: Option<f64>) -> Result<PrintSize, Problem> {
+        let size = PrintSize {
+            width: width.unwrap_or(self.width),
+            height: height.or(self.height),
+            font: font.unwrap_or(self.font),
+        };
+        size.check()?;
+        Ok(size)
+    }
+
+    /// Checks the lengths against [`PRINT_LENGTH`] and [`PRINT_FONT`]: (field, rule) of the first
+    /// one outside.
+    fn check(&self) -> Result<(), Problem> {
+        let lengths = [("width", Some(self.width), PRINT_LENGTH), ("height", self.height, PRINT_LENGTH)];
+        for (field, v, (lo, hi)) in lengths.into_iter().chain([("font_size", Some(self.font), PRINT_FONT)]) {
+            if let Some(v) = v.filter(|v| !(lo..=hi).contains(v)) {
+                return Err(problem(
+                    field,
+                    format!("{}pt is outside {}pt..{}pt", float_text(v), float_text(lo), float_text(hi)),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One declared figure, read and checked against its experiment's grid.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FigureDecl {
     pub name: String,
     pub title: String,
+    /// Its printed size and font size.
+    pub print: PrintSize,
     pub filters: Vec<Filter>,
     /// Field(s) whose values (joined by " · ") name the series.
     pub series: Vec<FieldPath>,
@@ -246,10 +335,16 @@ struct FigureInput {
     bounds: Vec<WidthBound>,
     #[serde(default)]
     margin_experiment: Option<String>,
+    #[serde(default)]
+    width: Option<LengthInput>,
+    #[serde(default)]
+    height: Option<LengthInput>,
+    #[serde(default)]
+    font_size: Option<LengthInput>,
 }
 
 /// (field, rule) of the first problem of a figure as written.
-type Problem = (String, String);
+pub type Problem = (String, String);
 
 fn problem(field: &str, rule: impl Into<String>) -> Problem {
     (field.to_string(), rule.into())
@@ -304,6 +399,14 @@ impl FigureInput {
                 },
             ));
         }
+        let length = |field: &str, v: &Option<LengthInput>| {
+            v.as_ref().map(|v| v.points().map_err(|rule| problem(field, rule))).transpose()
+        };
+        let print = PrintSize::default().with(
+            length("width", &self.width)?,
+            length("height", &self.height)?,
+            length("font_size", &self.font_size)?,
+        )?;
         let grid_x = |x: &Option<String>| {
             x.as_ref()
                 .map(FieldPath::new)
@@ -383,6 +486,7 @@ impl FigureInput {
         Ok(FigureDecl {
             name: self.name,
             title: self.title,
+            print,
             filters: Filter::from_map(&self.filter),
             series: self.series.iter().map(FieldPath::new).collect(),
             labels: self.labels,

@@ -1,5 +1,7 @@
-//! Rendering with plotters onto any backend (SVG and PNG share this code). Layout: the title on
-//! top, the panels side by side, the legend in its own strip below them, so it never covers data.
+//! Rendering with plotters onto any backend (SVG and PNG share this code), sized for print
+//! ([`Canvas`]: every length is in printed points). Layout: the title on top, the panels in a grid,
+//! the legend in its own strip below them, so it never covers data; every mark drawn has a legend
+//! entry.
 //! Colours are the Okabe–Ito palette, distinguishable with the common colour-vision deficiencies.
 
 use std::sync::Once;
@@ -9,7 +11,8 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 
-use super::data::{BarData, CritPoint, CriticalData, CurveData};
+use super::data::{BarData, CritPoint, CriticalData, CurveData, Panel};
+use super::layout::{Canvas, Frame, text_width, wrap};
 use crate::grid::figure::{LOG_AXIS, MAX_DECADES, Scale, TheoryLine, WidthBound};
 use crate::measure::Measured;
 use crate::measure::pool::Spread;
@@ -25,6 +28,8 @@ const PALETTE: [RGBColor; 7] = [
     RGBColor(0, 0, 0),       // black
 ];
 const GREY: RGBColor = RGBColor(90, 90, 90);
+/// The dotted line of a curves figure's floor.
+const FLOOR: RGBColor = RGBColor(150, 150, 150);
 pub const FONT: &str = "sans-serif";
 
 pub fn colour(i: usize) -> RGBColor {
@@ -72,7 +77,13 @@ pub fn drawable(lo: f64, hi: f64, log: bool) -> (f64, f64) {
         let clamp = |v: f64, fallback: f64| if v.is_nan() { fallback } else { v.clamp(LOG_AXIS.0, LOG_AXIS.1) };
         let hi = clamp(hi, 10.0);
         let lo = clamp(lo, hi / 1e16).max(hi / 10f64.powf(MAX_DECADES));
-        if lo < hi { (lo, hi) } else { ((hi / 10.0).max(LOG_AXIS.0), (lo * 10.0).min(LOG_AXIS.1)) }
+        if lo < hi {
+            (lo, hi)
+        } else {
+            // An empty or reversed range: two decades ending a decade above `lo`.
+            let top = (lo * 10.0).min(LOG_AXIS.1);
+            ((top / 100.0).max(LOG_AXIS.0), top)
+        }
     } else {
         let clamp = |v: f64, fallback: f64| if v.is_nan() { fallback } else { v.clamp(-1e300, 1e300) };
         let (lo, hi) = (clamp(lo, 0.0), clamp(hi, 1.0));
@@ -83,75 +94,136 @@ pub fn drawable(lo: f64, hi: f64, log: bool) -> (f64, f64) {
 
 /// A legend entry: the line or marker style and its text.
 pub enum Key {
+    /// A line of this colour: solid (""), "dashed" or "dotted".
     Line(RGBColor, &'static str),
+    /// A wide pale line under the data (a bound that would hide under a series' line).
+    Halo(RGBColor),
     Point(RGBColor),
     Bar(RGBColor),
+    /// A shaded min–max band with its outline.
+    Band,
     /// A min–max whisker.
     Whisker,
     /// The ✗ of a value never reached.
     Cross,
     /// The ▼ under a value that is only an upper bound.
     Below,
+    /// The ▲ above the widest width: none sufficed.
+    Above,
+}
+
+/// Draws a dashed (`dash` and `gap` in points) polyline on a backend-pixel area.
+fn dashes<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    c: &Canvas,
+    (x0, x1, y): (i32, i32, i32),
+    style: ShapeStyle,
+    (dash, gap): (f64, f64),
+) -> DrawResult<(), DB> {
+    let (dash, gap) = (c.px(dash).max(1), c.px(gap).max(1));
+    let mut x = x0;
+    while x < x1 {
+        area.draw(&PathElement::new(vec![(x, y), ((x + dash).min(x1), y)], style))?;
+        x += dash + gap;
+    }
+    Ok(())
+}
+
+/// The dash and gap of a line style, in points.
+fn dash_of(style: &str) -> (f64, f64) {
+    match style {
+        "dashed" => (3.0, 2.0),
+        "dotted" => (0.8, 1.5),
+        _ => (1000.0, 0.0),
+    }
 }
 
 /// Splits `root` into title, body and legend; draws title and legend; returns the body.
 fn frame<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
+    c: &Canvas,
     title: &str,
     keys: &[(Key, String)],
 ) -> DrawResult<DrawingArea<DB, Shift>, DB> {
     root.fill(&WHITE)?;
-    let (w, h) = root.dim_in_pixel();
-    // Columns as wide as the longest entry (15 px text ≈ 8.5 px per character).
-    let column = 50 + keys.iter().map(|(_, t)| t.chars().count()).max().unwrap_or(0) * 17 / 2;
-    let per_row = ((w as usize).saturating_sub(40) / column.max(1)).max(1);
-    let column = column as i32;
-    let rows = keys.len().div_ceil(per_row).max(1) as u32;
-    let (top, rest) = root.split_vertically(44);
-    top.draw_text(title, &(FONT, 22).into_font().style(FontStyle::Bold).color(&BLACK), (20, 12))?;
-    let (body, legend) = rest.split_vertically(h - 44 - 14 - 24 * rows);
-    for (i, (key, text)) in keys.iter().enumerate() {
-        let x = 30 + (i % per_row) as i32 * column;
-        let y = 8 + (i / per_row) as i32 * 24;
+    let texts: Vec<String> = keys.iter().map(|(_, t)| t.clone()).collect();
+    let f = Frame::of(c, title, &texts);
+    let (_, h) = root.dim_in_pixel();
+    let (top, rest) = root.split_vertically(f.title_h);
+    let title_font = c.title_font().color(&BLACK);
+    for (i, line) in f.title.iter().enumerate() {
+        top.draw_text(line, &title_font, (c.em(0.8), c.em(0.5) + i as i32 * c.em(1.15 * 1.3)))?;
+    }
+    let body_h = (h as i32 - f.title_h - f.legend_h).max(1);
+    let (body, legend) = rest.split_vertically(body_h);
+    let font = c.text(1.0).color(&BLACK);
+    let (m, mid) = (c.em(2.0), c.em(0.6));
+    for ((key, _), item) in keys.iter().zip(&f.items) {
+        let (x, y) = (item.x, item.y);
+        let cy = y + mid;
         match key {
-            Key::Line(c, dash) => {
-                let style = c.stroke_width(if dash.is_empty() { 3 } else { 2 });
-                let mut x0 = x;
-                while x0 < x + 34 {
-                    let len = match *dash {
-                        "dashed" => 8,
-                        "dotted" => 2,
-                        _ => 34,
-                    };
-                    legend.draw(&PathElement::new(vec![(x0, y + 8), ((x0 + len).min(x + 34), y + 8)], style))?;
-                    x0 += len + if *dash == "dotted" { 4 } else { 5 };
-                }
+            Key::Line(colour, dash) => {
+                let style = colour.stroke_width(c.stroke(if dash.is_empty() { 1.2 } else { 1.0 }));
+                dashes(&legend, c, (x, x + m, cy), style, dash_of(dash))?
             }
-            Key::Point(c) => legend.draw(&Circle::new((x + 17, y + 8), 5, c.filled()))?,
-            Key::Bar(c) => legend.draw(&Rectangle::new([(x + 6, y + 1), (x + 28, y + 15)], c.filled()))?,
-            Key::Whisker => legend.draw(&ErrorBar::new_vertical(x + 17, y, y + 8, y + 16, BLACK.stroke_width(1), 6))?,
-            Key::Cross => legend.draw(&Cross::new((x + 17, y + 8), 6, GREY.stroke_width(3)))?,
-            Key::Below => {
-                legend.draw(&Polygon::new(vec![(x + 11, y + 3), (x + 23, y + 3), (x + 17, y + 12)], GREY.filled()))?
+            Key::Halo(colour) => legend
+                .draw(&PathElement::new(vec![(x, cy), (x + m, cy)], colour.mix(0.35).stroke_width(c.stroke(3.5))))?,
+            Key::Point(colour) => legend.draw(&Circle::new((x + m / 2, cy), c.px(2.0), colour.filled()))?,
+            Key::Bar(colour) => legend
+                .draw(&Rectangle::new([(x + m / 5, y + c.em(0.1)), (x + 4 * m / 5, y + c.em(1.1))], colour.filled()))?,
+            Key::Band => {
+                let r = [(x, y + c.em(0.1)), (x + m, y + c.em(1.1))];
+                legend.draw(&Rectangle::new(r, GREY.mix(BAND_ALPHA).filled()))?;
+                legend.draw(&Rectangle::new(r, GREY.mix(0.7).stroke_width(c.stroke(0.4))))?;
+                legend.draw(&PathElement::new(vec![(x, cy), (x + m, cy)], GREY.stroke_width(c.stroke(1.2))))?;
             }
+            Key::Whisker => legend.draw(&ErrorBar::new_vertical(
+                x + m / 2,
+                y,
+                cy,
+                y + c.em(1.2),
+                BLACK.stroke_width(c.stroke(0.7)),
+                c.px(3.0) as u32,
+            ))?,
+            Key::Cross => legend.draw(&Cross::new((x + m / 2, cy), c.px(2.2), GREY.stroke_width(c.stroke(0.9))))?,
+            Key::Below => legend.draw(&Polygon::new(
+                vec![
+                    (x + m / 2 - c.px(2.5), cy - c.px(2.0)),
+                    (x + m / 2 + c.px(2.5), cy - c.px(2.0)),
+                    (x + m / 2, cy + c.px(2.2)),
+                ],
+                GREY.filled(),
+            ))?,
+            Key::Above => legend.draw(&TriangleMarker::new((x + m / 2, cy), c.px(2.5), GREY.filled()))?,
         }
-        legend.draw_text(text, &(FONT, 15).into_font().color(&BLACK), (x + 42, y))?;
+        for (i, line) in item.lines.iter().enumerate() {
+            legend.draw_text(line, &font, (x + c.em(2.6), y + i as i32 * c.em(1.3)))?;
+        }
     }
     Ok(body)
 }
 
 /// The mesh style every figure shares: label fonts and light grid lines.
-fn house_style<'a, 'b, X, Y, DB>(mesh: &'b mut MeshStyle<'a, 'b, X, Y, DB>) -> &'b mut MeshStyle<'a, 'b, X, Y, DB>
+fn house_style<'a, 'b, X, Y, DB>(
+    mesh: &'b mut MeshStyle<'a, 'b, X, Y, DB>,
+    c: &Canvas,
+) -> &'b mut MeshStyle<'a, 'b, X, Y, DB>
 where
     X: Ranged,
     Y: Ranged,
     DB: DrawingBackend,
 {
-    mesh.axis_desc_style((FONT, 15))
-        .label_style((FONT, 14))
-        .light_line_style(RGBColor(235, 235, 235))
-        .bold_line_style(RGBColor(215, 215, 215))
+    mesh.axis_desc_style(c.text(1.0))
+        .label_style(c.text(1.0))
+        .light_line_style(RGBColor(238, 238, 238))
+        .bold_line_style(RGBColor(218, 218, 218))
+        .axis_style(BLACK.stroke_width(c.stroke(0.5)))
+        .set_all_tick_mark_size(c.px(2.0))
 }
+
+/// Opacity of a min–max band: low enough that overlapping bands stay apart (each also has an
+/// outline in its colour).
+const BAND_ALPHA: f64 = 0.12;
 
 fn line_style(kind: TheoryLine) -> &'static str {
     match kind {
@@ -169,45 +241,105 @@ fn line_text(kind: TheoryLine, sgd: bool) -> &'static str {
     }
 }
 
-/// A series' legend text: its label, and how many of its runs diverged if any did.
-fn series_text(label: &str, runs: usize, diverged: usize) -> String {
-    if diverged > 0 { format!("{label} ({diverged} of {runs} runs diverged)") } else { label.to_string() }
+/// Whether every series of `panel` has the same `kind` line (one line drawn once, in grey).
+fn shared_line(panel: &Panel, kind: TheoryLine) -> bool {
+    let mut lines = panel.bands.iter().map(|b| b.lines.iter().find(|l| l.kind == kind));
+    let Some(Some(first)) = lines.next() else { return false };
+    panel.bands.len() > 1 && lines.all(|l| l.is_some_and(|l| l.points == first.points))
 }
 
-/// Draws a curves figure.
-pub fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &CurveData) -> DrawResult<(), DB> {
-    // One entry per series (a series may span panels), with how many of its runs diverged.
-    let mut series: Vec<(&str, usize, usize, usize)> = Vec::new(); // (label, colour, runs, diverged)
-    for band in d.panels.iter().flat_map(|p| &p.bands) {
-        match series.iter_mut().find(|s| s.0 == band.label) {
-            Some(s) => {
-                s.2 += band.runs;
-                s.3 += band.diverged.len();
+/// The legend of a curves figure: each series (with how many of its runs diverged in each
+/// panel), the band, each theory line (one grey line when every series shares it, else in the
+/// series' colours), the floor where lines end, the ✗.
+pub fn curve_keys(d: &CurveData) -> Vec<(Key, String)> {
+    // (label, colour, per panel: (panel title, runs, diverged))
+    type PanelCount<'a> = (&'a str, usize, usize);
+    let mut series: Vec<(&str, usize, Vec<PanelCount>)> = Vec::new();
+    for p in &d.panels {
+        for band in &p.bands {
+            let count = (p.title.as_str(), band.runs, band.diverged.len());
+            match series.iter_mut().find(|s| s.0 == band.label) {
+                Some(s) => s.2.push(count),
+                None => series.push((&band.label, band.colour, vec![count])),
             }
-            None => series.push((&band.label, band.colour, band.runs, band.diverged.len())),
         }
     }
+    // A figure without `series` has one unnamed series per panel: the band's entry names its line.
     let mut keys: Vec<(Key, String)> = series
         .iter()
-        .map(|&(label, c, runs, diverged)| (Key::Line(colour(c), ""), series_text(label, runs, diverged)))
+        .filter(|(label, _, counts)| !label.is_empty() || counts.iter().any(|(_, _, k)| *k > 0))
+        .map(|(label, c, counts)| {
+            // Counted per panel: a series spans panels, a reader counts the seeds of one.
+            let diverged: Vec<String> = counts
+                .iter()
+                .filter(|(_, _, k)| *k > 0)
+                .map(|(panel, runs, k)| format!("{k} of {runs} runs diverged in {panel}"))
+                .collect();
+            let text = match counts.as_slice() {
+                [(_, runs, k)] if *k > 0 => format!("{label} ({k} of {runs} runs diverged)"),
+                _ if !diverged.is_empty() => format!("{label} ({})", diverged.join("; ")),
+                _ => label.to_string(),
+            };
+            (Key::Line(colour(*c), ""), text)
+        })
         .collect();
     let runs: Vec<usize> = d.panels.iter().flat_map(|p| &p.bands).map(|b| b.runs).collect();
     let (lo, hi) = (runs.iter().min().copied().unwrap_or(0), runs.iter().max().copied().unwrap_or(0));
     let n = if lo == hi { format!("{lo}") } else { format!("{lo}–{hi}") };
-    keys.push((Key::Bar(RGBColor(200, 200, 200)), format!("median (line) and min–max (band) of {n} seeds")));
-    let mut kinds: Vec<TheoryLine> =
-        d.panels.iter().flat_map(|p| &p.bands).flat_map(|b| b.lines.iter().map(|l| l.kind)).collect();
-    kinds.dedup();
-    kinds.sort_by_key(|k| *k as u8);
-    kinds.dedup();
-    for k in kinds {
-        keys.push((Key::Line(GREY, line_style(k)), line_text(k, d.sgd).to_string()));
+    keys.push((Key::Band, format!("median (line), min–max of {n} seeds (band)")));
+    for kind in TheoryLine::ALL {
+        let panels: Vec<&Panel> =
+            d.panels.iter().filter(|p| p.bands.iter().any(|b| b.lines.iter().any(|l| l.kind == kind))).collect();
+        if panels.is_empty() {
+            continue;
+        }
+        let text = line_text(kind, d.sgd);
+        if panels.iter().all(|p| shared_line(p, kind)) {
+            keys.push((Key::Line(GREY, line_style(kind)), format!("{text}, the same for every series")));
+        } else {
+            keys.push((Key::Line(GREY, line_style(kind)), format!("{text}, in each series' colour")));
+        }
+    }
+    if d.ends_at_floor {
+        keys.push((Key::Line(FLOOR, "dotted"), format!("floor {}: lines end where they reach it", tick(d.y_floor))));
     }
     if d.panels.iter().flat_map(|p| &p.bands).any(|b| !b.diverged.is_empty()) {
         keys.push((Key::Cross, "✗ at the top: the iteration where a run diverged (loss not finite)".to_string()));
     }
-    let body = frame(root, title, &keys)?;
-    let areas = body.split_evenly((1, d.panels.len().max(1)));
+    keys
+}
+
+/// The grid of panels of a curves figure at printed width `width` (points): (rows, columns).
+pub fn panel_grid(panels: usize, width: f64) -> (usize, usize) {
+    let n = panels.max(1);
+    let columns = n.min(((width / MIN_PANEL_WIDTH).floor() as usize).max(1));
+    (n.div_ceil(columns), columns)
+}
+
+/// Narrowest panel, in points.
+const MIN_PANEL_WIDTH: f64 = 165.0;
+
+/// The default height of a curves figure's panels at printed width `width`, in points.
+pub fn curves_body(d: &CurveData, width: f64) -> f64 {
+    let (rows, columns) = panel_grid(d.panels.len(), width);
+    rows as f64 * (width / columns as f64 * 0.75).clamp(130.0, 260.0)
+}
+
+/// The default height of a one-panel figure at printed width `width`, in points.
+pub fn single_body(width: f64) -> f64 {
+    (width * 0.62).clamp(150.0, 420.0)
+}
+
+/// Draws a curves figure.
+pub fn curves<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: &Canvas,
+    title: &str,
+    d: &CurveData,
+) -> DrawResult<(), DB> {
+    let body = frame(root, c, title, &curve_keys(d))?;
+    let (rows, columns) = panel_grid(d.panels.len(), c.width);
+    let areas = body.split_evenly((rows, columns));
     // A diverged seed is +∞ from its ✗ on (drawn at the top): the axis is set by finite values.
     let y_max = d
         .panels
@@ -219,22 +351,63 @@ pub fn curves<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d:
     let y_top = d.y_max.unwrap_or(if d.yscale == Scale::Log { y_max * 3.0 } else { y_max * 1.05 });
     let (y_lo, y_hi) = drawable(d.y_floor, y_top, d.yscale == Scale::Log);
     let (x_lo, x_hi) = drawable(if d.xscale == Scale::Log { 1.0 } else { 0.0 }, d.x_max, d.xscale == Scale::Log);
-    for (panel, area) in d.panels.iter().zip(&areas) {
+    for (i, (panel, area)) in d.panels.iter().zip(&areas).enumerate() {
+        let place = Place { left: i % columns == 0, bottom: i + columns >= d.panels.len() };
         match (d.xscale, d.yscale) {
-            (Scale::Linear, Scale::Log) => curve_panel(area, panel, d, x_lo..x_hi, (y_lo..y_hi).log_scale(), y_hi)?,
-            (Scale::Log, Scale::Log) => {
-                curve_panel(area, panel, d, (x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale(), y_hi)?
+            (Scale::Linear, Scale::Log) => {
+                curve_panel(area, c, place, panel, d, x_lo..x_hi, (y_lo..y_hi).log_scale(), y_hi)?
             }
-            (Scale::Linear, Scale::Linear) => curve_panel(area, panel, d, x_lo..x_hi, y_lo..y_hi, y_hi)?,
-            (Scale::Log, Scale::Linear) => curve_panel(area, panel, d, (x_lo..x_hi).log_scale(), y_lo..y_hi, y_hi)?,
+            (Scale::Log, Scale::Log) => {
+                curve_panel(area, c, place, panel, d, (x_lo..x_hi).log_scale(), (y_lo..y_hi).log_scale(), y_hi)?
+            }
+            (Scale::Linear, Scale::Linear) => curve_panel(area, c, place, panel, d, x_lo..x_hi, y_lo..y_hi, y_hi)?,
+            (Scale::Log, Scale::Linear) => {
+                curve_panel(area, c, place, panel, d, (x_lo..x_hi).log_scale(), y_lo..y_hi, y_hi)?
+            }
         }
     }
     Ok(())
 }
 
+/// Where a panel sits in the grid: axis descriptions only on the left column and bottom row.
+#[derive(Clone, Copy)]
+struct Place {
+    left: bool,
+    bottom: bool,
+}
+
+/// The points of a median line up to where it first reaches `floor` (that point kept, on the
+/// floor), each clipped to `top`.
+fn until_floor(points: &[(f64, f64)], floor: f64, top: f64) -> Vec<(f64, f64)> {
+    let mut out = Vec::new();
+    for &(x, y) in points {
+        out.push((x, y.max(floor).min(top)));
+        if y <= floor {
+            break;
+        }
+    }
+    out
+}
+
+/// Vertical offsets (in steps of one marker) that keep markers at pixel columns `xs` at least
+/// `gap` pixels apart: each takes the lowest level free of a marker closer than `gap`.
+pub fn stack_levels(xs: &[i32], gap: i32) -> Vec<usize> {
+    let mut placed: Vec<(i32, usize)> = Vec::new();
+    xs.iter()
+        .map(|&x| {
+            let level = (0..).find(|l| !placed.iter().any(|&(px, pl)| pl == *l && (px - x).abs() < gap)).unwrap_or(0);
+            placed.push((x, level));
+            level
+        })
+        .collect()
+}
+
+#[allow(clippy::too_many_arguments)]
 fn curve_panel<DB, X, Y>(
     area: &DrawingArea<DB, Shift>,
-    panel: &super::data::Panel,
+    c: &Canvas,
+    place: Place,
+    panel: &Panel,
     d: &CurveData,
     xr: X,
     yr: Y,
@@ -247,46 +420,92 @@ where
     X::CoordDescType: ValueFormatter<f64>,
     Y::CoordDescType: ValueFormatter<f64>,
 {
-    let mut chart = ChartBuilder::on(area)
-        .caption(&panel.title, (FONT, 17))
-        .margin(12)
-        .x_label_area_size(46)
-        .y_label_area_size(74)
+    // The panel's title, wrapped to its width and centred above it.
+    let (w, _) = area.dim_in_pixel();
+    let font = c.text(1.0);
+    let lines = if panel.title.is_empty() { Vec::new() } else { wrap(&panel.title, &font, w as i32 - c.em(1.0)) };
+    let (head, area) = area.split_vertically(c.em(0.4) + lines.len() as i32 * c.em(1.3));
+    for (i, line) in lines.iter().enumerate() {
+        let x = (w as i32 - text_width(line, &font)) / 2;
+        head.draw_text(line, &font.color(&BLACK), (x, c.em(0.4) + i as i32 * c.em(1.3)))?;
+    }
+    let mut chart = ChartBuilder::on(&area)
+        .margin(c.em(0.6))
+        .margin_right(c.em(1.4))
+        .x_label_area_size(c.em(if place.bottom { 3.0 } else { 1.8 }))
+        .y_label_area_size(c.em(if place.left { 4.8 } else { 3.4 }))
         .build_cartesian_2d(xr, yr)?;
-    house_style(&mut chart.configure_mesh())
-        .x_desc(d.x_label.as_str())
-        .y_desc(d.y_label.as_str())
+    house_style(&mut chart.configure_mesh(), c)
+        .x_labels(6)
+        .y_labels(6)
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
+        .x_desc(if place.bottom { d.x_label.as_str() } else { "" })
+        .y_desc(if place.left { d.y_label.as_str() } else { "" })
         .draw()?;
     let floor = d.y_floor;
     let top = d.y_max.unwrap_or(f64::INFINITY);
+    if d.ends_at_floor {
+        let (x0, x1) = (chart.x_range().start, chart.x_range().end);
+        chart.draw_series(DashedLineSeries::new(
+            [(x0, floor), (x1, floor)],
+            c.px(0.8) as u32,
+            c.px(1.5) as u32,
+            FLOOR.stroke_width(c.stroke(0.8)),
+        ))?;
+    }
     for band in &panel.bands {
-        let c = colour(band.colour);
+        let colour = colour(band.colour);
         let pts: Vec<_> = band.points.iter().filter(|p| p.x >= 0.0).collect();
         if pts.len() > 1 {
             let clip = |y: f64| y.max(floor).min(top);
-            let mut poly: Vec<(f64, f64)> = pts.iter().map(|p| (p.x.max(f64::MIN_POSITIVE), clip(p.max))).collect();
-            poly.extend(pts.iter().rev().map(|p| (p.x.max(f64::MIN_POSITIVE), clip(p.min))));
-            chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.18).filled())))?;
+            let upper: Vec<(f64, f64)> = pts.iter().map(|p| (p.x.max(f64::MIN_POSITIVE), clip(p.max))).collect();
+            let lower: Vec<(f64, f64)> = pts.iter().map(|p| (p.x.max(f64::MIN_POSITIVE), clip(p.min))).collect();
+            let poly: Vec<(f64, f64)> = upper.iter().chain(lower.iter().rev()).copied().collect();
+            chart.draw_series(std::iter::once(Polygon::new(poly, colour.mix(BAND_ALPHA).filled())))?;
+            let outline = colour.mix(0.55).stroke_width(c.stroke(0.4));
+            chart.draw_series(LineSeries::new(upper, outline))?;
+            chart.draw_series(LineSeries::new(lower, outline))?;
         }
-        chart
-            .draw_series(LineSeries::new(pts.iter().map(|p| (p.x, p.median.max(floor).min(top))), c.stroke_width(2)))?;
+        let median: Vec<(f64, f64)> = pts.iter().map(|p| (p.x, p.median)).collect();
+        chart.draw_series(LineSeries::new(until_floor(&median, floor, top), colour.stroke_width(c.stroke(1.2))))?;
     }
-    // Theory lines above every series' data, never hidden under another band.
-    for band in &panel.bands {
-        for line in &band.lines {
-            let (dash, gap) = if line.kind == TheoryLine::Linearised { (2, 4) } else { (8, 5) };
-            let c = colour(band.colour);
-            chart.draw_series(DashedLineSeries::new(line.points.iter().copied(), dash, gap, c.stroke_width(2)))?;
+    // Theory lines above every series' data, never hidden under another band; a line every
+    // series shares is drawn once, in grey.
+    for kind in TheoryLine::ALL {
+        let (dash, gap) = dash_of(line_style(kind));
+        let (dash, gap) = (c.px(dash) as u32, c.px(gap) as u32);
+        if shared_line(panel, kind) {
+            let line = panel.bands.iter().find_map(|b| b.lines.iter().find(|l| l.kind == kind));
+            if let Some(line) = line {
+                chart.draw_series(DashedLineSeries::new(
+                    line.points.iter().copied(),
+                    dash,
+                    gap,
+                    GREY.stroke_width(c.stroke(1.0)),
+                ))?;
+            }
+            continue;
+        }
+        for band in &panel.bands {
+            for line in band.lines.iter().filter(|l| l.kind == kind) {
+                let style = colour(band.colour).stroke_width(c.stroke(1.0));
+                chart.draw_series(DashedLineSeries::new(line.points.iter().copied(), dash, gap, style))?;
+            }
         }
     }
-    // Diverged runs: a ✗ at the top of the panel, at the iteration where each diverged.
-    for band in &panel.bands {
-        let c = colour(band.colour);
-        chart.draw_series(
-            band.diverged.iter().map(|&x| EmptyElement::at((x, y_top)) + Cross::new((0, 10), 6, c.stroke_width(3))),
-        )?;
+    // Diverged runs: a ✗ at the top of the panel at the iteration where each diverged, stacked
+    // downwards where they would touch.
+    let crosses: Vec<(f64, RGBColor)> =
+        panel.bands.iter().flat_map(|b| b.diverged.iter().map(|&x| (x, colour(b.colour)))).collect();
+    let xs: Vec<i32> = crosses.iter().map(|&(x, _)| chart.backend_coord(&(x, y_top)).0).collect();
+    let size = c.px(2.2);
+    let levels = stack_levels(&xs, 2 * size + c.px(0.6));
+    for (&(x, colour), level) in crosses.iter().zip(levels) {
+        let dy = size + c.px(0.8) + level as i32 * (2 * size + c.px(0.6));
+        chart.draw_series(std::iter::once(
+            EmptyElement::at((x, y_top)) + Cross::new((0, dy), size, colour.stroke_width(c.stroke(0.9))),
+        ))?;
     }
     Ok(())
 }
@@ -296,7 +515,7 @@ fn bound_text(kind: WidthBound) -> &'static str {
         WidthBound::Zou => "m_Zou = k·r·κ²",
         WidthBound::ZouStable => "k·r̃·κ² (stable rank)",
         WidthBound::DuHu => "m_DuHu = L·r·κ³·k",
-        WidthBound::ModifiedIdentity => "d + k",
+        WidthBound::ModifiedIdentity => "d + k (wide pale line)",
         WidthBound::Margin => "Zou condition margin = 1",
     }
 }
@@ -310,21 +529,47 @@ fn bound_colour(kind: WidthBound) -> RGBColor {
     }
 }
 
-/// Draws a critical-width figure (log–log).
-pub fn critical<DB: DrawingBackend>(
-    root: &DrawingArea<DB, Shift>,
-    title: &str,
-    d: &CriticalData,
-) -> DrawResult<(), DB> {
+/// A bound drawn as a wide pale line under the data (it may coincide with a series' line).
+fn halo(kind: WidthBound) -> bool {
+    kind == WidthBound::ModifiedIdentity
+}
+
+fn censored_below(p: &CritPoint) -> bool {
+    matches!(p.width.pooled, Measured::AtMost(_))
+}
+
+fn censored_above(p: &CritPoint) -> bool {
+    !matches!(p.width.pooled, Measured::Value(_) | Measured::AtMost(_))
+}
+
+/// The legend of a critical-width figure.
+pub fn critical_keys(d: &CriticalData) -> Vec<(Key, String)> {
     let mut keys: Vec<(Key, String)> =
         d.series.iter().map(|s| (Key::Point(colour(s.colour + 3)), s.label.clone())).collect();
-    keys.extend(d.bounds.iter().map(|b| (Key::Line(bound_colour(b.kind), "dashed"), bound_text(b.kind).to_string())));
-    keys.push((Key::Line(GREY, "dotted"), "widest width run (▲: none of the widths sufficed)".to_string()));
-    let censored_below = |p: &CritPoint| matches!(p.width.pooled, Measured::AtMost(_));
+    keys.push((Key::Whisker, "critical width of the pooled seeds (point), min–max of single seeds (whisker)".into()));
+    keys.extend(d.bounds.iter().map(|b| {
+        let key =
+            if halo(b.kind) { Key::Halo(bound_colour(b.kind)) } else { Key::Line(bound_colour(b.kind), "dashed") };
+        (key, bound_text(b.kind).to_string())
+    }));
+    keys.push((Key::Line(GREY, "dotted"), "widest width run".to_string()));
+    if d.series.iter().flat_map(|s| &s.points).any(censored_above) {
+        keys.push((Key::Above, "▲: none of the widths sufficed".to_string()));
+    }
     if d.series.iter().flat_map(|s| &s.points).any(censored_below) {
         keys.push((Key::Below, "▼: the smallest width run already sufficed (critical width ≤ it)".to_string()));
     }
-    let body = frame(root, title, &keys)?;
+    keys
+}
+
+/// Draws a critical-width figure (log–log).
+pub fn critical<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: &Canvas,
+    title: &str,
+    d: &CriticalData,
+) -> DrawResult<(), DB> {
+    let body = frame(root, c, title, &critical_keys(d))?;
     let mut xs: Vec<f64> = d.series.iter().flat_map(|s| s.points.iter().map(|p| p.x)).collect();
     xs.sort_by(f64::total_cmp);
     xs.dedup();
@@ -336,24 +581,31 @@ pub fn critical<DB: DrawingBackend>(
     let (x_from, x_to) = drawable(x_lo / 1.25, x_hi * 1.25, true);
     let (y_lo, y_hi) = drawable(y_lo, y_hi, true);
     xs.retain(|x| (x_from..=x_to).contains(x));
-    let mut chart = ChartBuilder::on(&body)
-        .margin(12)
-        .x_label_area_size(46)
-        .y_label_area_size(74)
+    let mut chart = single(&body, c)
         .build_cartesian_2d((x_from..x_to).log_scale().with_key_points(xs.clone()), (y_lo..y_hi).log_scale())?;
-    house_style(&mut chart.configure_mesh())
+    house_style(&mut chart.configure_mesh(), c)
         .x_desc(d.x_label.as_str())
         .y_desc("width m")
         .x_label_formatter(&|v| tick(*v))
         .y_label_formatter(&|v| tick(*v))
         .draw()?;
+    // Bounds that may coincide with a series: wide and pale, under the data.
+    for b in d.bounds.iter().filter(|b| halo(b.kind)) {
+        let style = bound_colour(b.kind).mix(0.35).stroke_width(c.stroke(3.5));
+        chart.draw_series(LineSeries::new(b.points.iter().copied(), style))?;
+    }
     // The widest width of the grid: a critical width above it was not found.
-    chart.draw_series(DashedLineSeries::new([(x_from, widths_top), (x_to, widths_top)], 2, 4, GREY.stroke_width(1)))?;
+    chart.draw_series(DashedLineSeries::new(
+        [(x_from, widths_top), (x_to, widths_top)],
+        c.px(0.8) as u32,
+        c.px(1.5) as u32,
+        GREY.stroke_width(c.stroke(0.6)),
+    ))?;
     let n = d.series.len().max(1) as f64;
     for (i, s) in d.series.iter().enumerate() {
-        let c = colour(s.colour + 3);
+        let colour = colour(s.colour + 3);
         // Series side by side around each x so their error bars do not overlap.
-        let shift = 1.0 + 0.06 * (i as f64 - (n - 1.0) / 2.0);
+        let shift = 1.0 + 0.05 * (i as f64 - (n - 1.0) / 2.0);
         // A width the grid pins down or bounds from above is a point; "none sufficed" a ▲ above
         // the widest width.
         let found = |m: Measured| match m {
@@ -362,7 +614,7 @@ pub fn critical<DB: DrawingBackend>(
         };
         let line: Vec<(f64, f64)> =
             s.points.iter().filter_map(|p| found(p.width.pooled).map(|w| (p.x * shift, w))).collect();
-        chart.draw_series(LineSeries::new(line.iter().copied(), c.stroke_width(2)))?;
+        chart.draw_series(LineSeries::new(line.iter().copied(), colour.stroke_width(c.stroke(1.0))))?;
         for p in &s.points {
             let x = p.x * shift;
             let (lo, hi) =
@@ -372,96 +624,177 @@ pub fn critical<DB: DrawingBackend>(
                 lo,
                 found(p.width.pooled).unwrap_or(hi),
                 hi,
-                c.stroke_width(2),
-                8,
+                colour.stroke_width(c.stroke(0.7)),
+                c.px(3.0) as u32,
             )))?;
             match found(p.width.pooled) {
                 Some(w) => {
-                    chart.draw_series(std::iter::once(Circle::new((x, w), 6, c.filled())))?;
+                    chart.draw_series(std::iter::once(Circle::new((x, w), c.px(2.0), colour.filled())))?;
                     if censored_below(p) {
-                        let below = Polygon::new(vec![(-6, 9), (6, 9), (0, 18)], c.filled());
+                        let (a, b) = (c.px(2.0), c.px(3.0));
+                        let below = Polygon::new(vec![(-a, b), (a, b), (0, b + c.px(3.0))], colour.filled());
                         chart.draw_series(std::iter::once(EmptyElement::at((x, w)) + below))?;
                     }
                 }
                 None => {
-                    chart.draw_series(std::iter::once(TriangleMarker::new((x, widths_top * 1.4), 7, c.filled())))?;
+                    let above = TriangleMarker::new((x, widths_top * 1.4), c.px(2.5), colour.filled());
+                    chart.draw_series(std::iter::once(above))?;
                 }
             }
         }
     }
-    // Bound lines above the data, never hidden under it.
-    for b in &d.bounds {
+    // The other bound lines above the data, never hidden under it.
+    for b in d.bounds.iter().filter(|b| !halo(b.kind)) {
         chart.draw_series(DashedLineSeries::new(
             b.points.iter().copied(),
-            8,
-            5,
-            bound_colour(b.kind).stroke_width(2),
+            c.px(3.0) as u32,
+            c.px(2.0) as u32,
+            bound_colour(b.kind).stroke_width(c.stroke(1.0)),
         ))?;
     }
     Ok(())
 }
 
-/// Draws grouped bars (log y), with min–max whiskers; a run that never reached the target
-/// (infinite value) is marked by a cross above its group.
-pub fn bars<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, title: &str, d: &BarData) -> DrawResult<(), DB> {
-    let mut keys: Vec<(Key, String)> =
-        d.series.iter().map(|s| (Key::Bar(colour(s.colour)), series_text(&s.label, s.runs, s.diverged))).collect();
-    keys.push((Key::Whisker, "median (bar) and min–max (whisker) across seeds".to_string()));
+/// Whether a bars figure draws points with whiskers (a log axis: a bar's length from an arbitrary
+/// base means nothing) rather than bars from zero.
+fn as_points(d: &BarData) -> bool {
+    d.yscale == Scale::Log
+}
+
+/// The legend of a bars figure.
+pub fn bar_keys(d: &BarData) -> Vec<(Key, String)> {
+    // A figure without `series` has one unnamed series: the whisker's entry names its marks.
+    let mut keys: Vec<(Key, String)> = d
+        .series
+        .iter()
+        .filter(|s| !s.label.is_empty() || s.diverged > 0)
+        .map(|s| {
+            let key = if as_points(d) { Key::Point(colour(s.colour)) } else { Key::Bar(colour(s.colour)) };
+            let text = if s.diverged > 0 {
+                format!("{} ({} of {} runs diverged)", s.label, s.diverged, s.runs)
+            } else {
+                s.label.clone()
+            };
+            (key, text)
+        })
+        .collect();
+    let mark = if as_points(d) { "point" } else { "bar" };
+    keys.push((Key::Whisker, format!("median ({mark}) and min–max (whisker) across seeds")));
     if d.series.iter().flat_map(|s| s.values.iter().flatten()).any(|s| !s.median.is_finite()) {
-        keys.push((Key::Cross, "✗ above a group: the median seed never reached the target".to_string()));
+        keys.push((Key::Cross, "✗ at the top: the median seed never reached the target".to_string()));
     }
-    let body = frame(root, title, &keys)?;
+    keys
+}
+
+/// Draws grouped bars of a per-run number, with min–max whiskers: points on a log axis, bars on a
+/// linear one; a median that is never reached (infinite) is a ✗ at the top.
+pub fn bars<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    c: &Canvas,
+    title: &str,
+    d: &BarData,
+) -> DrawResult<(), DB> {
+    let body = frame(root, c, title, &bar_keys(d))?;
     let finite: Vec<f64> = d
         .series
         .iter()
         .flat_map(|s| s.values.iter().flatten().flat_map(|s| [s.median, s.min, s.max]))
-        .filter(|v| v.is_finite() && *v > 0.0)
+        .filter(|v| v.is_finite() && (!as_points(d) || *v > 0.0))
         .collect();
-    let y_lo = finite.iter().copied().fold(f64::INFINITY, f64::min).min(1.0) / 1.5;
-    let y_hi = finite.iter().copied().fold(0.0, f64::max) * 4.0;
-    let (y_lo, y_hi) = drawable(y_lo, y_hi, true);
+    let top = finite.iter().copied().fold(0.0, f64::max);
     let cats = d.categories.clone();
-    let mut chart = ChartBuilder::on(&body)
-        .margin(12)
-        .x_label_area_size(46)
-        .y_label_area_size(74)
-        .build_cartesian_2d(-0.5..cats.len() as f64 - 0.5, (y_lo..y_hi).log_scale())?;
+    let x_range = -0.5..cats.len() as f64 - 0.5;
     let cat_label = |v: &f64| {
         let i = v.round();
         if (v - i).abs() < 1e-6 && i >= 0.0 { cats.get(i as usize).cloned().unwrap_or_default() } else { String::new() }
     };
-    house_style(&mut chart.configure_mesh())
-        .disable_x_mesh()
-        .x_labels(cats.len())
-        .x_desc(d.x_label.as_str())
-        .y_desc(d.y_label.as_str())
-        .x_label_formatter(&cat_label)
-        .y_label_formatter(&|v| tick(*v))
-        .draw()?;
-    let n = d.series.len().max(1) as f64;
-    let width = 0.8 / n;
+    if as_points(d) {
+        // No finite value at all (no seed reached the target): one decade above 1.
+        let lo = finite.iter().copied().fold(f64::INFINITY, f64::min).min(top) / 2.0;
+        let (y_lo, y_hi) = if finite.is_empty() { (1.0, 100.0) } else { drawable(lo, top * 4.0, true) };
+        let mut chart = single(&body, c).build_cartesian_2d(x_range, (y_lo..y_hi).log_scale())?;
+        house_style(&mut chart.configure_mesh(), c)
+            .disable_x_mesh()
+            .x_labels(cats.len())
+            .x_desc(d.x_label.as_str())
+            .y_desc(d.y_label.as_str())
+            .x_label_formatter(&cat_label)
+            .y_label_formatter(&|v| tick(*v))
+            .draw()?;
+        grouped(&mut chart, c, d, y_hi / 2.0, |chart, colour, (left, right), v| {
+            let mid = (left + right) / 2.0;
+            if v.median.is_finite() {
+                chart.draw_series(std::iter::once(Circle::new((mid, v.median), c.px(2.0), colour.filled())))?;
+            }
+            Ok(())
+        })
+    } else {
+        let (y_lo, y_hi) = drawable(0.0, top * 1.15, false);
+        let mut chart = single(&body, c).build_cartesian_2d(x_range, y_lo..y_hi)?;
+        house_style(&mut chart.configure_mesh(), c)
+            .disable_x_mesh()
+            .x_labels(cats.len())
+            .x_desc(d.x_label.as_str())
+            .y_desc(d.y_label.as_str())
+            .x_label_formatter(&cat_label)
+            .y_label_formatter(&|v| tick(*v))
+            .draw()?;
+        grouped(&mut chart, c, d, y_hi * 0.97, |chart, colour, (left, right), v| {
+            if v.median.is_finite() {
+                let bar = Rectangle::new([(left + 0.01, 0.0), (right - 0.01, v.median)], colour.mix(0.85).filled());
+                chart.draw_series(std::iter::once(bar))?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The chart builder of a one-panel figure.
+fn single<'a, 'b, DB: DrawingBackend>(body: &'a DrawingArea<DB, Shift>, c: &Canvas) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(body);
+    b.margin(c.em(0.6)).margin_right(c.em(1.4)).x_label_area_size(c.em(3.0)).y_label_area_size(c.em(4.8));
+    b
+}
+
+type BarChart<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>;
+
+/// Draws every series' values side by side in each category: `mark` draws a median in the slot
+/// (left, right); the whisker from min to max and the ✗ of an infinite median (at `y_cap`, where
+/// an infinite maximum also ends) are drawn here.
+fn grouped<DB, Y>(
+    chart: &mut BarChart<'_, DB, Y>,
+    c: &Canvas,
+    d: &BarData,
+    y_cap: f64,
+    mark: impl Fn(&mut BarChart<'_, DB, Y>, RGBColor, (f64, f64), &Spread) -> DrawResult<(), DB>,
+) -> DrawResult<(), DB>
+where
+    DB: DrawingBackend,
+    Y: Ranged<ValueType = f64>,
+{
+    let width = 0.8 / d.series.len().max(1) as f64;
     for (j, series) in d.series.iter().enumerate() {
-        let c = colour(series.colour);
+        let colour = colour(series.colour);
         for (i, v) in series.values.iter().enumerate() {
-            let Some(Spread { median, min: lo, max: hi }) = *v else { continue };
+            let Some(v) = v else { continue };
             let left = i as f64 - 0.4 + j as f64 * width;
             let mid = left + width / 2.0;
-            if median.is_finite() {
-                chart.draw_series(std::iter::once(Rectangle::new(
-                    [(left + 0.01, y_lo), (left + width - 0.01, median)],
-                    c.mix(0.85).filled(),
-                )))?;
-            } else {
-                chart.draw_series(std::iter::once(Cross::new((mid, y_hi / 2.0), 7, c.stroke_width(3))))?;
-            }
-            if lo.is_finite() {
+            if v.min.is_finite() {
                 chart.draw_series(std::iter::once(ErrorBar::new_vertical(
                     mid,
-                    lo,
-                    median.min(y_hi / 2.0),
-                    hi.min(y_hi / 2.0),
-                    BLACK.stroke_width(1),
-                    6,
+                    v.min,
+                    v.median.min(y_cap),
+                    v.max.min(y_cap),
+                    colour.mix(0.9).stroke_width(c.stroke(0.7)),
+                    c.px(3.0) as u32,
+                )))?;
+            }
+            mark(chart, colour, (left, left + width), v)?;
+            if !v.median.is_finite() {
+                chart.draw_series(std::iter::once(Cross::new(
+                    (mid, y_cap),
+                    c.px(2.2),
+                    colour.stroke_width(c.stroke(0.9)),
                 )))?;
             }
         }
@@ -482,6 +815,8 @@ mod tests {
             (0.0, f64::INFINITY, true),
             (5.0, 5.0, true),
             (1e-300, 1e300, true),
+            (f64::INFINITY, 0.0, true),
+            (1e300, 1e-300, true),
             (f64::NAN, f64::INFINITY, false),
             (-1e308, 1e308, false),
             (3.0, 3.0, false),

@@ -10,6 +10,7 @@ mod claims;
 mod escapes;
 mod one_truth;
 mod plot;
+mod print;
 mod readme;
 mod readme_numbers;
 mod report;

@@ -31,8 +31,8 @@ fn figures_are_deterministic_and_their_csvs_hold_the_medians_of_the_records() {
     let o = linres(dir.path(), &["run", "p.yaml", "--quiet"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let exp = Experiment::load(&dir.path().join("p.yaml"), &dir.path().join("results")).unwrap();
-    let first = plot_experiment(&exp, &dir.path().join("a"), &dir.path().join("results")).unwrap();
-    plot_experiment(&exp, &dir.path().join("b"), &dir.path().join("results")).unwrap();
+    let first = plot_experiment(&exp, &dir.path().join("a"), &dir.path().join("results"), &Default::default()).unwrap();
+    plot_experiment(&exp, &dir.path().join("b"), &dir.path().join("results"), &Default::default()).unwrap();
     assert_eq!(first.len(), 16, "svg, pdf, csv and png for each of 4 figures");
     for name in ["curves", "faceted", "bars", "critical"] {
         for ext in ["svg", "csv"] {

@@ -52,6 +52,8 @@ pub struct CurveData {
     /// Highest y drawn (`None`: from the data).
     pub y_max: Option<f64>,
     pub x_max: f64,
+    /// Some median line reaches the floor (lines end there; the floor is drawn and named).
+    pub ends_at_floor: bool,
     /// Some run is SGD: its theory lines are the GD bound at the SGD step, a heuristic.
     pub sgd: bool,
 }
@@ -89,7 +91,9 @@ pub fn curves(exp: &Experiment, fig: &FigureDecl, c: &CurvesFigure) -> Result<Cu
     // finite point at all (every value NaN or 0): the floor of a relative excess.
     let lowest = if lowest.is_finite() { lowest } else { 1e-16 };
     let y_floor = c.ymin.unwrap_or(if c.y == CurveY::RelExcess { lowest.max(1e-16) } else { lowest.max(1e-300) });
-    let x_max = c.xmax.unwrap_or(x_max);
+    let x_max = c.xmax.unwrap_or_else(|| nice_above(settled(&panels, y_floor) * 1.05).min(x_max));
+    let ends_at_floor =
+        panels.iter().flat_map(|p| &p.bands).flat_map(|b| &b.points).any(|p| p.x <= x_max && p.median <= y_floor);
     for panel in &mut panels {
         for band in &mut panel.bands {
             band.points.retain(|p| p.x <= x_max);
@@ -103,7 +107,7 @@ pub fn curves(exp: &Experiment, fig: &FigureDecl, c: &CurvesFigure) -> Result<Cu
         CurveX::Iteration => "iteration",
     };
     let y_label = match c.y {
-        CurveY::RelExcess => "relative excess loss (L(W_t) − L*)/(L(W_0) − L*)",
+        CurveY::RelExcess => "relative excess loss",
         CurveY::Excess => "excess loss L(W_t) − L*",
         CurveY::Loss => "loss L(W_t)",
     };
@@ -117,8 +121,45 @@ pub fn curves(exp: &Experiment, fig: &FigureDecl, c: &CurvesFigure) -> Result<Cu
         // A run whose loss grows without bound would squash every other curve.
         y_max: c.ymax.or((c.y == CurveY::RelExcess).then_some(10.0)),
         x_max,
+        ends_at_floor,
         sgd: rows.iter().any(|r| r.record.config.optim.method == crate::config::Method::Sgd),
     })
+}
+
+/// The x after which nothing drawn visibly changes: the largest, over every band, x of the last
+/// point whose median, minimum or maximum (clipped at `floor`) is not within [`SETTLED`] of the
+/// band's final ones (a band that reaches the floor, stops or diverges is flat from there on).
+fn settled(panels: &[Panel], floor: f64) -> f64 {
+    let clip = |p: &BandPoint| [p.median, p.min, p.max].map(|v| if v.is_nan() { v } else { v.max(floor) });
+    let near = |x: f64, y: f64| {
+        x == y || (x.is_nan() && y.is_nan()) || (x > 0.0 && y > 0.0 && (x / y).ln().abs() <= SETTLED.ln())
+    };
+    let same = |a: [f64; 3], b: [f64; 3]| a.iter().zip(&b).all(|(&x, &y)| near(x, y));
+    panels
+        .iter()
+        .flat_map(|p| &p.bands)
+        .filter_map(|b| {
+            let last = clip(b.points.last()?);
+            let changing = b.points.iter().rev().find(|p| !same(clip(p), last));
+            // The first point where the band is at its final values.
+            Some(match changing {
+                Some(p) => b.points.iter().find(|q| q.x > p.x).map_or(p.x, |q| q.x),
+                None => b.points[0].x,
+            })
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Values within this factor of each other look the same on a log axis (4 % of a decade).
+const SETTLED: f64 = 1.1;
+
+/// The smallest of 1, 2, 2.5, 5 times a power of ten that is at least `x` (an axis end).
+fn nice_above(x: f64) -> f64 {
+    if !(x.is_finite() && x > 0.0) {
+        return f64::INFINITY;
+    }
+    let p = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * p).find(|&v| v >= x * (1.0 - 1e-12)).unwrap_or(10.0 * p)
 }
 
 /// The y of a curve point.
