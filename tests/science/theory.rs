@@ -174,3 +174,32 @@ fn the_gd_theorem_covers_gd_runs_only_and_its_bracket_scales_with_c_step() {
     assert!(close(c2.zou.as_ref().unwrap().eta_bracket, 2.0 * z.eta_bracket, 1e-14, 0.0));
     assert_eq!(c2.eta, gd.eta, "the step rule is not the bracket constant");
 }
+
+/// What the README says of `theory.c_step`: the step of `rule: zou` is `scale` × the bracket at
+/// C₁ = 1 and belongs to the run (its id and η do not move with `c_step`), while the bracket the
+/// theory reports is C₁ × that, so η / bracket = scale / c_step.
+#[test]
+fn the_zou_rule_trains_at_c1_equal_1_and_c_step_moves_only_the_reported_bracket() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("z.yaml"),
+        "name: z\nmaster_seed: 1\ndata: {kind: spectrum, d: 3, k: 2, n: 20, kappa: 4}\n\
+         model: {arch: resnet, depth: 4, width: 12, transform: gaussian}\n\
+         optim: {method: gd, iters: 10, step: {rule: zou, scale: 3}}\n",
+    )
+    .unwrap();
+    let theory = |c_step: &str| -> serde_json::Value {
+        let o =
+            common::linres(dir.path(), &["theory", "z.yaml", "--json", "--set", &format!("theory.c_step={c_step}")]);
+        assert!(o.status.success(), "{}", common::text(&o));
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()[0].clone()
+    };
+    let (one, two) = (theory("1"), theory("2"));
+    assert_eq!(one["id"], two["id"], "c_step is not part of the run");
+    let eta = one["theory"]["eta"].as_f64().unwrap();
+    assert_eq!(eta, two["theory"]["eta"].as_f64().unwrap(), "the step does not follow c_step");
+    let bracket = |t: &serde_json::Value| t["theory"]["zou"]["eta_bracket"].as_f64().unwrap();
+    assert!(close(eta / bracket(&one), 3.0, 1e-12, 0.0), "η = scale × the C₁ = 1 bracket");
+    assert!(close(bracket(&two), 2.0 * bracket(&one), 1e-12, 0.0), "the bracket scales with C₁");
+    assert!(close(eta / bracket(&two), 1.5, 1e-12, 0.0), "η / bracket = scale / c_step");
+}
