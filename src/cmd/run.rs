@@ -9,13 +9,15 @@ use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use linres::cluster::shard::{self, Shard};
+use linres::engine::plan::estimated_cost;
 use linres::export::tables::{TableCounts, update_tables as update};
 use linres::grid::GridRun;
 use linres::halt::Halt;
 use linres::runner::{MAX_JOBS, RunEvent, RunOptions, RunSummary, is_cached, run_grid};
+use linres::store::state::StateCounts;
 
 use super::grid::{GridArgs, Selection};
-use super::out::{errln, noteln};
+use super::out::{errln, noteln, outln};
 use super::status::command_hint;
 use super::usage;
 
@@ -37,6 +39,11 @@ pub struct RunArgs {
     /// filters) cover every run once. Shards do not write the tables (`--tables-only` does).
     #[arg(long, value_name = "I/N", conflicts_with = "tables_only")]
     pub shard: Option<Shard>,
+    /// Compute nothing: say which selected runs `run` would compute (missing, failed, corrupt;
+    /// every one with --force) and which it would take from the cache, with the work the engines'
+    /// cost model estimates for them.
+    #[arg(long, conflicts_with = "tables_only")]
+    pub dry_run: bool,
     /// Compute nothing: only rewrite runs.csv and summary.csv from the cached records.
     #[arg(long, conflicts_with = "force")]
     pub tables_only: bool,
@@ -111,6 +118,41 @@ impl Progress {
     }
 }
 
+/// `run --dry-run`: the states of the selected runs, how many a `run` would compute and take from
+/// the cache, and the estimated work of those it would compute (the engines' cost model in
+/// multiply-adds, [`estimated_cost`]: every iteration counted, so `optim.stop_below` can only
+/// shorten it).
+fn dry_run(grid: &Selection, force: bool) {
+    let ids: Vec<String> = grid.selected.iter().map(|r| r.run.id()).collect();
+    let listing = grid.store.listing();
+    let states = grid.store.states(&listing, &ids);
+    let claimed = |id: &str| listing.has_claim(id) && grid.store.is_claimed(id);
+    let counts = StateCounts::of(ids.iter().map(String::as_str).zip(&states), claimed);
+    let computed: Vec<&GridRun> = grid
+        .selected
+        .iter()
+        .zip(ids.iter().zip(&states))
+        .filter(|(_, (id, state))| force || (!state.is_result() && !claimed(id)))
+        .map(|(run, _)| run)
+        .collect();
+    let work = computed.iter().map(|r| estimated_cost(&r.run.point_run())).fold(0.0, |a, b| a + b);
+    outln!("{}: {}", grid.spec.name, counts.text());
+    outln!(
+        "{}: a run would compute {} ({}), take {} from the cache and leave {} to the processes running them; \
+         estimated work {} multiply-adds (every iteration counted: optim.stop_below can only shorten it)",
+        grid.spec.name,
+        computed.len(),
+        if force {
+            "--force: every selected run".to_string()
+        } else {
+            format!("{} missing, {} failed, {} corrupt", counts.missing, counts.failed, counts.corrupt)
+        },
+        if force { 0 } else { counts.cached },
+        if force { 0 } else { counts.running },
+        linres::number::rounded_text(work, 3)
+    );
+}
+
 /// How many selected runs have no cached result (all of them with `force`).
 fn to_compute(grid: &Selection, force: bool) -> usize {
     if force {
@@ -130,6 +172,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
         let selected = grid.selected.len();
         grid.selected = shard::select(std::mem::take(&mut grid.selected), part);
         noteln!("{}: shard {part}: {} of {selected} runs", grid.spec.name, grid.selected.len());
+    }
+    if args.dry_run {
+        dry_run(&grid, args.force);
+        return Ok(ExitCode::SUCCESS);
     }
     // Held until the end: `clean` deletes nothing of an experiment a live `run` works on. A
     // results directory that cannot be written is fine when there is nothing to write.

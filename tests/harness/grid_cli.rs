@@ -269,3 +269,31 @@ fn list_status_theory_and_clean_report_the_grid() {
     assert_eq!(out(&["list", "g.yaml"]).matches(" missing ").count(), 2);
     assert!(!dir.path().join("results/g/summary.csv").exists());
 }
+
+/// `run --dry-run` computes nothing and says what a `run` would do: the runs it would compute
+/// (missing, failed, corrupt; all of them with --force), those it would take from the cache, and a
+/// work estimate that is zero exactly when nothing is computed.
+#[test]
+fn a_dry_run_says_what_a_run_would_compute_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("t.yaml"), crate::common::small_grid("tiny")).unwrap();
+    let o = crate::common::linres(d, &["run", "t.yaml", "--filter", "model.width=6", "-q"]);
+    assert!(o.status.success(), "{}", crate::common::text(&o));
+    let before = crate::common::tree(&d.join("results"));
+    let dry = |extra: &[&str]| {
+        let mut args = vec!["run", "t.yaml", "--dry-run"];
+        args.extend(extra);
+        let o = crate::common::linres(d, &args);
+        assert!(o.status.success(), "{}", crate::common::text(&o));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let out = dry(&[]);
+    assert!(out.contains("tiny: 4 runs: 2 cached (0 diverged), 0 failed, 0 running, 2 missing, 0 corrupt"), "{out}");
+    assert!(out.contains("would compute 2 (2 missing, 0 failed, 0 corrupt), take 2 from the cache"), "{out}");
+    assert!(!out.contains("estimated work 0 multiply-adds"), "{out}");
+    let cached = dry(&["--filter", "model.width=6"]);
+    assert!(cached.contains("would compute 0 (") && cached.contains("estimated work 0 multiply-adds"), "{cached}");
+    assert!(dry(&["--force"]).contains("would compute 4 (--force: every selected run), take 0"));
+    assert_eq!(crate::common::tree(&d.join("results")), before, "a dry run writes nothing");
+}
