@@ -107,10 +107,12 @@ pub fn is_cached(store: &Store, id: &str) -> bool {
 }
 
 /// Address space one thread of the pool takes beside its runs' own memory: its stack (2 MiB),
-/// the malloc arena glibc reserves for a new thread (64 MiB) and OpenBLAS's buffer (32 to 128 MiB
-/// by build; 128 MiB for Debian's), rounded up. Under an address-space limit OpenBLAS retries a
-/// buffer it cannot map forever, so threads that do not fit would hang, not fail.
-const THREAD_ADDRESS_SPACE: u64 = 256 << 20;
+/// the malloc arena glibc reserves for a new thread (64 MiB, mapped as 128 MiB while it is
+/// aligned) and OpenBLAS's buffer (32 to 128 MiB by build; 128 MiB for Debian's), rounded up.
+/// Under an address-space limit OpenBLAS retries a buffer it cannot map forever, so threads that
+/// do not fit would hang, not fail (at 256 MiB a share, 1 run in 6 under `prlimit --as=10⁹` hung
+/// in `blas_memory_alloc`).
+const THREAD_ADDRESS_SPACE: u64 = 320 << 20;
 
 /// How many threads of [`THREAD_ADDRESS_SPACE`] fit under this process's address-space limit
 /// (`ulimit -v`) beside what it maps already, with that limit and what is left of it; `None`
