@@ -554,3 +554,22 @@ impl SlurmCase {
         Ok(())
     }
 }
+
+/// The experiment `spec` with every run computed into `results` (2 threads), loaded as every
+/// output reads it.
+pub fn computed_experiment(spec: linres::grid::Spec, results: &Path) -> linres::experiment::Experiment {
+    let runs = spec.expand().unwrap();
+    let store = linres::store::Store::new(results, &spec.name);
+    linres::runner::run_grid(&store, &runs, &linres::runner::RunOptions::new(2), &|_, _| {}).unwrap();
+    let exp = linres::experiment::Experiment::of(spec, results).unwrap();
+    assert!(exp.missing.is_empty());
+    exp
+}
+
+/// The outcome of check `name` of `exp`.
+pub fn verdict(exp: &linres::experiment::Experiment, name: &str) -> linres::grid::check::CheckOutcome {
+    linres::check::check_experiment(exp)
+        .into_iter()
+        .find(|o| o.name == name)
+        .unwrap_or_else(|| panic!("no check {name}"))
+}

@@ -7,12 +7,11 @@
 
 use crate::common;
 
-use common::dedent;
+use common::{dedent, verdict};
 use linres::check::check_experiment;
 use linres::experiment::{Experiment, Row};
 use linres::grid::Spec;
-use linres::grid::check::{CheckOutcome, CheckStatus};
-use linres::runner::{RunOptions, run_grid};
+use linres::grid::check::CheckStatus;
 
 /// Runs the grid of `yaml` into a temporary results directory and loads it as an experiment.
 fn experiment(yaml: &str) -> (tempfile::TempDir, Experiment) {
@@ -20,21 +19,12 @@ fn experiment(yaml: &str) -> (tempfile::TempDir, Experiment) {
     let path = dir.path().join("exp.yaml");
     std::fs::write(&path, dedent(yaml)).unwrap();
     let spec = Spec::load(&path, &[]).unwrap();
-    let runs = spec.expand().unwrap();
-    let results = dir.path().join("results");
-    run_grid(&linres::store::Store::new(&results, &spec.name), &runs, &RunOptions::new(2), &|_, _| {}).unwrap();
-    let exp = Experiment::of(spec, &results).unwrap();
-    assert!(exp.missing.is_empty());
+    let exp = crate::common::computed_experiment(spec, &dir.path().join("results"));
     (dir, exp)
 }
 
-/// The outcome of check `name`.
-fn verdict(exp: &Experiment, name: &str) -> CheckOutcome {
-    check_experiment(exp).into_iter().find(|o| o.name == name).unwrap_or_else(|| panic!("no check {name}"))
-}
-
 fn status(exp: &Experiment, name: &str) -> CheckStatus {
-    verdict(exp, name).status
+    crate::common::verdict(exp, name).status
 }
 
 fn set_final_rel_excess(exp: &mut Experiment, pick: impl Fn(&Row) -> bool, rel: f64) {

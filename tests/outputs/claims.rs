@@ -4,11 +4,10 @@
 //! loaded as committed, their grids shrunk with `--set` overrides so the runs take a moment; the
 //! checks themselves are the files' own.
 
-use linres::check::check_experiment;
+use crate::common::verdict;
 use linres::experiment::{Experiment, Row};
 use linres::grid::Spec;
-use linres::grid::check::{CheckKind, CheckOutcome, CheckStatus};
-use linres::runner::{RunOptions, run_grid};
+use linres::grid::check::{CheckKind, CheckStatus};
 
 /// The committed experiment file `name`.
 fn file(name: &str) -> std::path::PathBuf {
@@ -20,20 +19,12 @@ fn declared(name: &str, overrides: &[&str]) -> (tempfile::TempDir, Experiment) {
     let dir = tempfile::tempdir().unwrap();
     let overrides: Vec<String> = overrides.iter().map(|s| s.to_string()).collect();
     let spec = Spec::load(&file(name), &overrides).unwrap();
-    let runs = spec.expand().unwrap();
-    let results = dir.path().join("results");
-    run_grid(&linres::store::Store::new(&results, &spec.name), &runs, &RunOptions::new(2), &|_, _| {}).unwrap();
-    let exp = Experiment::of(spec, &results).unwrap();
-    assert!(exp.missing.is_empty());
+    let exp = crate::common::computed_experiment(spec, &dir.path().join("results"));
     (dir, exp)
 }
 
-fn verdict(exp: &Experiment, name: &str) -> CheckOutcome {
-    check_experiment(exp).into_iter().find(|o| o.name == name).unwrap_or_else(|| panic!("no check {name}"))
-}
-
 fn status(exp: &Experiment, name: &str) -> CheckStatus {
-    verdict(exp, name).status
+    crate::common::verdict(exp, name).status
 }
 
 fn noise(row: &Row) -> f64 {

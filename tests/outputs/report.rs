@@ -8,7 +8,7 @@
 use crate::common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use common::{dedent, linres, texts, tree};
@@ -145,22 +145,7 @@ fn the_site_is_deterministic_escapes_input_and_replaces_only_a_report() {
     let dir = setup();
     let o = linres(dir.path(), &["report", "steps.yaml", "unrun.yaml", "--out", "again"]);
     assert!(o.status.success(), "{}", texts(&o).1);
-    let files = |root: &Path| -> BTreeMap<PathBuf, Vec<u8>> {
-        let mut out = BTreeMap::new();
-        let mut stack = vec![root.to_path_buf()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else {
-                    out.insert(p.strip_prefix(root).unwrap().to_path_buf(), std::fs::read(&p).unwrap());
-                }
-            }
-        }
-        out
-    };
-    let (a, b) = (files(&dir.path().join("site")), files(&dir.path().join("again")));
+    let (a, b) = (tree(&dir.path().join("site")), tree(&dir.path().join("again")));
     assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
     for (path, bytes) in &a {
         assert!(bytes == &b[path], "{} differs between two reports of the same results", path.display());
