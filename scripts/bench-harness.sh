@@ -7,7 +7,10 @@
 #
 # Environment: LINRES (the binary; default target/release/linres, built first), PYTHON (a Python
 # with numpy, pandas and pyarrow; default python3), EXPAND_SEEDS (1000: 10⁶ runs), CACHED_SEEDS
-# (100: 10⁵ runs), LOOP_SEEDS (10: 10⁴ runs). Each line: command, runs, seconds, peak RSS.
+# (100: 10⁵ runs), LOOP_SEEDS (10: 10⁴ runs), HUGE_SEEDS (0: skipped; 1000 takes a 10⁶-run grid
+# through run, status, plot, check, table and report: ≈ 10 min and 12 GB of disk on 2 cores),
+# CURVES_SEEDS (0: skipped; 100 reads the curves of 10⁵ runs × 100 points back with pandas).
+# Each line: command, runs, seconds, peak RSS.
 # OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE are unset, so OpenBLAS picks its kernels for this CPU.
 set -euo pipefail
 unset OPENBLAS_CORETYPE OPENBLAS_L2_SIZE
@@ -20,6 +23,8 @@ PYTHON="${PYTHON:-python3}"
 EXPAND_SEEDS="${EXPAND_SEEDS:-1000}"
 CACHED_SEEDS="${CACHED_SEEDS:-100}"
 LOOP_SEEDS="${LOOP_SEEDS:-10}"
+HUGE_SEEDS="${HUGE_SEEDS:-0}"
+CURVES_SEEDS="${CURVES_SEEDS:-0}"
 WORK="${1:-$(mktemp -d /tmp/linres-bench.XXXXXX)}"
 mkdir -p "$WORK"
 cd "$WORK"
@@ -27,7 +32,7 @@ cd "$WORK"
 echo "# $(date -u +%Y-%m-%dT%H:%MZ) $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# $("$LINRES" --version 2>/dev/null || true); OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset; results in $WORK"
 
-# grid NAME SEEDS: the benchmark grid (with a curves figure, a bars figure and a check).
+# grid NAME SEEDS [ITERS]: the benchmark grid (with a curves figure, a bars figure and a check).
 grid() {
     local depths widths
     depths=$(seq -s, 1 10)
@@ -38,7 +43,7 @@ master_seed: 23
 seeds: $2
 data: {kind: spectrum, d: 3, k: 2, n: 20, kappa: 4}
 model: {arch: resnet, depth: [$depths], width: [$widths], transform: gaussian}
-optim: {method: gd, iters: 20, step: {rule: zou}}
+optim: {method: gd, iters: ${3:-20}, step: {rule: zou}}
 figures:
   - {name: curves, kind: curves, title: "tiny runs", filter: {model.width: [8, 57, 107]}, facets: model.width, series: model.depth}
   - {name: bars, kind: bars, title: "final relative excess", x: model.width, series: model.depth, y: final_rel_excess}
@@ -105,17 +110,40 @@ done
 timed "merge of 4 shards" "$R_CACHED" "$LINRES" merge shard0 shard1 shard2 shard3 --into merged
 timed "diff of two results" "$R_CACHED" "$LINRES" diff results/mid merged/mid
 
-# 6. Parquet read back by pandas.
-if "$PYTHON" -c "import pandas, pyarrow" 2> /dev/null; then
-    # The time of read_parquet alone (importing pandas takes seconds of its own).
-    "$PYTHON" - "$R_CACHED" <<'PY'
+# 6. Parquet read back by pandas: read_parquet alone (importing pandas takes seconds of its own).
+# read_back NAME RUNS: one line per table of results/NAME.
+read_back() {
+    if "$PYTHON" -c "import pandas, pyarrow" 2> /dev/null; then
+        "$PYTHON" - "$1" "$2" <<'PY'
 import sys, time
 import pandas as pd
 for name in ["curves", "summary"]:
     start = time.perf_counter()
-    t = pd.read_parquet(f"results/mid/{name}.parquet")
-    print(f"| pandas.read_parquet({name}.parquet): {len(t)} rows | {sys.argv[1]} | {time.perf_counter() - start:.2f} s | |")
+    t = pd.read_parquet(f"results/{sys.argv[1]}/{name}.parquet")
+    print(f"| pandas.read_parquet({name}.parquet): {len(t)} rows | {sys.argv[2]} | {time.perf_counter() - start:.2f} s | |")
 PY
-else
-    echo "| pandas.read_parquet | $R_CACHED | skipped: $PYTHON has no pandas and pyarrow |"
+    else
+        echo "| pandas.read_parquet | $2 | skipped: $PYTHON has no pandas and pyarrow |"
+    fi
+}
+read_back mid "$R_CACHED"
+if [ "$CURVES_SEEDS" -gt 0 ]; then
+    R_CURVES=$((CURVES_SEEDS * 1000))
+    grid long "$CURVES_SEEDS" 99
+    timed "run --jobs 2 (computing, 100 points per run)" "$R_CURVES" "$LINRES" run -q long.yaml --jobs 2
+    read_back long "$R_CURVES"
+fi
+
+# 7. A 10⁶-run grid end to end (HUGE_SEEDS=1000): every command a user runs on it, in order.
+if [ "$HUGE_SEEDS" -gt 0 ]; then
+    R_HUGE=$((HUGE_SEEDS * 1000))
+    grid huge "$HUGE_SEEDS"
+    timed "run --jobs 2 (computing)" "$R_HUGE" "$LINRES" run -q huge.yaml --jobs 2
+    timed "status, all cached" "$R_HUGE" "$LINRES" status huge.yaml
+    timed "run, all cached (tables unchanged)" "$R_HUGE" "$LINRES" run -q huge.yaml --jobs 2
+    timed "plot (curves + bars)" "$R_HUGE" "$LINRES" plot huge.yaml
+    timed "check" "$R_HUGE" "$LINRES" check huge.yaml --out CHECKS.md
+    timed "table (markdown)" "$R_HUGE" "$LINRES" table huge.yaml --rows model.depth --cols model.width --value final_rel_excess --format markdown
+    timed "report" "$R_HUGE" "$LINRES" report huge.yaml --out site-huge
+    echo "# results/huge: $(du -sh results/huge | cut -f1) on disk"
 fi
