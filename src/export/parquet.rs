@@ -19,9 +19,9 @@
 use std::io::{self, Write};
 use std::sync::Arc;
 
-use arrow_array::builder::{BooleanBuilder, Float64Builder, Int64Builder, StringBuilder, StringDictionaryBuilder};
+use arrow_array::builder::{Float64Builder, Int64Builder, StringBuilder, StringDictionaryBuilder};
 use arrow_array::types::Int32Type;
-use arrow_array::{ArrayRef, RecordBatch};
+use arrow_array::{ArrayRef, BooleanArray, DictionaryArray, Float64Array, Int64Array, RecordBatch, StringArray};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
@@ -260,31 +260,17 @@ impl<W: Write + Send> ParquetTables<W> {
 /// The column of a parameter of type `t` with these values (absent → null).
 fn param_array<'a>(t: ParamType, values: impl Iterator<Item = &'a FieldValue>) -> ArrayRef {
     match t {
-        ParamType::Int => {
-            let mut b = Int64Builder::new();
-            values.for_each(|v| match v {
-                FieldValue::Number(_, text) => b.append_option(text.parse::<i64>().ok()),
-                _ => b.append_null(),
-            });
-            Arc::new(b.finish())
-        }
-        ParamType::Float => {
-            let mut b = Float64Builder::new();
-            values.for_each(|v| b.append_option(v.number()));
-            Arc::new(b.finish())
-        }
-        ParamType::Bool => {
-            let mut b = BooleanBuilder::new();
-            values.for_each(|v| match v {
-                FieldValue::Bool(x) => b.append_value(*x),
-                _ => b.append_null(),
-            });
-            Arc::new(b.finish())
-        }
+        ParamType::Int => Arc::new(Int64Array::from_iter(values.map(|v| match v {
+            FieldValue::Number(_, text) => text.parse::<i64>().ok(),
+            _ => None,
+        }))),
+        ParamType::Float => Arc::new(Float64Array::from_iter(values.map(FieldValue::number))),
+        ParamType::Bool => Arc::new(BooleanArray::from_iter(values.map(|v| match v {
+            FieldValue::Bool(x) => Some(*x),
+            _ => None,
+        }))),
         ParamType::Text => {
-            let mut b = StringDictionaryBuilder::<Int32Type>::new();
-            values.for_each(|v| if v.is_absent() { b.append_null() } else { b.append_value(v.text()) });
-            Arc::new(b.finish())
+            Arc::new(values.map(|v| (!v.is_absent()).then(|| v.text())).collect::<DictionaryArray<Int32Type>>())
         }
     }
 }
@@ -292,63 +278,40 @@ fn param_array<'a>(t: ParamType, values: impl Iterator<Item = &'a FieldValue>) -
 /// The column `c` with these cells; a cell of another type than the column's is an error (the
 /// measures layer gives none).
 fn cell_array<'a>(c: SummaryColumn, cells: impl Iterator<Item = &'a Cell>) -> io::Result<ArrayRef> {
-    let wrong = |cell: &Cell| io::Error::other(format!("summary column {}: a cell {cell:?} of another type", c.name()));
-    let field = summary_field(c);
-    Ok(match field.data_type() {
-        DataType::Int64 => {
-            let mut b = Int64Builder::new();
-            for cell in cells {
-                match cell {
-                    Cell::Int(v) => b.append_value(*v),
-                    Cell::Absent => b.append_null(),
-                    other => return Err(wrong(other)),
-                }
-            }
-            Arc::new(b.finish())
-        }
-        DataType::Float64 => {
-            let mut b = Float64Builder::new();
-            for cell in cells {
-                match cell {
-                    Cell::Float(v) => b.append_value(*v),
-                    Cell::Absent => b.append_null(),
-                    other => return Err(wrong(other)),
-                }
-            }
-            Arc::new(b.finish())
-        }
-        DataType::Boolean => {
-            let mut b = BooleanBuilder::new();
-            for cell in cells {
-                match cell {
-                    Cell::Bool(v) => b.append_value(*v),
-                    Cell::Absent => b.append_null(),
-                    other => return Err(wrong(other)),
-                }
-            }
-            Arc::new(b.finish())
-        }
-        DataType::Utf8 => {
-            let mut b = StringBuilder::new();
-            for cell in cells {
-                match cell {
-                    Cell::Text(t) => b.append_value(t),
-                    Cell::Absent => b.append_null(),
-                    other => return Err(wrong(other)),
-                }
-            }
-            Arc::new(b.finish())
-        }
-        _ => {
-            let mut b = StringDictionaryBuilder::<Int32Type>::new();
-            for cell in cells {
-                match cell {
-                    Cell::Text(t) => b.append_value(t),
-                    Cell::Absent => b.append_null(),
-                    other => return Err(wrong(other)),
-                }
-            }
-            Arc::new(b.finish())
-        }
+    /// The cells' values as `value` reads them, `Cell::Absent` as null; a cell `value` does not
+    /// read is an error naming the column.
+    fn typed<'a, T>(
+        c: SummaryColumn,
+        cells: impl Iterator<Item = &'a Cell>,
+        value: impl Fn(&'a Cell) -> Option<T>,
+    ) -> io::Result<Vec<Option<T>>> {
+        cells
+            .map(|cell| match cell {
+                Cell::Absent => Ok(None),
+                _ => value(cell).map(Some).ok_or_else(|| {
+                    io::Error::other(format!("summary column {}: a cell {cell:?} of another type", c.name()))
+                }),
+            })
+            .collect()
+    }
+    let text = |cell: &'a Cell| match cell {
+        Cell::Text(t) => Some(t.as_str()),
+        _ => None,
+    };
+    Ok(match summary_field(c).data_type() {
+        DataType::Int64 => Arc::new(Int64Array::from(typed(c, cells, |cell| match cell {
+            Cell::Int(v) => Some(*v),
+            _ => None,
+        })?)),
+        DataType::Float64 => Arc::new(Float64Array::from(typed(c, cells, |cell| match cell {
+            Cell::Float(v) => Some(*v),
+            _ => None,
+        })?)),
+        DataType::Boolean => Arc::new(BooleanArray::from(typed(c, cells, |cell| match cell {
+            Cell::Bool(v) => Some(*v),
+            _ => None,
+        })?)),
+        DataType::Utf8 => Arc::new(StringArray::from(typed(c, cells, text)?)),
+        _ => Arc::new(typed(c, cells, text)?.into_iter().collect::<DictionaryArray<Int32Type>>()),
     })
 }
