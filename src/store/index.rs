@@ -100,9 +100,15 @@ impl Index {
     pub fn get(&self, dir: &Path, id: &str, stamp: Stamp) -> Option<Summary> {
         let key = key(id)?;
         let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
-        let index =
-            dirs.entry(dir.to_path_buf()).or_insert_with(|| DirIndex { entries: read(dir), ..Default::default() });
-        index.entries.get(&key).filter(|e| e.stamp == stamp).map(|e| e.summary)
+        let entry = match dirs.get(dir) {
+            Some(index) => index.entries.get(&key),
+            None => dirs
+                .entry(dir.to_path_buf())
+                .or_insert_with(|| DirIndex { entries: read(dir), ..Default::default() })
+                .entries
+                .get(&key),
+        };
+        entry.filter(|e| e.stamp == stamp).map(|e| e.summary)
     }
 
     /// Records that the file of record `id` in `dir` with `stamp` was validated and holds `summary`.

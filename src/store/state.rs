@@ -116,22 +116,38 @@ impl StateCounts {
     }
 }
 
-/// The names of the files in `runs/` and its shards at one moment ([`Store::listing`]): a command
-/// that looks at many runs at once makes no system call for a run that has no file.
+/// The record and claim files in `runs/` and its shards at one moment ([`Store::listing`]): a
+/// command that looks at many runs at once makes no system call for a run that has no file.
 #[derive(Debug, Default)]
 pub struct Listing {
-    names: std::collections::HashSet<String>,
+    /// Ids with a record file (`<id>.json`), in their shard or in the flat layout.
+    records: std::collections::HashSet<Box<str>>,
+    /// Ids with a claim file (`.<id>.lock`).
+    claims: std::collections::HashSet<Box<str>>,
 }
 
 impl Listing {
+    /// Files of these names, sorted into records and claims (other names are not runs' files).
+    fn of(names: impl IntoIterator<Item = String>) -> Listing {
+        let mut listing = Listing::default();
+        for name in names {
+            if let Some(id) = name.strip_suffix(".json") {
+                listing.records.insert(id.into());
+            } else if let Some(id) = name.strip_prefix('.').and_then(|n| n.strip_suffix(".lock")) {
+                listing.claims.insert(id.into());
+            }
+        }
+        listing
+    }
+
     /// Whether a record file of `id` was there (in its shard or in the flat layout).
     pub fn has_record(&self, id: &str) -> bool {
-        self.names.contains(&format!("{id}.json"))
+        self.records.contains(id)
     }
 
     /// Whether a claim file of `id` was there (held or not: [`Store::is_claimed`] tells).
     pub fn has_claim(&self, id: &str) -> bool {
-        self.names.contains(&format!(".{id}.lock"))
+        self.claims.contains(id)
     }
 }
 
@@ -142,14 +158,14 @@ impl Store {
         use rayon::prelude::*;
         let runs = self.runs_dir();
         let Ok(entries) = std::fs::read_dir(&runs) else { return Listing::default() };
-        let mut names = std::collections::HashSet::new();
+        let mut names = Vec::new();
         let mut shards = Vec::new();
         for entry in entries.filter_map(Result::ok) {
             let Ok(name) = entry.file_name().into_string() else { continue };
             if super::is_shard_name(&name) && entry.file_type().is_ok_and(|t| t.is_dir()) {
                 shards.push(entry.path());
             } else {
-                names.insert(name);
+                names.push(name);
             }
         }
         let in_shards: Vec<Vec<String>> = shards
@@ -162,8 +178,7 @@ impl Store {
                     .collect()
             })
             .collect();
-        names.extend(in_shards.into_iter().flatten());
-        Listing { names }
+        Listing::of(names.into_iter().chain(in_shards.into_iter().flatten()))
     }
 
     /// What the results hold for each of `ids`, looked up in parallel; a run without a file in
