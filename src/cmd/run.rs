@@ -44,6 +44,11 @@ pub struct RunArgs {
     /// cost model estimates for them.
     #[arg(long, conflicts_with = "tables_only")]
     pub dry_run: bool,
+    /// Run without the declared figures that do not fit this grid (a figure that would pool an
+    /// axis `--set` adds, such as `--set 'data.kappa=[4, 16]'`): each is named, with why, and left
+    /// out; `plot` and `report` still refuse such a figure.
+    #[arg(long)]
+    pub no_figures: bool,
     /// Compute nothing: only rewrite runs.csv and summary.csv from the cached records.
     #[arg(long, conflicts_with = "force")]
     pub tables_only: bool,
@@ -163,7 +168,7 @@ fn to_compute(grid: &Selection, force: bool) -> usize {
 }
 
 pub fn run(args: RunArgs) -> anyhow::Result<ExitCode> {
-    let mut grid = args.grid.load()?;
+    let mut grid = args.grid.load_offering_no_figures(args.no_figures)?;
     if args.tables_only {
         report_tables(&grid, update_tables(&grid)?);
         return Ok(ExitCode::SUCCESS);

@@ -297,3 +297,56 @@ fn a_dry_run_says_what_a_run_would_compute_and_writes_nothing() {
     assert!(dry(&["--force"]).contains("would compute 4 (--force: every selected run), take 0"));
     assert_eq!(crate::common::tree(&d.join("results")), before, "a dry run writes nothing");
 }
+
+/// A grid with one κ and a figure that names only the width: `--set` adding a κ axis would make
+/// the figure pool κ.
+const ONE_KAPPA: &str = "name: k\nmaster_seed: 1\ndata: {kind: spectrum, d: 4, k: 2, n: 30, noise: 0.0, kappa: 2}\n\
+model: {arch: resnet, depth: 2, width: [8, 16], transform: gaussian}\noptim: {method: gd, iters: 5, step: {rule: zou}}\n\
+figures:\n  - {name: c, kind: curves, title: t, series: model.width}\n  \
+- {name: by_kappa, kind: curves, title: t, series: model.width, facets: data.kappa}\n";
+
+/// `run --set` that adds an axis a declared figure would pool is refused with a pointer to
+/// `--no-figures`; with it the runs are computed and the figure is named as left out (the one that
+/// names κ is kept); a command without the flag (`list`) and `plot` of a file with the axis
+/// still refuse the figure, without pointing at a flag they do not take.
+#[test]
+fn run_no_figures_runs_a_grid_a_figure_would_pool_and_names_the_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_spec(d, "k.yaml", ONE_KAPPA);
+    let set = ["--set", "data.kappa=[2, 4]"];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "k.yaml"];
+        args.extend(set);
+        args.extend(extra);
+        linres(d, &args)
+    };
+    let o = run(&[]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("figure `c` pools runs that differ in `data.kappa` (2, 4)"), "{err}");
+    assert!(err.contains("--no-figures"), "the refusal names the flag: {err}");
+    assert!(!d.join("results").exists());
+    let o = run(&["--no-figures"]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("--no-figures: figure `c` left out") && err.contains("pools runs"), "{err}");
+    assert!(!err.contains("figure `by_kappa` left out"), "{err}");
+    assert_eq!(common::record_files(&d.join("results/k/runs")).len(), 4, "2 widths × 2 κ");
+    // Commands that do not offer the flag refuse as before, without naming it.
+    let mut list = vec!["list", "k.yaml"];
+    list.extend(set);
+    for (what, o) in [
+        ("list --set", linres(d, &list)),
+        ("plot", {
+            write_spec(d, "k2.yaml", &ONE_KAPPA.replace("kappa: 2}", "kappa: [2, 4]}"));
+            linres(d, &["plot", "k2.yaml"])
+        }),
+    ] {
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains("figure `c` pools runs that differ in `data.kappa`"), "{what}: {err}");
+        assert!(!err.contains("--no-figures"), "{what} does not take the flag: {err}");
+    }
+    assert!(!d.join("figures").exists());
+}
