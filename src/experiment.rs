@@ -6,7 +6,7 @@ use std::ops::Deref;
 use std::path::Path;
 
 use crate::grid::check::CheckDecl;
-use crate::grid::figure::FigureDecl;
+use crate::grid::figure::{BrokenFigure, FigureDecl, FigureDecls};
 use crate::grid::{GridRun, Spec, SpecError};
 use crate::store::state::{RunState, StateCounts};
 use crate::store::{Lookup, Record, Store};
@@ -55,17 +55,31 @@ impl Grid {
 
     /// The grid of `spec`, its results under `results`.
     pub fn of(spec: Spec, results: &Path) -> Result<Grid, SpecError> {
+        Ok(Grid::build(spec, results, false)?.0)
+    }
+
+    /// The grid of `spec` without the figures that do not fit it, which are returned with the
+    /// reason (for a command asked to run without them, `run --no-figures`).
+    pub fn leaving_out_broken_figures(spec: Spec, results: &Path) -> Result<(Grid, Vec<BrokenFigure>), SpecError> {
+        Grid::build(spec, results, true)
+    }
+
+    /// The grid of `spec`; a figure that does not fit it is the error, or, with `leave_out`,
+    /// left out and returned.
+    fn build(spec: Spec, results: &Path, leave_out: bool) -> Result<(Grid, Vec<BrokenFigure>), SpecError> {
         let runs = spec.expand()?;
         let axes = spec.axis_names()?;
-        let (figures, notes) = spec.figure_decls(&runs)?;
+        let FigureDecls { figures, mut notes, broken } = spec.figure_decls_one_by_one(&runs)?;
+        if !leave_out && let Some(first) = broken.first() {
+            return Err(first.error.clone());
+        }
         let checks = spec.check_decls(&runs)?;
-        let mut notes = notes;
         for check in &checks {
             let of_check = check.filters.iter().filter_map(|f| f.absence_note(&runs));
             notes.extend(of_check.map(|n| format!("check `{}`: {n}", check.name)));
         }
         let store = Store::new(results, &spec.name);
-        Ok(Grid { spec, runs, axes, figures, checks, notes, store })
+        Ok((Grid { spec, runs, axes, figures, checks, notes, store }, broken))
     }
 
     /// The row of `run` (one of this grid's runs) when its results hold a result for it.

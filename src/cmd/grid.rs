@@ -51,7 +51,36 @@ impl GridArgs {
     pub fn load(&self) -> anyhow::Result<Selection> {
         let spec = Spec::load(&self.spec, &self.set)?;
         open_store(&self.results, &spec.name)?;
-        let grid = Grid::of(spec, &self.results)?;
+        self.selection(Grid::of(spec, &self.results)?)
+    }
+
+    /// As [`GridArgs::load`], for a command that offers `--no-figures`: a figure that does not
+    /// fit the grid (one that would pool an axis `--set` adds) is refused with a pointer to that
+    /// flag, or, with `no_figures`, left out of this command and named in a note with the reason.
+    pub fn load_offering_no_figures(&self, no_figures: bool) -> anyhow::Result<Selection> {
+        let spec = Spec::load(&self.spec, &self.set)?;
+        open_store(&self.results, &spec.name)?;
+        let (grid, broken) = Grid::leaving_out_broken_figures(spec, &self.results)?;
+        if let Some(first) = broken.first().filter(|_| !no_figures) {
+            let mut error = first.error.clone();
+            error.message.push_str(
+                "; or run without the figures that do not fit this grid: --no-figures leaves them out and names them",
+            );
+            return Err(error.into());
+        }
+        for b in &broken {
+            noteln!(
+                "note: {}: --no-figures: figure `{}` left out (it is not checked or drawn for this grid): {}",
+                grid.spec.name,
+                b.name,
+                b.error
+            );
+        }
+        self.selection(grid)
+    }
+
+    /// `grid` with its notes printed and the runs `--filter` selects.
+    fn selection(&self, grid: Grid) -> anyhow::Result<Selection> {
         print_notes(&grid);
         let filters = parse_filters(&self.filters, &grid.runs)?;
         let selected = select(grid.runs.clone(), &filters)?;

@@ -16,6 +16,7 @@ use linres::store::Store;
 use super::diff::parse_rtol;
 use super::list::print_table;
 use super::out::outln;
+use super::usage;
 
 #[derive(Args)]
 #[command(about = "Merge results directories (copy missing records, verify shared ones agree) and rewrite the tables")]
@@ -32,10 +33,25 @@ pub struct MergeArgs {
     /// Where the experiment files are (their tables are rewritten after the merge).
     #[arg(long, value_name = "DIR", default_value = "experiments")]
     pub experiments: PathBuf,
+    /// The experiment file of a merged experiment kept outside `--experiments` (repeatable): its
+    /// tables are rewritten from it. A record holds its run's configuration but not the grid's
+    /// axes or theory constants, so the tables need the file.
+    #[arg(long = "spec", value_name = "FILE")]
+    pub specs: Vec<PathBuf>,
 }
 
 pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
+    let specs = load_specs(&args.specs)?;
     let plan = plan(&args.sources, &args.into, args.rtol)?;
+    let merged: Vec<&str> = plan.experiments.iter().map(|(name, (store, _))| experiment_name(name, store)).collect();
+    if let Some(spec) = specs.iter().find(|s| !merged.contains(&s.name.as_str())) {
+        return Err(usage(format!(
+            "--spec {}: experiment `{}` is not among the merged experiments ({}), so nothing was written",
+            spec.path.display(),
+            spec.name,
+            merged.join(", ")
+        )));
+    }
     if !plan.conflicts.is_empty() {
         print_conflicts(&plan);
         let corrupt = plan.conflicts.iter().filter(|c| c.kind == ConflictKind::Corrupt).count();
@@ -66,7 +82,7 @@ pub fn run(args: MergeArgs) -> anyhow::Result<ExitCode> {
             exp.failures_skipped
         );
         if !exp.copies.is_empty() {
-            rewrite_tables(name, store, &args.experiments)?;
+            rewrite_tables(experiment_name(name, store), store, &specs, &args.experiments)?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -90,13 +106,37 @@ fn print_conflicts(plan: &MergePlan) {
     print_table(&rows);
 }
 
-/// Rewrites the tables of the experiment stored in `store` from the experiment file of that name
-/// in `dir`; says so when there is none.
-fn rewrite_tables(name: &str, store: &Store, dir: &Path) -> anyhow::Result<()> {
-    let experiment = store.root().file_name().and_then(|n| n.to_str()).unwrap_or(name);
-    let Some(spec) = find_spec(dir, experiment) else {
+/// The name of the experiment stored in `store` (the directory's own name for a single
+/// experiment's directory, whose plan is keyed by its path).
+fn experiment_name<'a>(key: &'a str, store: &'a Store) -> &'a str {
+    store.root().file_name().and_then(|n| n.to_str()).unwrap_or(key)
+}
+
+/// The experiment files of `--spec`, each loaded; two of one experiment are refused.
+fn load_specs(paths: &[PathBuf]) -> anyhow::Result<Vec<Spec>> {
+    let mut specs: Vec<Spec> = Vec::new();
+    for path in paths {
+        let spec = Spec::load(path, &[]).with_context(|| format!("--spec {}", path.display()))?;
+        if let Some(other) = specs.iter().find(|s| s.name == spec.name) {
+            return Err(usage(format!(
+                "--spec {}: experiment `{}` is given twice (also by --spec {})",
+                path.display(),
+                spec.name,
+                other.path.display()
+            )));
+        }
+        specs.push(spec);
+    }
+    Ok(specs)
+}
+
+/// Rewrites the tables of `experiment`, stored in `store`, from its experiment file: the
+/// `--spec` of that name, else the file of that name in `dir`; says so when there is none.
+fn rewrite_tables(experiment: &str, store: &Store, specs: &[Spec], dir: &Path) -> anyhow::Result<()> {
+    let Some(spec) = specs.iter().find(|s| s.name == experiment).cloned().or_else(|| find_spec(dir, experiment)) else {
         outln!(
-            "  tables not rewritten: no experiment file named {experiment} in {} (`linres run SPEC --results DIR --tables-only` writes them)",
+            "  tables not rewritten: no experiment file named {experiment} in {} and no --spec FILE of it (give the \
+             file with --spec, or `linres run SPEC --results DIR --tables-only` writes them)",
             dir.display()
         );
         return Ok(());

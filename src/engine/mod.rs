@@ -12,6 +12,7 @@
 pub mod blocks;
 pub mod build;
 pub mod chain;
+pub mod estimate;
 pub mod footprint;
 pub mod plan;
 pub mod reduced;

@@ -106,10 +106,14 @@ pub fn plan(run: &ResolvedRun) -> EngineKind {
 /// Multiply-adds of one step of engine `kind` on `run`, by the cost model of the module
 /// documentation (the reduced width taken as min(m, d + k)).
 pub fn cost_per_step(run: &ResolvedRun, kind: EngineKind) -> f64 {
+    kernel_cost(run, chain_width(run, kind), kind.kernel())
+}
+
+/// The hidden width of the chain engine `kind` trains `run` on: m, or min(m, d + k) reduced.
+fn chain_width(run: &ResolvedRun, kind: EngineKind) -> usize {
     let Dims { d, k, .. } = run.dims();
     let m = run.config().model.width;
-    let w = if kind.is_reduced() { m.min(d.saturating_add(k)) } else { m };
-    kernel_cost(run, w, kind.kernel())
+    if kind.is_reduced() { m.min(d.saturating_add(k)) } else { m }
 }
 
 /// Multiply-adds of the whole run by the engine [`plan`] picks, set-up included (module
@@ -130,16 +134,13 @@ pub fn estimated_cost(run: &ResolvedRun) -> f64 {
 /// In floating point: sizes come from input, and their products may exceed any integer type.
 fn kernel_cost(run: &ResolvedRun, w: usize, kernel: Kernel) -> f64 {
     let c = run.config();
-    let Dims { d, k, n } = run.dims();
+    let Dims { d, k, .. } = run.dims();
     let (dd, kk, wf) = (d as f64, k as f64, w as f64);
     let layer_cost: f64 = match c.model.arch {
         Arch::Resnet => c.model.depth as f64 * wf * wf + wf * (dd + kk),
         Arch::Linear => linear_weight_count(run.dims(), c.model.depth, w),
     };
-    let cols = match c.optim.method {
-        Method::Gd => n,
-        Method::Sgd => c.optim.batch.unwrap_or(n),
-    } as f64;
+    let cols = columns(run, Kernel::Dense) as f64;
     match kernel {
         Kernel::Dense => 3.0 * cols * layer_cost,
         Kernel::Gram => {
@@ -147,6 +148,28 @@ fn kernel_cost(run: &ResolvedRun, w: usize, kernel: Kernel) -> f64 {
             3.0 * dd * layer_cost + kk * dd * dd + minibatch_gram
         }
     }
+}
+
+/// The columns `kernel` feeds through the chain in one step of `run`: n samples (b for SGD) for
+/// the dense kernel, d for the Gram kernel.
+fn columns(run: &ResolvedRun, kernel: Kernel) -> usize {
+    let c = run.config();
+    match kernel {
+        Kernel::Dense => match c.optim.method {
+            Method::Gd => run.dims().n,
+            Method::Sgd => c.optim.batch.unwrap_or(run.dims().n),
+        },
+        Kernel::Gram => run.dims().d,
+    }
+}
+
+/// The shape of the products one step of `run` multiplies by the engine [`plan`] picks: the
+/// chain's hidden width w (min(m, d + k) for a reduced engine) and the columns c it feeds (n, b
+/// for SGD, d for a Gram kernel). Time estimates time a product of this shape
+/// ([`super::estimate`]).
+pub fn step_shape(run: &ResolvedRun) -> (usize, usize) {
+    let kind = plan(run);
+    (chain_width(run, kind), columns(run, kind.kernel()))
 }
 
 /// The cheaper kernel for `run` at hidden width w, by the cost model of the module documentation.
@@ -203,6 +226,18 @@ mod tests {
         assert_eq!(cost_per_step(&r, EngineKind::Gram), 3.0 * 10.0 * (10.0 * 1e4 + 100.0 * 20.0) + 1000.0);
         // Reduced: width d + k.
         assert_eq!(cost_per_step(&r, EngineKind::ReducedGram), 3.0 * 10.0 * (10.0 * 400.0 + 20.0 * 20.0) + 1000.0);
+    }
+
+    #[test]
+    fn the_step_shape_is_the_planned_chain_width_and_its_columns() {
+        let resnet = |m: usize| format!("{{arch: resnet, depth: 10, width: {m}, transform: gaussian}}");
+        // Reduced Gram: width d + k = 20, d = 10 columns.
+        assert_eq!(step_shape(&run(&resnet(1000), GD, "auto", 1000)), (20, 10));
+        // Dense at full width: the n = 1000 samples.
+        assert_eq!(step_shape(&run(&resnet(100), GD, "dense", 1000)), (100, 1000));
+        // SGD with a batch of 2 on the samples of the reduced chain.
+        let sgd = "{method: sgd, batch: 2, iters: 10, step: {rule: fixed, eta: 0.001}}";
+        assert_eq!(step_shape(&run(&resnet(1000), sgd, "auto", 1000)), (20, 2));
     }
 
     #[test]

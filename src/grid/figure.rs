@@ -704,15 +704,46 @@ impl FigureDecl {
     }
 }
 
+/// A declared figure that does not fit the expanded grid (it would pool runs that differ in a
+/// field it does not name, names a field no run has, selects no run, …), with the error that says
+/// why. A command asked to (`run --no-figures`) leaves it out instead of refusing the grid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BrokenFigure {
+    pub name: String,
+    pub error: SpecError,
+}
+
+/// The figures of a spec read against its grid: those that fit, those that do not, and the notes
+/// of the ones that fit.
+#[derive(Debug, Clone, Default)]
+pub struct FigureDecls {
+    pub figures: Vec<FigureDecl>,
+    pub broken: Vec<BrokenFigure>,
+    /// A note for every filter that leaves out runs only because they lack its field.
+    pub notes: Vec<String>,
+}
+
 impl Spec {
     /// The figures declared in this spec, read and checked against its expanded grid `runs`:
     /// the fields of each kind, displayable texts, fields that exist, axis bounds, budgets (in
     /// theory iterations only for runs with a theorem's step), and the pooling rule
-    /// ([`FigureDecl::unnamed_fields`]). Also returns a note for every filter that leaves out runs
-    /// only because they lack its field ([`Filter::absence_note`]).
+    /// ([`FigureDecl::unnamed_fields`]); the first figure that breaks one is the error. Also
+    /// returns a note for every filter that leaves out runs only because they lack its field
+    /// ([`Filter::absence_note`]).
     pub fn figure_decls(&self, runs: &[GridRun]) -> Result<(Vec<FigureDecl>, Vec<String>), SpecError> {
+        let decls = self.figure_decls_one_by_one(runs)?;
+        match decls.broken.into_iter().next() {
+            Some(broken) => Err(broken.error),
+            None => Ok((decls.figures, decls.notes)),
+        }
+    }
+
+    /// The figures declared in this spec checked one by one against `runs` as
+    /// [`Spec::figure_decls`] does, each that breaks a rule set apart with its error; only a
+    /// `figures` section that does not read as a list of figures is an error.
+    pub fn figure_decls_one_by_one(&self, runs: &[GridRun]) -> Result<FigureDecls, SpecError> {
         if self.figures.is_null() {
-            return Ok((Vec::new(), Vec::new()));
+            return Ok(FigureDecls::default());
         }
         let inputs: Vec<FigureInput> = serde_path_to_error::deserialize(self.figures.clone()).map_err(|e| {
             let path = format!("figures{}", path_suffix(&e.path().to_string()));
@@ -720,49 +751,70 @@ impl Spec {
         })?;
         let axes = self.axis_names()?;
         let mut names = std::collections::HashSet::new();
-        let mut figures = Vec::new();
-        let mut notes = Vec::new();
+        let mut decls = FigureDecls::default();
         for (i, input) in inputs.into_iter().enumerate() {
-            let at = |field: &str, rule: String| self.figure_error(&format!("figures[{i}].{field}"), rule);
-            for (field, name) in input.named_fields() {
-                known_field(runs, name).map_err(|rule| at(&field, rule))?;
+            let name = input.name.clone();
+            match self.figure_decl(i, input, runs, &axes, &mut names) {
+                Ok(f) => {
+                    decls.notes.extend(
+                        f.filters
+                            .iter()
+                            .filter_map(|flt| flt.absence_note(runs))
+                            .map(|n| format!("figure `{}`: {n}", f.name)),
+                    );
+                    decls.figures.push(f);
+                }
+                Err(error) => decls.broken.push(BrokenFigure { name, error }),
             }
-            let f = input.read(self.theory.target).map_err(|(field, rule)| at(&field, rule))?;
-            if !names.insert(f.name.clone()) {
-                return Err(at("name", format!("figure `{}` is declared twice", f.name)));
-            }
-            let kept = f.select(runs);
-            if kept.is_empty() {
-                return Err(at("filter", "selects no run of the grid".into()));
-            }
-            if let FigureKind::CriticalWidth(c) = &f.kind {
-                let quantity = Quantity::Width(WidthMeasure::Critical { target: c.target, budget: c.budget });
-                theory_steps(quantity, &kept).map_err(|rule| at("budget", rule))?;
-            }
-            let unnamed = f.unnamed_fields(runs, &axes);
-            if !unnamed.is_empty() {
-                let list: Vec<String> =
-                    unnamed.iter().map(|(axis, values)| format!("`{axis}` ({})", values.join(", "))).collect();
-                let places = match f.kind {
-                    FigureKind::Curves(_) => "filter, series or facets",
-                    FigureKind::CriticalWidth(_) | FigureKind::Bars(_) => "filter, series or x",
-                };
-                return Err(self.figure_error(
-                    &format!("figures[{i}]"),
-                    format!(
-                        "figure `{}` pools runs that differ in {}: seeds are the only replicates; name each such \
-                         field in the figure's {places} (a filter value n/a keeps the runs that do not have its field)",
-                        f.name,
-                        list.join(" and "),
-                    ),
-                ));
-            }
-            notes.extend(
-                f.filters.iter().filter_map(|flt| flt.absence_note(runs)).map(|n| format!("figure `{}`: {n}", f.name)),
-            );
-            figures.push(f);
         }
-        Ok((figures, notes))
+        Ok(decls)
+    }
+
+    /// Figure `i` of the spec, read and checked against `runs` (the rules of
+    /// [`Spec::figure_decls`]); `names` holds the names of the figures before it.
+    fn figure_decl(
+        &self,
+        i: usize,
+        input: FigureInput,
+        runs: &[GridRun],
+        axes: &[String],
+        names: &mut std::collections::HashSet<String>,
+    ) -> Result<FigureDecl, SpecError> {
+        let at = |field: &str, rule: String| self.figure_error(&format!("figures[{i}].{field}"), rule);
+        for (field, name) in input.named_fields() {
+            known_field(runs, name).map_err(|rule| at(&field, rule))?;
+        }
+        let f = input.read(self.theory.target).map_err(|(field, rule)| at(&field, rule))?;
+        if !names.insert(f.name.clone()) {
+            return Err(at("name", format!("figure `{}` is declared twice", f.name)));
+        }
+        let kept = f.select(runs);
+        if kept.is_empty() {
+            return Err(at("filter", "selects no run of the grid".into()));
+        }
+        if let FigureKind::CriticalWidth(c) = &f.kind {
+            let quantity = Quantity::Width(WidthMeasure::Critical { target: c.target, budget: c.budget });
+            theory_steps(quantity, &kept).map_err(|rule| at("budget", rule))?;
+        }
+        let unnamed = f.unnamed_fields(runs, axes);
+        if !unnamed.is_empty() {
+            let list: Vec<String> =
+                unnamed.iter().map(|(axis, values)| format!("`{axis}` ({})", values.join(", "))).collect();
+            let places = match f.kind {
+                FigureKind::Curves(_) => "filter, series or facets",
+                FigureKind::CriticalWidth(_) | FigureKind::Bars(_) => "filter, series or x",
+            };
+            return Err(self.figure_error(
+                &format!("figures[{i}]"),
+                format!(
+                    "figure `{}` pools runs that differ in {}: seeds are the only replicates; name each such \
+                     field in the figure's {places} (a filter value n/a keeps the runs that do not have its field)",
+                    f.name,
+                    list.join(" and "),
+                ),
+            ));
+        }
+        Ok(f)
     }
 }
 

@@ -771,3 +771,49 @@ fn a_corrupt_source_record_is_reported_as_corrupt_with_why() {
     assert!(out.contains("error: SRC, --into: 1 corrupt record(s)"), "{out}");
     assert!(!out.contains("between records of the same run"), "not a disagreement: {out}");
 }
+
+/// An experiment file outside `--experiments` (default `experiments/`): the merge names the
+/// `--spec` flag when it cannot find the file, and rewrites the tables from the file `--spec`
+/// gives, as a local run writes them.
+#[test]
+fn a_merge_rewrites_the_tables_from_the_spec_flag_and_names_it_when_the_file_is_elsewhere() {
+    let (ref_dir, _) = reference();
+    let dir = tempfile::tempdir().unwrap();
+    copy_reference(dir.path(), "src");
+    std::fs::create_dir(dir.path().join("elsewhere")).unwrap();
+    spec_in(&dir.path().join("elsewhere"));
+    let o = linres(dir.path(), &["merge", "src", "--into", "dst"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("tables not rewritten") && text(&o).contains("--spec FILE"), "{}", text(&o));
+    assert!(!dir.path().join("dst/small/summary.csv").exists());
+    let o = linres(dir.path(), &["merge", "src", "--into", "dst2", "--spec", "elsewhere/small.yaml"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("tables rewritten from elsewhere/small.yaml"), "{}", text(&o));
+    assert_eq!(
+        summary_without_seconds(&dir.path().join("dst2/small/summary.csv")),
+        summary_without_seconds(&ref_dir.path().join("results/small/summary.csv"))
+    );
+}
+
+#[test]
+fn a_bad_spec_flag_of_merge_exits_2_naming_it_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    copy_reference(d, "src");
+    spec_in(d);
+    std::fs::write(d.join("other.yaml"), GRID.replace("name: small", "name: other")).unwrap();
+    std::fs::write(d.join("broken.yaml"), "name: small\nmodel: [\n").unwrap();
+    for (extra, names) in [
+        (&["--spec", "other.yaml"][..], "experiment `other` is not among the merged experiments (small)"),
+        (&["--spec", "missing.yaml"][..], "--spec missing.yaml"),
+        (&["--spec", "broken.yaml"][..], "--spec broken.yaml"),
+        (&["--spec", "small.yaml", "--spec", "./small.yaml"][..], "experiment `small` is given twice"),
+    ] {
+        let mut args = vec!["merge", "src", "--into", "dst"];
+        args.extend(extra);
+        let o = linres(d, &args);
+        assert_eq!(o.status.code(), Some(2), "{extra:?}: {}", text(&o));
+        assert!(text(&o).contains(names), "{extra:?}: {}", text(&o));
+        assert!(!d.join("dst").exists(), "{extra:?} wrote the destination");
+    }
+}

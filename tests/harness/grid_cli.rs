@@ -297,3 +297,115 @@ fn a_dry_run_says_what_a_run_would_compute_and_writes_nothing() {
     assert!(dry(&["--force"]).contains("would compute 4 (--force: every selected run), take 0"));
     assert_eq!(crate::common::tree(&d.join("results")), before, "a dry run writes nothing");
 }
+
+/// A grid with one κ and a figure that names only the width: `--set` adding a κ axis would make
+/// the figure pool κ.
+const ONE_KAPPA: &str = "name: k\nmaster_seed: 1\ndata: {kind: spectrum, d: 4, k: 2, n: 30, noise: 0.0, kappa: 2}\n\
+model: {arch: resnet, depth: 2, width: [8, 16], transform: gaussian}\noptim: {method: gd, iters: 5, step: {rule: zou}}\n\
+figures:\n  - {name: c, kind: curves, title: t, series: model.width}\n  \
+- {name: by_kappa, kind: curves, title: t, series: model.width, facets: data.kappa}\n";
+
+/// `run --set` that adds an axis a declared figure would pool is refused with a pointer to
+/// `--no-figures`; with it the runs are computed and the figure is named as left out (the one that
+/// names κ is kept); a command without the flag (`list`) and `plot` of a file with the axis
+/// still refuse the figure, without pointing at a flag they do not take.
+#[test]
+fn run_no_figures_runs_a_grid_a_figure_would_pool_and_names_the_figure() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_spec(d, "k.yaml", ONE_KAPPA);
+    let set = ["--set", "data.kappa=[2, 4]"];
+    let run = |extra: &[&str]| {
+        let mut args = vec!["run", "k.yaml"];
+        args.extend(set);
+        args.extend(extra);
+        linres(d, &args)
+    };
+    let o = run(&[]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("figure `c` pools runs that differ in `data.kappa` (2, 4)"), "{err}");
+    assert!(err.contains("--no-figures"), "the refusal names the flag: {err}");
+    assert!(!d.join("results").exists());
+    let o = run(&["--no-figures"]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("--no-figures: figure `c` left out") && err.contains("pools runs"), "{err}");
+    assert!(!err.contains("figure `by_kappa` left out"), "{err}");
+    assert_eq!(common::record_files(&d.join("results/k/runs")).len(), 4, "2 widths × 2 κ");
+    // Commands that do not offer the flag refuse as before, without naming it.
+    let mut list = vec!["list", "k.yaml"];
+    list.extend(set);
+    for (what, o) in [
+        ("list --set", linres(d, &list)),
+        ("plot", {
+            write_spec(d, "k2.yaml", &ONE_KAPPA.replace("kappa: 2}", "kappa: [2, 4]}"));
+            linres(d, &["plot", "k2.yaml"])
+        }),
+    ] {
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(2), "{what}: {err}");
+        assert!(err.contains("figure `c` pools runs that differ in `data.kappa`"), "{what}: {err}");
+        assert!(!err.contains("--no-figures"), "{what} does not take the flag: {err}");
+    }
+    assert!(!d.join("figures").exists());
+}
+
+/// The time `run --dry-run` prints is the estimated work at the rate it states on the cores it
+/// states (checked with the printed, rounded numbers), said to be an upper bound exactly when a run
+/// may stop early (`optim.stop_below`); nothing to compute, nothing to time.
+#[test]
+fn a_dry_run_prints_a_time_estimate_that_is_its_work_at_its_stated_rate() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let plain = crate::common::small_grid("tiny");
+    write_spec(d, "t.yaml", &plain);
+    write_spec(d, "s.yaml", &plain.replace("iters: 3,", "iters: 3, stop_below: 1.0e-3,"));
+    let line = |spec: &str| {
+        let o = linres(d, &["run", spec, "--dry-run", "-j", "1"]);
+        assert!(o.status.success(), "{}", common::text(&o));
+        let out = String::from_utf8(o.stdout).unwrap();
+        out.lines().find(|l| l.contains(": time: ")).unwrap_or_else(|| panic!("no time line: {out}")).to_string()
+    };
+    let number_after = |text: &str, marker: &str| -> f64 {
+        let rest = &text[text.find(marker).unwrap_or_else(|| panic!("no `{marker}` in {text}")) + marker.len()..];
+        rest.split_whitespace().next().unwrap().parse().unwrap_or_else(|e| panic!("{marker}: {e}: {text}"))
+    };
+    for (spec, bound) in [("t.yaml", false), ("s.yaml", true)] {
+        let t = line(spec);
+        assert!(t.contains("an estimate") && t.contains("dgemm timed on this machine"), "{t}");
+        assert!(t.contains("on 1 core(s)"), "{t}");
+        assert_eq!(t.contains(": at most about "), bound, "{t}");
+        assert_eq!(t.contains("optim.stop_below can only shorten it"), bound, "{t}");
+        let work = number_after(&t, "estimated work ");
+        let shown = number_after(&t, if bound { "at most about " } else { ": about " });
+        let per_second = number_after(&t, "the cost model at ");
+        // work 3 digits, rate 2 digits, seconds 2 digits: within 10 %.
+        let seconds = work / per_second;
+        assert!((shown / seconds - 1.0).abs() < 0.1, "{shown} s shown, {seconds} s = work / rate: {t}");
+    }
+    let o = linres(d, &["run", "t.yaml", "-q"]);
+    assert!(o.status.success(), "{}", common::text(&o));
+    assert!(line("t.yaml").ends_with("time: nothing to compute"), "{}", line("t.yaml"));
+}
+
+/// `run` says before the first run starts what the cost model estimates (an upper bound under
+/// stop_below); with `-q` it says nothing.
+#[test]
+fn run_states_its_time_estimate_before_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let grid = crate::common::small_grid("tiny").replace("iters: 3,", "iters: 3, stop_below: 1.0e-3,");
+    write_spec(d, "s.yaml", &grid);
+    let o = linres(d, &["run", "s.yaml", "--filter", "model.width=6"]);
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(o.status.success(), "{err}");
+    let start = err.lines().find(|l| l.contains("run(s) without a record")).unwrap_or_else(|| panic!("{err}"));
+    assert!(start.starts_with("tiny: 2 run(s) without a record: estimated work "), "{start}");
+    assert!(start.contains("at most about") && start.contains("optim.stop_below can only shorten it"), "{start}");
+    // Everything cached: nothing to estimate.
+    let o = linres(d, &["run", "s.yaml", "--filter", "model.width=6"]);
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("without a record"), "{}", common::text(&o));
+    let o = linres(d, &["run", "s.yaml", "-q"]);
+    assert!(o.status.success() && o.stderr.is_empty(), "{}", common::text(&o));
+}

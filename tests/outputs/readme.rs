@@ -206,3 +206,44 @@ fn an_output_block_matches_only_what_the_file_holds_in_order() {
     assert!(!shows("tail\n...\nhead\n", file), "order matters");
     assert!(!shows("head\n9\n", file));
 }
+
+/// The anchor GitHub gives a markdown heading: lower case, spaces as `-`, punctuation but `-` and
+/// `_` dropped.
+fn anchor(heading: &str) -> String {
+    heading
+        .to_lowercase()
+        .chars()
+        .filter_map(|c| match c {
+            ' ' => Some('-'),
+            c if c.is_alphanumeric() || c == '-' || c == '_' => Some(c),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every `](#anchor)` link of the README (the quick start's table of contents) leads to a heading
+/// of the README, headings inside code blocks not counted.
+#[test]
+fn every_link_to_a_readme_section_finds_its_heading() {
+    assert_eq!(
+        anchor("What the paper claims, and what linres measures"),
+        "what-the-paper-claims-and-what-linres-measures"
+    );
+    assert_eq!(anchor("`linres train`"), "linres-train");
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let mut headings = std::collections::HashSet::new();
+    let mut in_code = false;
+    for line in readme.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && line.starts_with('#') {
+            headings.insert(anchor(line.trim_start_matches('#').trim()));
+        }
+    }
+    let links: Vec<&str> =
+        readme.match_indices("](#").map(|(i, _)| readme[i + 3..].split(')').next().unwrap_or_default()).collect();
+    assert!(links.len() >= 5, "the quick start's contents link the main sections: {links:?}");
+    for link in links {
+        assert!(headings.contains(link), "README link #{link} leads to no heading");
+    }
+}
