@@ -1,4 +1,5 @@
-//! The pages of the report: the index, one page per experiment, one per run with a record.
+//! The pages of the report: the index, one page per experiment, one per run with a record (or, for
+//! an experiment of more runs than `--run-pages` allows, a summary of its runs on its page).
 
 use std::fmt::Write;
 use std::path::Path;
