@@ -82,6 +82,20 @@ impl Grid {
         Ok((Grid { spec, runs, axes, figures, checks, notes, store }, broken))
     }
 
+    /// The command that computes this grid's runs, as a user types it: `linres run SPEC`, with
+    /// `--results DIR` when its results are not under the default `results` (a hint after a
+    /// wrong `--results` that dropped it would compute into the wrong directory).
+    pub fn run_command(&self) -> String {
+        let mut words =
+            vec!["linres".to_string(), "run".into(), crate::shell::word(&self.spec.path.display().to_string())];
+        let results = self.store.root().parent().unwrap_or(Path::new(""));
+        if results != Path::new("results") {
+            let dir = if results.as_os_str().is_empty() { ".".into() } else { results.display().to_string() };
+            words.extend(["--results".to_string(), crate::shell::word(&dir)]);
+        }
+        words.join(" ")
+    }
+
     /// The row of `run` (one of this grid's runs) when its results hold a result for it.
     pub fn row(&self, run: &GridRun) -> Option<Row> {
         match self.store.read(&run.run.id()) {

@@ -41,9 +41,9 @@ pub fn evaluate(check: &CheckDecl, exp: &Experiment) -> CheckOutcome {
         return outcome(
             CheckStatus::Incomplete,
             format!(
-                "{missing} of {} selected runs have no result (`linres run {}` computes them)",
+                "{missing} of {} selected runs have no result (`{}` computes them)",
                 missing + rows.len(),
-                exp.spec.path.display()
+                exp.run_command()
             ),
         );
     }

@@ -25,6 +25,21 @@ fn style(kind: TheoryLine) -> (&'static str, &'static str, &'static str) {
     }
 }
 
+/// The parameter of theory line `kind` with factor `q` under theory `t`, with its digits: Zou's
+/// `ρ = 4.8e-5` (from the report, not from 1 − q), the others' `q = 0.81`, or `q = 1 − 9.6e-5`
+/// when q rounds to 1 (a slow rate is not "q = 1").
+fn rate_text(kind: TheoryLine, t: &TheoryReport, q: f64) -> String {
+    if let (TheoryLine::Zou, Some(z)) = (kind, &t.zou) {
+        return format!("ρ = {}", compact_text(z.rho));
+    }
+    let text = compact_text(q);
+    if q < 1.0 && text == compact_text(1.0) {
+        format!("q = 1 − {}", compact_text(1.0 - q))
+    } else {
+        format!("q = {text}")
+    }
+}
+
 /// The SVG of run `o` under theory `t`: the measured curve (solid), each applicable theory line
 /// (dashed), a ✗ at the top where the run diverged; values under 1e-16 sit on the floor.
 pub fn svg(o: &RunOutcome, t: &TheoryReport) -> String {
@@ -90,7 +105,7 @@ pub fn svg(o: &RunOutcome, t: &TheoryReport) -> String {
             s,
             "<polyline points=\"{points}\" class=\"line\" stroke=\"{colour}\" stroke-dasharray=\"{dash}\"/>"
         );
-        legend.push((colour, dash, format!("{text}, q = {}", compact_text(q))));
+        legend.push((colour, dash, format!("{text}, {}", rate_text(kind, t, q))));
     }
     let points = polyline(&mut measured.iter().copied().filter(|p| !p.1.is_nan()));
     let _ = writeln!(s, "<polyline points=\"{points}\" class=\"line measured\" stroke=\"#0072B2\"/>");

@@ -4,6 +4,13 @@
 //! runs, its YAML) and each run with a record a page of its own (its curve against its theory
 //! lines, its theory report, seeds, configuration, provenance and files).
 //!
+//! An experiment of more runs than [`RunPages`] allows (by default [`RUN_PAGES_LIMIT`]) gets no run
+//! pages and no table of its runs: its page summarises them (counts by state, a row per grid
+//! point when there are not too many) and links the tables that hold a row per run
+//! (`summary.csv`, `summary.parquet`), so that the report's time and memory do not grow with
+//! per-run HTML. Run pages are rendered and written in parallel, each by a pure function of its
+//! run: the bytes do not depend on the number of threads.
+//!
 //! Every string from input is escaped; the same results give the same bytes (no clock, no
 //! absolute paths, grid order throughout); the site is written into a staging directory and
 //! replaces the previous one in one step ([`Staging::publish`]). The site never overlaps the
@@ -13,6 +20,7 @@
 pub mod curve;
 pub mod html;
 mod pages;
+pub mod source;
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +39,68 @@ pub const GENERATOR: &str = "<meta name=\"generator\" content=\"linres report\">
 /// The file of a report's directory that lists every file the report wrote, one path (relative to
 /// the directory, `/`-separated) per line: the files the next report may remove.
 pub const MANIFEST: &str = ".linres-report";
+
+/// The most runs an experiment may have for the report to write a page per run and a table row
+/// per run (`--run-pages`'s default): above it, the experiment's page summarises its runs. At
+/// ~10 KB per run page, 10⁴ runs make 100 MB of HTML, written in seconds; 10⁶ would make 10 GB.
+pub const RUN_PAGES_LIMIT: usize = 10_000;
+
+/// Which experiments get a page per run and a table of their runs (`--run-pages all|none|N`);
+/// the others are summarised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunPages {
+    /// Every experiment, whatever its number of runs.
+    All,
+    /// No experiment: every experiment's runs are summarised.
+    None,
+    /// The experiments of at most this many runs.
+    AtMost(usize),
+}
+
+impl Default for RunPages {
+    fn default() -> RunPages {
+        RunPages::AtMost(RUN_PAGES_LIMIT)
+    }
+}
+
+impl RunPages {
+    /// Whether an experiment of `runs` runs gets its run pages and runs table.
+    pub fn writes_pages(self, runs: usize) -> bool {
+        match self {
+            RunPages::All => true,
+            RunPages::None => false,
+            RunPages::AtMost(limit) => runs <= limit,
+        }
+    }
+}
+
+impl std::str::FromStr for RunPages {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<RunPages, String> {
+        match text {
+            "all" => Ok(RunPages::All),
+            "none" => Ok(RunPages::None),
+            n => n.parse().map(RunPages::AtMost).map_err(|_| {
+                format!(
+                    "expected `all`, `none` or a number of runs N (a page per run for the experiments of at most N \
+                     runs; default {RUN_PAGES_LIMIT}), got `{}`",
+                    crate::escape::terminal_text(n)
+                )
+            }),
+        }
+    }
+}
+
+impl std::fmt::Display for RunPages {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            RunPages::All => f.write_str("all"),
+            RunPages::None => f.write_str("none"),
+            RunPages::AtMost(n) => write!(f, "{n}"),
+        }
+    }
+}
 
 /// Why the report could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +132,8 @@ pub struct ExperimentReport {
     /// Every declared figure: (name, title, its SVG or why it could not be drawn).
     pub figures: Vec<(String, String, Result<String, String>)>,
     pub checks: Vec<CheckOutcome>,
+    /// The git repository of the experiment file (not linres's own).
+    pub source: source::FileSource,
 }
 
 impl ExperimentReport {
@@ -130,8 +202,14 @@ fn earlier_files(out: &Path) -> Option<std::collections::BTreeSet<PathBuf>> {
 /// nothing, in one step for a reader ([`Staging::publish`]). Refused when `out` overlaps `results`
 /// or an experiment's results directory, when it is a file, or when it is a directory that is not
 /// a report. An earlier report is replaced: the files it wrote (its [`MANIFEST`]) are removed, any
-/// other file in the directory is kept. Returns the number of pages.
-pub fn write_site(reports: &[ExperimentReport], out: &Path, results: &Path) -> Result<usize, ReportError> {
+/// other file in the directory is kept. `run_pages` says which experiments get a page per run.
+/// Returns the number of pages.
+pub fn write_site(
+    reports: &[ExperimentReport],
+    out: &Path,
+    results: &Path,
+    run_pages: RunPages,
+) -> Result<usize, ReportError> {
     let io = |path: &Path| {
         let path = path.to_path_buf();
         move |source| ReportError::Io { path, source }
@@ -150,7 +228,7 @@ pub fn write_site(reports: &[ExperimentReport], out: &Path, results: &Path) -> R
         Err(_) => None,
     };
     let staging = Staging::new(out).map_err(io(out))?;
-    let written = pages::write_all(reports, staging.dir(), out)?;
+    let written = pages::write_all(reports, staging.dir(), out, run_pages)?;
     let manifest: String = written.iter().map(|p| format!("{p}\n")).collect();
     let path = staging.dir().join(MANIFEST);
     std::fs::write(&path, manifest).map_err(io(&path))?;

@@ -1,15 +1,17 @@
-//! The pages of the report: the index, one page per experiment, one per run with a record.
+//! The pages of the report: the index, one page per experiment, one per run with a record (or, for
+//! an experiment of more runs than `--run-pages` allows, a summary of its runs on its page).
 
 use std::fmt::Write;
 use std::path::Path;
 
 use super::html::{flatten, href, key_values, num_cell, page, relative_url, text_cell};
-use super::{ExperimentReport, GENERATOR, ReportError, STYLE, curve};
+use super::{ExperimentReport, GENERATOR, ReportError, RunPages, STYLE, curve};
 use crate::escape::html_text as esc;
 use crate::experiment::Row;
 use crate::grid::FieldPath;
 use crate::grid::check::{CheckOutcome, by_kind};
 use crate::grid::quantity::{RunMeasure, TheoryQuantity};
+use crate::measure::{Absence, Measured};
 use crate::store::Record;
 use crate::store::schema::param_columns;
 use crate::store::state::RunState;
@@ -34,47 +36,101 @@ fn run_columns(target: f64) -> [(&'static str, String, RunMeasure); 8] {
     ]
 }
 
-/// Writes every page into `dir`, links computed as if the site were at `site`; returns the files
-/// written, relative to `dir` (`/`-separated), in the order written.
-pub fn write_all(reports: &[ExperimentReport], dir: &Path, site: &Path) -> Result<Vec<String>, ReportError> {
+/// Writes the file `rel` (`/`-separated, relative to `dir`, its directory already made) with `text`.
+fn write_file(dir: &Path, rel: &str, text: &str) -> Result<(), ReportError> {
+    let path = dir.join(rel);
+    std::fs::write(&path, text).map_err(|source| ReportError::Io { path, source })
+}
+
+/// Makes the directory `rel` of `dir` (and its parents).
+fn make_dir(dir: &Path, rel: &str) -> Result<(), ReportError> {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(&path).map_err(|source| ReportError::Io { path, source })
+}
+
+/// Writes every page into `dir`, links computed as if the site were at `site`; an experiment gets
+/// its run pages when `run_pages` allows them for its number of runs, else a summary of its runs.
+/// Returns the files written, relative to `dir` (`/`-separated), in grid order.
+pub fn write_all(
+    reports: &[ExperimentReport],
+    dir: &Path,
+    site: &Path,
+    run_pages: RunPages,
+) -> Result<Vec<String>, ReportError> {
     let mut written = Vec::new();
-    let mut write = |rel: String, text: &str| -> Result<(), ReportError> {
-        let path = dir.join(&rel);
-        let io = |source| ReportError::Io { path: path.clone(), source };
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(io)?;
-        }
-        std::fs::write(&path, text).map_err(io)?;
-        written.push(rel);
-        Ok(())
-    };
     let site = lexical_absolute(site)?;
-    write("assets/report.css".into(), STYLE)?;
-    write("index.html".into(), &index(reports))?;
+    make_dir(dir, "assets")?;
+    for (rel, text) in [("assets/report.css", STYLE.to_string()), ("index.html", index(reports))] {
+        write_file(dir, rel, &text)?;
+        written.push(rel.to_string());
+    }
     for r in reports {
         let name = &r.exp.spec.name;
-        write(format!("{name}/index.html"), &experiment_page(r))?;
         let store = lexical_absolute(r.exp.store.root())?;
-        let runs_dir = site.join(name).join("runs");
-        let records = crate::store::Store::at(&store);
-        for (run, state, row) in r.exp.runs() {
-            let id = run.run.id();
-            let record = match (state, row) {
-                (_, Some(row)) => &row.record,
-                (RunState::Failed(record), None) => &**record,
-                _ => continue,
-            };
-            let record_url = relative_url(&runs_dir, &records.record_path(&id));
-            let tables_url = |file: &str| relative_url(&runs_dir, &store.join(file));
-            let files = [
-                ("record (JSON)", record_url),
-                ("runs.csv (every logged point of the grid)", tables_url("runs.csv")),
-                ("summary.csv (one line per run)", tables_url("summary.csv")),
-            ];
-            write(format!("{name}/runs/{id}.html"), &run_page(r, run, record, row, &files))?;
+        make_dir(dir, name)?;
+        let runs = if run_pages.writes_pages(r.exp.grid.runs.len()) {
+            RunsSection::Listed
+        } else {
+            RunsSection::Summarised { run_pages, tables: table_links(&site.join(name), &store) }
+        };
+        let rel = format!("{name}/index.html");
+        write_file(dir, &rel, &experiment_page(r, &runs))?;
+        written.push(rel);
+        if runs == RunsSection::Listed {
+            written.extend(write_run_pages(r, dir, &site, &store)?);
         }
     }
     Ok(written)
+}
+
+/// Writes the page of every run of `r` with a record (a result or a failure), in parallel, each
+/// page a function of its run alone; returns their paths relative to `dir`, in grid order.
+fn write_run_pages(r: &ExperimentReport, dir: &Path, site: &Path, store: &Path) -> Result<Vec<String>, ReportError> {
+    use rayon::prelude::*;
+    let name = &r.exp.spec.name;
+    let runs_dir = site.join(name).join("runs");
+    let records = crate::store::Store::at(store);
+    let runs: Vec<_> = r.exp.runs().collect();
+    if runs.iter().any(|(_, state, _)| matches!(state, RunState::Result { .. } | RunState::Failed(_))) {
+        make_dir(dir, &format!("{name}/runs"))?;
+    }
+    let tables = [
+        ("runs.csv (every logged point of the grid)", relative_url(&runs_dir, &store.join("runs.csv"))),
+        ("summary.csv (one line per run)", relative_url(&runs_dir, &store.join("summary.csv"))),
+    ];
+    let pages: Vec<Option<String>> = runs
+        .par_iter()
+        .map(|&(run, state, row)| -> Result<Option<String>, ReportError> {
+            let record = match (state, row) {
+                (_, Some(row)) => &row.record,
+                (RunState::Failed(record), None) => &**record,
+                _ => return Ok(None),
+            };
+            let id = run.run.id();
+            let record_url = relative_url(&runs_dir, &records.record_path(&id));
+            let mut files = vec![("record (JSON)", record_url)];
+            files.extend(tables.iter().cloned());
+            let rel = format!("{name}/runs/{id}.html");
+            write_file(dir, &rel, &run_page(r, run, record, row, &files))?;
+            Ok(Some(rel))
+        })
+        .collect::<Result<_, ReportError>>()?;
+    Ok(pages.into_iter().flatten().collect())
+}
+
+/// The tables of a results directory `store` that hold a row per run (or per logged point):
+/// (file, what it holds, its URL from the experiment's page directory `page_dir`), those present.
+fn table_links(page_dir: &Path, store: &Path) -> Vec<(&'static str, &'static str, String)> {
+    [
+        ("summary.csv", "one line per run: its grid values, state and measures"),
+        ("summary.parquet", "the same rows with typed columns, for pandas, polars or DuckDB"),
+        ("runs.csv", "every logged point of every run"),
+        ("curves.parquet", "every logged point, typed"),
+    ]
+    .into_iter()
+    .filter(|(file, _)| store.join(file).is_file())
+    .map(|(file, what)| (file, what, relative_url(page_dir, &store.join(file))))
+    .collect()
 }
 
 /// `path` made absolute, with `.` and `..` applied by name (as a browser resolves a relative URL).
@@ -212,7 +268,8 @@ fn breadcrumb(root: &str, experiment: Option<&str>) -> String {
     s
 }
 
-/// Distinct (commit, dirty, BLAS, CPU) of the records, with how many runs each.
+/// Where the experiment file is (its git repository's commit, not linres's), then the distinct
+/// (linres build commit, dirty, BLAS, CPU) of the records, with how many runs each.
 fn provenance_summary(r: &ExperimentReport) -> String {
     let mut seen: Vec<(String, usize)> = Vec::new();
     for row in &r.exp.rows {
@@ -222,16 +279,17 @@ fn provenance_summary(r: &ExperimentReport) -> String {
             Some(false) => "",
             None => " (dirty: unknown)",
         };
-        let key = format!("commit {}{dirty} · {} · {}", p.git_commit, p.openblas_config, p.cpu);
+        let key = format!("linres build commit {}{dirty} · {} · {}", p.git_commit, p.openblas_config, p.cpu);
         match seen.iter_mut().find(|(k, _)| *k == key) {
             Some(entry) => entry.1 += 1,
             None => seen.push((key, 1)),
         }
     }
+    let mut s = format!("<p class=\"provenance source\">Experiment file: {}.</p>\n", esc(&r.source.text()));
     if seen.is_empty() {
-        return String::new();
+        return s;
     }
-    let mut s = String::from("<ul class=\"provenance\">\n");
+    s.push_str("<ul class=\"provenance\">\n");
     for (key, n) in &seen {
         let _ = writeln!(s, "<li>{n} run{}: {}</li>", if *n == 1 { "" } else { "s" }, esc(key));
     }
@@ -244,7 +302,17 @@ fn provenance_summary(r: &ExperimentReport) -> String {
     s
 }
 
-fn experiment_page(r: &ExperimentReport) -> String {
+/// What an experiment's page shows of its runs.
+#[derive(Debug, PartialEq)]
+enum RunsSection {
+    /// A table of its runs, each linked to its page.
+    Listed,
+    /// A summary (more runs than `run_pages` allows), with the links to the tables that have a
+    /// row per run.
+    Summarised { run_pages: RunPages, tables: Vec<(&'static str, &'static str, String)> },
+}
+
+fn experiment_page(r: &ExperimentReport, runs: &RunsSection) -> String {
     let name = &r.exp.spec.name;
     let mut b = format!("<header>{}<h1>{}</h1>\n", breadcrumb("../", None), esc(name));
     let description = r.description();
@@ -278,29 +346,58 @@ fn experiment_page(r: &ExperimentReport) -> String {
         b.push_str(&checks_by_kind(&r.checks.iter().collect::<Vec<_>>(), false));
     }
     b.push_str("<h2 id=\"runs\">Runs</h2>\n");
-    b.push_str(&runs_table(r));
+    match runs {
+        RunsSection::Listed => b.push_str(&runs_table(r)),
+        RunsSection::Summarised { run_pages, tables } => b.push_str(&runs_summary(r, *run_pages, tables)),
+    }
     let _ = write!(b, "<h2 id=\"spec\">Experiment file</h2>\n<pre class=\"yaml\">{}</pre>\n", esc(&r.yaml));
     b.push_str(&footer());
     page(&format!("{name} · linres report"), "../", &b, true)
 }
 
-fn runs_table(r: &ExperimentReport) -> String {
-    let columns = run_columns(r.exp.spec.theory.target);
-    // The grid fields that vary (and the seed): the others are in the YAML below.
+/// The grid fields that vary between the runs of `r` (the others are in the YAML), with the seed
+/// when `seed`, in the order of the tables' parameter columns.
+fn varying_fields(r: &ExperimentReport, seed: bool) -> Vec<FieldPath> {
     let runs = &r.exp.grid.runs;
-    let params: Vec<FieldPath> = param_columns(&r.exp.axes)
+    param_columns(&r.exp.axes)
         .into_iter()
         .map(FieldPath::new)
         .filter(|p| {
+            if p.as_str() == "seed" {
+                return seed;
+            }
             let first = runs.first().map(|run| p.value_of(run));
-            p.as_str() == "seed" || runs.iter().any(|run| Some(p.value_of(run)) != first)
+            runs.iter().any(|run| Some(p.value_of(run)) != first)
         })
-        .collect();
-    let mut s = String::from(
-        "<p class=\"filter\"><label>Filter: <input type=\"search\" class=\"filter\" data-table=\"runs\" \
-         placeholder=\"text, or field=value (e.g. status=diverged model.depth=10)\"></label> \
-         <span class=\"shown\" data-table=\"runs\"></span></p>\n\
-         <p class=\"note\">Grid fields that do not vary are left out of the table; the experiment file below has them.</p>\n\
+        .collect()
+}
+
+/// The cell of grid field `p` of `run`: a number cell sorts by its value.
+fn field_cell(p: &FieldPath, run: &crate::grid::GridRun) -> String {
+    let v = p.value_of(run);
+    if v.number().is_some() {
+        format!("<td class=\"num\" data-v=\"{0}\">{0}</td>", esc(v.text()))
+    } else {
+        text_cell(v.text())
+    }
+}
+
+/// A filter box for the sortable table `table`, with the count of rows it shows.
+fn filter_box(table: &str, example: &str) -> String {
+    format!(
+        "<p class=\"filter\"><label>Filter: <input type=\"search\" class=\"filter\" data-table=\"{table}\" \
+         placeholder=\"text, or field=value (e.g. {example})\"></label> \
+         <span class=\"shown\" data-table=\"{table}\"></span></p>\n"
+    )
+}
+
+fn runs_table(r: &ExperimentReport) -> String {
+    use rayon::prelude::*;
+    let columns = run_columns(r.exp.spec.theory.target);
+    let params = varying_fields(r, true);
+    let mut s = filter_box("runs", "status=diverged model.depth=10");
+    s.push_str(
+        "<p class=\"note\">Grid fields that do not vary are left out of the table; the experiment file below has them.</p>\n\
          <noscript><p class=\"note\">Sorting and filtering need scripts; the table below is in grid order.</p></noscript>\n\
          <div class=\"scroll\"><table class=\"runs sortable\" id=\"runs\">\n<thead><tr><th data-col=\"id\">run</th>",
     );
@@ -312,31 +409,166 @@ fn runs_table(r: &ExperimentReport) -> String {
         let _ = write!(s, "<th data-col=\"{col}\">{}</th>", esc(head));
     }
     s.push_str("</tr></thead>\n<tbody>\n");
-    for (run, state, row) in r.exp.runs() {
-        let id = run.run.id();
-        let status = state.status();
-        let linked = matches!(state, RunState::Result { .. } | RunState::Failed(_));
-        if linked {
-            let _ = write!(
-                s,
-                "<tr><td data-v=\"{id}\"><a href=\"{}\">{id}</a></td>",
-                href(&["runs", &format!("{id}.html")])
-            );
-        } else {
-            let _ = write!(s, "<tr><td data-v=\"{id}\">{id}</td>");
-        }
-        for p in &params {
-            let v = p.value_of(run);
-            if v.number().is_some() {
-                let _ = write!(s, "<td class=\"num\" data-v=\"{0}\">{0}</td>", esc(v.text()));
+    // Rows rendered in parallel, joined in grid order.
+    let runs: Vec<_> = r.exp.runs().collect();
+    let rows: Vec<String> = runs
+        .par_iter()
+        .map(|&(run, state, row)| {
+            let id = run.run.id();
+            let status = state.status();
+            let mut s = if matches!(state, RunState::Result { .. } | RunState::Failed(_)) {
+                format!("<tr><td data-v=\"{id}\"><a href=\"{}\">{id}</a></td>", href(&["runs", &format!("{id}.html")]))
             } else {
-                s.push_str(&text_cell(v.text()));
+                format!("<tr><td data-v=\"{id}\">{id}</td>")
+            };
+            for p in &params {
+                s.push_str(&field_cell(p, run));
             }
+            let _ = write!(s, "<td class=\"status {status}\">{status}</td>");
+            s.push_str(&text_cell(row.map_or("", |row| row.outcome().engine.name())));
+            for (_, _, measure) in &columns {
+                s.push_str(&num_cell(measure.of_run(row)));
+            }
+            s.push_str("</tr>\n");
+            s
+        })
+        .collect();
+    s.extend(rows);
+    s.push_str("</tbody>\n</table></div>\n");
+    s
+}
+
+/// The most grid points the summary of a large experiment lists, one row each.
+const POINT_ROWS_LIMIT: usize = super::RUN_PAGES_LIMIT;
+
+/// The runs of `r` summarised (an experiment of more runs than `run_pages` allows): why, the
+/// count of runs in each state, the tables with a row per run, and a row per grid point (the runs
+/// that differ only in their seed) with its counts and the spread of its final relative excess.
+fn runs_summary(r: &ExperimentReport, run_pages: RunPages, tables: &[(&str, &str, String)]) -> String {
+    let total = r.exp.grid.runs.len();
+    let why = match run_pages {
+        RunPages::AtMost(limit) => format!(
+            "more than {limit}, the most for which the report writes a page and a table row per run \
+             (<code>--run-pages {limit}</code>)"
+        ),
+        _ => "and the report was asked for no run pages (<code>--run-pages none</code>)".into(),
+    };
+    let mut s = format!(
+        "<p class=\"note summarised\">This experiment has {total} runs, {why}: its runs are summarised here \
+         (their count in each state, a row per grid point) rather than listed one by one, so that the report's \
+         size and time do not grow with the runs. The tables below hold a row per run; \
+         <code>linres report --run-pages all</code> writes a page per run.</p>\n"
+    );
+    let c = r.exp.counts();
+    s.push_str(
+        "<table class=\"states\" id=\"states\">\n<thead><tr><th>state</th><th>runs</th></tr></thead>\n<tbody>\n",
+    );
+    for (state, n) in [
+        ("done", c.cached - c.diverged),
+        ("diverged", c.diverged),
+        ("failed", c.failed),
+        ("corrupt", c.corrupt),
+        ("missing", c.missing),
+    ] {
+        let _ =
+            writeln!(s, "<tr><td class=\"status {state}\">{state}</td><td class=\"num\" data-v=\"{n}\">{n}</td></tr>");
+    }
+    let _ = writeln!(s, "<tr><td>all</td><td class=\"num\" data-v=\"{total}\">{total}</td></tr>\n</tbody>\n</table>");
+    if tables.is_empty() {
+        s.push_str(
+            "<p class=\"note\">The results directory holds no table yet (<code>linres run</code> writes \
+             summary.csv and summary.parquet).</p>\n",
+        );
+    } else {
+        s.push_str("<ul class=\"files\">\n");
+        for (file, what, url) in tables {
+            let _ = writeln!(s, "<li><a href=\"{}\">{}</a>: {}</li>", esc(url), esc(file), esc(what));
         }
-        let _ = write!(s, "<td class=\"status {status}\">{status}</td>");
-        s.push_str(&text_cell(row.map_or("", |row| row.outcome().engine.name())));
-        for (_, _, measure) in &columns {
-            s.push_str(&num_cell(measure.of_run(row)));
+        s.push_str("</ul>\n");
+    }
+    s.push_str(&points_table(r));
+    s
+}
+
+/// The runs of each grid point of `r` (the runs whose grid values differ only in the seed), the
+/// points in the order of their first run in the grid, the runs in grid order.
+fn grid_points(r: &ExperimentReport) -> Vec<Vec<(&crate::grid::GridRun, &RunState, Option<&Row>)>> {
+    use rayon::prelude::*;
+    let runs: Vec<_> = r.exp.runs().collect();
+    let keys: Vec<String> = runs
+        .par_iter()
+        .map(|(run, _, _)| {
+            let values: Vec<&serde_json::Value> =
+                run.params.iter().filter(|(k, _)| k != "seed").map(|(_, v)| v).collect();
+            serde_json::to_string(&values).unwrap_or_default()
+        })
+        .collect();
+    let mut index = std::collections::HashMap::new();
+    let mut points: Vec<Vec<_>> = Vec::new();
+    for (key, run) in keys.into_iter().zip(runs) {
+        let i = *index.entry(key).or_insert_with(|| {
+            points.push(Vec::new());
+            points.len() - 1
+        });
+        points[i].push(run);
+    }
+    points
+}
+
+/// A sortable table with a row per grid point: its grid values, its runs in each state and the
+/// median, minimum and maximum final relative excess of its results; left out above
+/// [`POINT_ROWS_LIMIT`] points.
+fn points_table(r: &ExperimentReport) -> String {
+    let points = grid_points(r);
+    let mut s = String::from("<h3 id=\"grid-points\">Grid points</h3>\n");
+    if points.len() > POINT_ROWS_LIMIT {
+        let _ = writeln!(
+            s,
+            "<p class=\"note\">{} grid points: more than the {POINT_ROWS_LIMIT} rows this table may have; \
+             summary.csv has every run.</p>",
+            points.len()
+        );
+        return s;
+    }
+    let fields = varying_fields(r, false);
+    s.push_str(&filter_box("points", "model.depth=10"));
+    s.push_str(
+        "<div class=\"scroll\"><table class=\"points sortable\" id=\"points\" data-rows=\"grid points\">\n<thead><tr>",
+    );
+    for p in &fields {
+        let _ = write!(s, "<th data-col=\"{0}\">{0}</th>", esc(p.as_str()));
+    }
+    for (col, head) in [
+        ("runs", "runs"),
+        ("done", "done"),
+        ("diverged", "diverged"),
+        ("no_result", "no result"),
+        ("final_rel_excess_median", "final rel. excess: median"),
+        ("final_rel_excess_min", "min"),
+        ("final_rel_excess_max", "max"),
+    ] {
+        let _ = write!(s, "<th data-col=\"{col}\">{head}</th>");
+    }
+    s.push_str("</tr></thead>\n<tbody>\n");
+    let count = |n: usize| format!("<td class=\"num\" data-v=\"{n}\">{n}</td>");
+    for point in &points {
+        s.push_str("<tr>");
+        for p in &fields {
+            s.push_str(&field_cell(p, point[0].0));
+        }
+        let diverged =
+            point.iter().filter(|(_, state, _)| matches!(state, RunState::Result { diverged_at: Some(_) })).count();
+        let results: Vec<f64> = point
+            .iter()
+            .filter_map(|(_, _, row)| row.map(|row| RunMeasure::FinalRelExcess.of_run(Some(row)).number()))
+            .collect();
+        s.push_str(&count(point.len()));
+        s.push_str(&count(results.len() - diverged));
+        s.push_str(&count(diverged));
+        s.push_str(&count(point.len() - results.len()));
+        let spread = crate::measure::pool::Spread::of(&results);
+        for v in [spread.map(|s| s.median), spread.map(|s| s.min), spread.map(|s| s.max)] {
+            s.push_str(&num_cell(v.map_or(Measured::Absent(Absence::NoResult), Measured::Value)));
         }
         s.push_str("</tr>\n");
     }
@@ -400,7 +632,7 @@ fn run_page(
         }
     }
     b.push_str(&json_section("Configuration", "config", &record.config));
-    b.push_str(&json_section("Provenance", "provenance", &record.provenance));
+    b.push_str(&provenance_section(r, record));
     b.push_str("<h2>Files</h2>\n<ul class=\"files\">\n");
     for (what, url) in files {
         let _ = writeln!(b, "<li><a href=\"{}\">{}</a></li>", esc(url), esc(what));
@@ -408,6 +640,22 @@ fn run_page(
     b.push_str("</ul>\n");
     b.push_str(&footer());
     page(&format!("run {id} · {name} · linres report"), "../../", &b, false)
+}
+
+/// The run's provenance: the record's (its `git_commit` labelled as linres's build commit, which
+/// it is), then the experiment file's repository when the report was written.
+fn provenance_section(r: &ExperimentReport, record: &Record) -> String {
+    let mut pairs = Vec::new();
+    flatten("", &serde_json::to_value(&record.provenance).unwrap_or_default(), &mut pairs);
+    for (key, _) in &mut pairs {
+        match key.as_str() {
+            "git_commit" => *key = "linres build commit (git_commit)".into(),
+            "git_dirty" => *key = "linres build dirty (git_dirty)".into(),
+            _ => {}
+        }
+    }
+    pairs.push(("experiment file (when the report was written)".into(), r.source.text()));
+    format!("<h2>Provenance</h2>\n{}", key_values("provenance", &pairs))
 }
 
 /// A section `heading` listing every leaf of `value`'s JSON form as a key–value table.

@@ -67,7 +67,13 @@ fn final_excess_from_records(dir: &Path) -> BTreeMap<String, f64> {
 
 /// The cells of the runs table in `html`, row by row: column name → (data-v, text).
 fn runs_rows(html: &str) -> Vec<BTreeMap<String, String>> {
-    let table = &html[html.find("<table class=\"runs sortable\"").expect("a runs table")..];
+    table_rows(html, "<table class=\"runs sortable\"")
+}
+
+/// The cells of the sortable table that starts with `start` in `html`, row by row: column name →
+/// data-v (or text), and `hidden`.
+fn table_rows(html: &str, start: &str) -> Vec<BTreeMap<String, String>> {
+    let table = &html[html.find(start).expect("the table")..];
     let table = &table[..table.find("</table>").unwrap()];
     let head = &table[..table.find("</thead>").unwrap()];
     let columns: Vec<String> =
@@ -177,8 +183,15 @@ fn the_site_is_deterministic_escapes_input_and_replaces_only_a_report() {
 
 /// The DOM after scripts ran, and the console messages, of `url`.
 fn dump_dom(browser: &str, url: &str) -> (String, Vec<String>) {
+    dump_dom_with(browser, url, &[])
+}
+
+/// [`dump_dom`] with more chromium flags.
+fn dump_dom_with(browser: &str, url: &str, flags: &[&str]) -> (String, Vec<String>) {
     let o = Command::new(browser)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0", "--dump-dom", url])
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--enable-logging=stderr", "--v=0"])
+        .args(flags)
+        .args(["--dump-dom", url])
         .output()
         .unwrap();
     assert!(o.status.success(), "chromium failed on {url}: {}", String::from_utf8_lossy(&o.stderr));
@@ -399,4 +412,275 @@ fn an_out_that_is_a_file_is_named_as_a_file() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("--out page.html: is a file, not a directory"), "{err}");
     assert_eq!(std::fs::read(dir.path().join("page.html")).unwrap(), b"mine");
+}
+
+/// The page of the experiment `steps` with `fragment`, in an 800×500 frame: (the frame's vertical
+/// scroll, the top of the runs table's filter box in the frame's window), in CSS pixels.
+fn scroll_of(browser: &str, site: &Path, fragment: &str) -> (f64, f64) {
+    let frame = format!(
+        "<!DOCTYPE html><html><body><iframe id=\"f\" style=\"width:800px;height:500px\" \
+         src=\"steps/index.html{fragment}\"></iframe><script>\n\
+         var f = document.getElementById('f');\n\
+         f.addEventListener('load', function () {{\n\
+           var w = f.contentWindow;\n\
+           var box = w.document.querySelector('input.filter[data-table=\"runs\"]');\n\
+           document.body.setAttribute('data-scroll', String(w.scrollY));\n\
+           document.body.setAttribute('data-top', String(box.getBoundingClientRect().top));\n\
+         }});\n</script></body></html>\n"
+    );
+    std::fs::write(site.join("frame.html"), frame).unwrap();
+    let url = format!("file://{}/frame.html", site.display());
+    let (dom, _) = dump_dom_with(browser, &url, &["--allow-file-access-from-files", "--virtual-time-budget=5000"]);
+    let attribute = |name: &str| -> f64 {
+        let at = dom.find(&format!("{name}=\"")).unwrap_or_else(|| panic!("{name} in {dom}"));
+        let rest = &dom[at + name.len() + 2..];
+        rest[..rest.find('"').unwrap()].parse().unwrap()
+    };
+    (attribute("data-scroll"), attribute("data-top"))
+}
+
+/// A link shared as `#sort=…&filter=…` sorted and filtered the table far below the figures and
+/// left the window at the top of the page (issue 24 item 9).
+#[test]
+fn in_a_browser_a_sorting_or_filtering_fragment_brings_the_runs_table_into_view() {
+    let Some(browser) = common::outside(common::Tool::Chromium) else { return };
+    let dir = setup();
+    let site = dir.path().join("site").canonicalize().unwrap();
+    let (scroll, top) = scroll_of(browser, &site, "");
+    assert!(
+        scroll == 0.0 && top > 500.0,
+        "without a fragment the page opens at its top, the table below: {scroll} {top}"
+    );
+    for fragment in ["#sort=model.depth&filter=status=diverged", "#sort=-final_rel_excess", "#filter=done"] {
+        let (scroll, top) = scroll_of(browser, &site, fragment);
+        assert!(scroll > 0.0 && (0.0..100.0).contains(&top), "{fragment}: scrolled {scroll}, filter box at {top}");
+    }
+}
+
+/// The records' states as `list --json` and the records give them: id → (grid values without the
+/// seed, state as the report names it: done, diverged, corrupt, missing).
+fn listed_states(dir: &Path, excess: &BTreeMap<String, f64>) -> BTreeMap<String, (String, String)> {
+    let o = linres(dir, &["list", "steps.yaml", "--json"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    listed
+        .iter()
+        .map(|run| {
+            let id = run["id"].as_str().unwrap().to_string();
+            let mut params = run["params"].as_object().unwrap().clone();
+            params.remove("seed");
+            let state = match run["status"].as_str().unwrap() {
+                "cached" if excess[&id].is_infinite() => "diverged".to_string(),
+                "cached" => "done".to_string(),
+                other => other.to_string(),
+            };
+            (id, (serde_json::Value::Object(params).to_string(), state))
+        })
+        .collect()
+}
+
+/// An experiment with more runs than `--run-pages` allows: no run page, no runs table; its page
+/// says why it summarises, counts the runs in each state and each grid point's runs as `list
+/// --json` and the records do, with the median final relative excess of the records, and links
+/// the tables with a row per run. At the limit, and with `all`, run pages as before.
+#[test]
+fn above_the_run_pages_limit_the_page_summarises_its_runs_with_their_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("steps.yaml"), spec()).unwrap();
+    let o = linres(d, &["run", "-q", "steps.yaml"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let excess = final_excess_from_records(d);
+    // One record corrupt, one missing: runs in four states.
+    let runs_dir = d.join("results/steps/runs");
+    let ids: Vec<&String> = excess.keys().collect();
+    std::fs::write(common::record_file(&runs_dir, ids[0]), "{ not a record").unwrap();
+    std::fs::remove_file(common::record_file(&runs_dir, ids[1])).unwrap();
+    let states = listed_states(d, &excess);
+    let o = linres(d, &["report", "steps.yaml", "--run-pages", "5", "--out", "site"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let site = d.join("site");
+    assert!(!site.join("steps/runs").exists(), "no run page");
+    let manifest = std::fs::read_to_string(site.join(".linres-report")).unwrap();
+    assert!(!manifest.contains("steps/runs/"), "{manifest}");
+    let html = std::fs::read_to_string(site.join("steps/index.html")).unwrap();
+    assert!(!html.contains("<table class=\"runs sortable\""), "no table of the runs");
+    assert!(
+        html.contains("This experiment has 12 runs, more than 5,") && html.contains("its runs are summarised here"),
+        "the page says that and why it summarises"
+    );
+    for state in ["done", "diverged", "corrupt", "missing", "failed"] {
+        let want = states.values().filter(|(_, s)| s == state).count();
+        let cell = format!("<td class=\"status {state}\">{state}</td><td class=\"num\" data-v=\"{want}\">");
+        assert!(html.contains(&cell), "{want} {state}: {cell}");
+    }
+    // A row per grid point: (runs, done, diverged, no result, median final relative excess).
+    let mut points: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (id, (point, _)) in &states {
+        points.entry(point).or_default().push(id);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        match n {
+            0 => f64::NAN,
+            _ if n % 2 == 1 => v[n / 2],
+            _ if v[n / 2 - 1] == v[n / 2] => v[n / 2],
+            _ => 0.5 * (v[n / 2 - 1] + v[n / 2]),
+        }
+    };
+    let mut want: Vec<(usize, usize, usize, usize, f64)> = points
+        .values()
+        .map(|ids| {
+            let count = |s: &str| ids.iter().filter(|id| states[**id].1 == s).count();
+            let mut finals: Vec<f64> = ids
+                .iter()
+                .filter(|id| ["done", "diverged"].contains(&states[**id].1.as_str()))
+                .map(|id| excess[*id])
+                .collect();
+            let (done, diverged) = (count("done"), count("diverged"));
+            (ids.len(), done, diverged, ids.len() - done - diverged, median(&mut finals))
+        })
+        .collect();
+    let number = |v: &str| match v {
+        "Infinity" => f64::INFINITY,
+        "NaN" => f64::NAN,
+        v => v.parse::<f64>().unwrap(),
+    };
+    let mut shown: Vec<(usize, usize, usize, usize, f64)> = table_rows(&html, "<table class=\"points sortable\"")
+        .iter()
+        .map(|r| {
+            let n = |c: &str| r[c].parse::<usize>().unwrap();
+            (n("runs"), n("done"), n("diverged"), n("no_result"), number(&r["final_rel_excess_median"]))
+        })
+        .collect();
+    let key = |a: &(usize, usize, usize, usize, f64)| (a.0, a.1, a.2, a.3, a.4.to_bits());
+    for v in [&mut want, &mut shown] {
+        v.sort_by_key(key);
+    }
+    assert_eq!(shown.len(), 6, "3 steps × 2 depths");
+    for (s, w) in shown.iter().zip(&want) {
+        assert_eq!((s.0, s.1, s.2, s.3), (w.0, w.1, w.2, w.3), "{shown:?} against {want:?}");
+        assert!(
+            s.4 == w.4 || (s.4 - w.4).abs() <= 1e-12 * w.4.abs() || (s.4.is_nan() && w.4.is_nan()),
+            "median {} against {}",
+            s.4,
+            w.4
+        );
+    }
+    // The tables with a row per run, linked.
+    let link = html.split("<a href=\"").find(|l| l.contains(">summary.csv</a>")).expect("summary.csv linked");
+    let target = site.join("steps").join(&link[..link.find('"').unwrap()]);
+    assert_eq!(target.canonicalize().unwrap(), d.join("results/steps/summary.csv").canonicalize().unwrap());
+    // At the limit, and with `all`, every run with a record has its page; `none` summarises.
+    for (pages, listed) in [("10", false), ("all", true), ("none", false), ("12", true)] {
+        let o = linres(d, &["report", "steps.yaml", "--run-pages", pages, "--out", "site"]);
+        assert!(o.status.success(), "{}", texts(&o).1);
+        let html = std::fs::read_to_string(site.join("steps/index.html")).unwrap();
+        assert_eq!(html.contains("<table class=\"runs sortable\""), listed, "--run-pages {pages}");
+        assert_eq!(site.join("steps/runs").exists(), listed, "--run-pages {pages}");
+    }
+    let o = linres(d, &["report", "steps.yaml", "--run-pages", "lots", "--out", "site"]);
+    let err = texts(&o).1;
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("--run-pages") && err.contains("expected `all`, `none` or a number of runs"), "{err}");
+}
+
+/// Run pages and rows are rendered in parallel: the site's bytes do not depend on the number of
+/// threads, listed or summarised.
+#[test]
+fn the_report_has_the_same_bytes_for_any_number_of_threads() {
+    let dir = setup();
+    let d = dir.path();
+    for pages in ["all", "none"] {
+        let sites: Vec<_> = ["1", "3"]
+            .iter()
+            .map(|threads| {
+                let out = format!("site-{pages}-{threads}");
+                let o = Command::new(env!("CARGO_BIN_EXE_linres"))
+                    .current_dir(d)
+                    .env("RAYON_NUM_THREADS", threads)
+                    .args(["report", "steps.yaml", "unrun.yaml", "--run-pages", pages, "--out", &out])
+                    .output()
+                    .unwrap();
+                assert!(o.status.success(), "{}", texts(&o).1);
+                tree(&d.join(out))
+            })
+            .collect();
+        assert!(sites[0] == sites[1], "--run-pages {pages}: the bytes differ between 1 and 3 threads");
+        assert_eq!(sites[0].keys().any(|p| p.starts_with("steps/runs")), pages == "all");
+    }
+}
+
+/// A run of a tiny step: ρ ≈ 1e-6, and q = 1 − ρ printed to 4 digits read "q = 1" (issue 24
+/// item 9). ρ is printed with its digits, as `summary.csv` has it.
+#[test]
+fn a_run_page_prints_a_tiny_rho_with_its_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let yaml = "name: slow\nmaster_seed: 3\nseeds: 1\ndata: {kind: paper, d: 3, n: 20}\n\
+                model: {arch: resnet, depth: 2, width: 8}\noptim: {method: gd, iters: 5, step: {rule: fixed, eta: 1.0e-6}}\n";
+    std::fs::write(d.join("slow.yaml"), yaml).unwrap();
+    for args in [&["run", "-q", "slow.yaml"][..], &["report", "slow.yaml", "--out", "site"]] {
+        let o = linres(d, args);
+        assert!(o.status.success(), "{}", texts(&o).1);
+    }
+    let summary = std::fs::read_to_string(d.join("results/slow/summary.csv")).unwrap();
+    let mut lines = summary.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let cell = |name: &str| row[head.iter().position(|h| *h == name).unwrap()];
+    let rho: f64 = cell("zou_rho").parse().unwrap();
+    assert!(rho > 0.0 && rho < 1e-4, "a tiny ρ: {rho}");
+    let page = std::fs::read_to_string(d.join(format!("site/slow/runs/{}.html", cell("id")))).unwrap();
+    let shown = page.split("Zou et al. bound (1 − ρ)^t, ρ = ").nth(1).expect("ρ in the legend");
+    let shown: f64 = shown[..shown.find('<').unwrap()].parse().unwrap();
+    assert!((shown - rho).abs() <= 5e-4 * rho, "legend ρ = {shown}, summary.csv {rho}");
+    assert!(!page.contains("q = 1<"), "no factor shown as 1");
+}
+
+/// The report's provenance called linres's own build commit "commit", as if it were the
+/// experiment's (issue 24 item 9): it is labelled as linres's, and the experiment file's
+/// repository is named (its HEAD commit), or said to be none.
+#[test]
+fn the_provenance_tells_linres_build_commit_from_the_experiment_repository() {
+    let dir = setup();
+    let d = dir.path();
+    let site = d.join("site");
+    let page = std::fs::read_to_string(site.join("steps/index.html")).unwrap();
+    assert!(page.contains("Experiment file: not in a git repository."), "the temporary directory is no repository");
+    let runs = page.split("<ul class=\"provenance\">").nth(1).expect("the runs' provenance");
+    let runs = &runs[..runs.find("</ul>").unwrap()];
+    assert!(runs.lines().skip(1).all(|l| l.is_empty() || l.contains(": linres build commit ")), "{runs}");
+    let id = runs_rows(&page).into_iter().find(|r| r["status"] == "done").unwrap()["id"].clone();
+    let run = std::fs::read_to_string(site.join(format!("steps/runs/{id}.html"))).unwrap();
+    assert!(run.contains("<th>linres build commit (git_commit)</th>"), "the record's commit is linres's");
+    assert!(run.contains("<td>not in a git repository</td>"));
+    // A repository around the experiment file (made by hand: HEAD on a branch with one commit).
+    let commit = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    std::fs::create_dir_all(d.join(".git/refs/heads")).unwrap();
+    std::fs::write(d.join(".git/HEAD"), "ref: refs/heads/main\n").unwrap();
+    std::fs::write(d.join(".git/refs/heads/main"), format!("{commit}\n")).unwrap();
+    let o = linres(d, &["report", "steps.yaml", "--out", "site"]);
+    assert!(o.status.success(), "{}", texts(&o).1);
+    let page = std::fs::read_to_string(site.join("steps/index.html")).unwrap();
+    assert!(page.contains(&format!("Experiment file: in a git repository whose HEAD is commit {commit}")), "{page}");
+}
+
+/// After a wrong `--results`, the hint to compute the runs dropped `--results`: followed, it
+/// computed them where the report does not look (issue 24 item 9).
+#[test]
+fn the_hint_after_a_wrong_results_directory_names_it() {
+    let dir = setup();
+    let d = dir.path();
+    let o = linres(d, &["report", "steps.yaml", "--results", "elsewhere", "--out", "other"]);
+    let err = texts(&o).1;
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("`linres run steps.yaml --results elsewhere` computes them"), "{err}");
+    assert!(err.contains("elsewhere/steps does not exist: is --results right?"), "{err}");
+    let index = std::fs::read_to_string(d.join("other/index.html")).unwrap();
+    assert!(index.contains("(`linres run steps.yaml --results elsewhere` computes them)"), "the checks' hint too");
+    let o = linres(d, &["report", "unrun.yaml", "--out", "other"]);
+    let err = texts(&o).1;
+    assert!(err.contains("(`linres run unrun.yaml` computes them)"), "the default --results is not repeated: {err}");
 }

@@ -66,7 +66,8 @@
       if (ok) { shown++; }
     }
     var counter = document.querySelector('span.shown[data-table="' + table.id + '"]');
-    if (counter) { counter.textContent = shown + ' of ' + rows.length + ' runs shown'; }
+    var unit = table.getAttribute('data-rows') || 'runs';
+    if (counter) { counter.textContent = shown + ' of ' + rows.length + ' ' + unit + ' shown'; }
   }
 
   function fragment() {
@@ -91,18 +92,24 @@
     if (box) { box.addEventListener('input', function () { filter(table, box.value); }); }
   });
 
+  // A fragment that sorts or filters a table also brings it into view (its filter box at the top
+  // of the window): the first table it applies to.
   var wanted = fragment();
+  var shown = null;
   Array.prototype.forEach.call(tables, function (table) {
+    var applied = false;
     if (wanted.sort) {
       var descending = wanted.sort.charAt(0) === '-';
       var col = columnIndex(table, descending ? wanted.sort.slice(1) : wanted.sort);
-      if (col >= 0) { sortBy(table, col, descending); }
+      if (col >= 0) { sortBy(table, col, descending); applied = true; }
     }
     var box = document.querySelector('input.filter[data-table="' + table.id + '"]');
     if (box) {
-      if (wanted.filter) { box.value = wanted.filter; }
+      if (wanted.filter) { box.value = wanted.filter; applied = true; }
       filter(table, box.value);
     }
+    if (applied && !shown) { shown = box ? box.closest('p') || box : table; }
   });
+  if (shown) { shown.scrollIntoView({ block: 'start' }); }
   document.documentElement.setAttribute('data-js', 'ready');
 }());
