@@ -44,11 +44,11 @@ pub fn run(args: PlotArgs) -> anyhow::Result<ExitCode> {
     let exp = load_experiment(&args.spec, &args.results)?;
     if !exp.missing.is_empty() {
         warnln!(
-            "{} of {} runs of {} have no result; the figures show the others (`linres run {}` computes them)",
+            "{} of {} runs of {} have no result; the figures show the others (`{}` computes them)",
             exp.missing.len(),
             exp.missing.len() + exp.rows.len(),
             exp.spec.name,
-            terminal_text(&args.spec.display().to_string())
+            terminal_text(&exp.run_command())
         );
     }
     let print = PrintOverride { width: args.width, height: args.height, font: args.font_size };
