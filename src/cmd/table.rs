@@ -20,7 +20,9 @@ use super::usage;
     about = "A summary table of an experiment's results (booktabs LaTeX, Markdown or CSV), e.g. iterations by depth \
 and architecture",
     long_about = "A summary table of an experiment's results for a paper: one quantity per row × column cell, a \
-cell being the selected runs that share the row and column fields' values, combined over the seeds with --agg. \
+cell being the selected runs that share the row and column fields' values, combined over the seeds with --agg \
+(or shown as median [min, max] or mean ± sd with --cell). Fields and values are named by the labels of the \
+experiment's figures, with one LaTeX header row per column field. \
 Every grid field that varies among the selected runs must be a row or column field or be fixed by --filter (the \
 seed is the only replicate), and every selected run must have a result. Example:\n\n  linres table \
 experiments/paper_fig1_depth.yaml --rows model.depth --cols model.arch --filter model.width=200 --value \
