@@ -575,6 +575,36 @@ pub fn axis_span(lo: f64, hi: f64, log: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// The text of `field`'s `value` under a `labels:` map (the one labelling of figures and tables):
+/// its value label if `labels` has one; otherwise "name = value" when the field is labelled
+/// (`labels: {data.kappa: κ}`) or `name_it`, with the field's label (or its path) as the name;
+/// otherwise the value itself (`n/a` for a field the run does not have).
+pub fn value_text(labels: &BTreeMap<String, String>, field: &str, value: &FieldValue, name_it: bool) -> String {
+    if let Some(label) = labels.get(value.text()) {
+        return label.clone();
+    }
+    match labels.get(field) {
+        Some(name) => format!("{name} = {value}"),
+        None if name_it => format!("{field} = {value}"),
+        None => value.to_string(),
+    }
+}
+
+/// The name of `field` under a `labels:` map, as an axis or a table header shows it: its label if
+/// `labels` has one, otherwise its name in words for the usual axes ("depth L", "width m",
+/// "condition number κ"), otherwise its path.
+pub fn field_text(labels: &BTreeMap<String, String>, field: &str) -> String {
+    if let Some(label) = labels.get(field) {
+        return label.clone();
+    }
+    match field {
+        "model.depth" => "depth L".into(),
+        "data.kappa" => "condition number κ".into(),
+        "model.width" => "width m".into(),
+        other => other.into(),
+    }
+}
+
 impl FigureDecl {
     /// The facet fields (curves only).
     pub fn facets(&self) -> &[FieldPath] {
@@ -655,14 +685,7 @@ impl FigureDecl {
     /// "name = value" when the field is labelled (`labels: {data.kappa: κ}`) or `name_it`, with the
     /// field's label (or its path) as the name; otherwise the value itself.
     pub fn value_text(&self, field: &str, value: &FieldValue, name_it: bool) -> String {
-        if let Some(label) = self.labels.get(value.text()) {
-            return label.clone();
-        }
-        match self.labels.get(field) {
-            Some(name) => format!("{name} = {value}"),
-            None if name_it => format!("{field} = {value}"),
-            None => value.to_string(),
-        }
+        value_text(&self.labels, field, value, name_it)
     }
 
     /// The grid fields that name what one mark summarises: series, facets, a grid-field x, and

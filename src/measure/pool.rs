@@ -51,6 +51,20 @@ pub fn pool(how: OverSeeds, members: &[Measured]) -> Measured {
     })
 }
 
+/// The mean and the sample standard deviation (divisor n − 1) of a cell's members, absent as
+/// [`pool`] says; the deviation does not apply to a single member or to a cell with an infinite
+/// member (whose mean is then that infinity).
+pub fn mean_sd(members: &[Measured]) -> (Measured, Measured) {
+    let mean = pool(OverSeeds::Mean, members);
+    let not_applicable = Measured::Absent(Absence::NotApplicable);
+    let Measured::Value(m) = mean else { return (mean, mean) };
+    if !m.is_finite() || members.len() < 2 {
+        return (mean, not_applicable);
+    }
+    let squares: f64 = members.iter().map(|v| (v.number() - m).powi(2)).sum();
+    (mean, Measured::Value((squares / (members.len() - 1) as f64).sqrt()))
+}
+
 /// Why a set of measures has no combined number: no member, a member without a result, or a
 /// member the quantity does not apply to.
 pub fn absence_of(members: &[Measured]) -> Option<Absence> {
@@ -89,5 +103,15 @@ mod tests {
         assert_eq!(pool(OverSeeds::Max, &[v(1.0), na]), na);
         assert_eq!(pool(OverSeeds::Max, &[na, none, v(1.0)]), none);
         assert_eq!(pool(OverSeeds::Max, &[]), none);
+    }
+
+    #[test]
+    fn mean_and_sample_deviation_by_hand() {
+        // 1, 2, 3, 6: mean 3, squares 4 + 1 + 0 + 9 = 14, sd √(14/3).
+        assert_eq!(mean_sd(&[v(1.0), v(2.0), v(3.0), v(6.0)]), (v(3.0), v((14.0f64 / 3.0).sqrt())));
+        let na = Measured::Absent(Absence::NotApplicable);
+        assert_eq!(mean_sd(&[v(5.0)]), (v(5.0), na));
+        assert_eq!(mean_sd(&[v(1.0), v(f64::INFINITY)]), (v(f64::INFINITY), na));
+        assert_eq!(mean_sd(&[v(1.0), na]), (na, na));
     }
 }

@@ -2,7 +2,9 @@
 //! ([`Canvas`]: every length is in printed points). Layout: the title on top, the panels in a grid,
 //! the legend in its own strip below them, so it never covers data; every mark drawn has a legend
 //! entry.
-//! Colours are the Okabe–Ito palette, distinguishable with the common colour-vision deficiencies.
+//! Colours are the Okabe–Ito palette, distinguishable with the common colour-vision deficiencies;
+//! from the eighth series on a series also carries a marker shape ([`look`]), so no two series of
+//! a figure look alike.
 
 use std::sync::Once;
 
@@ -34,6 +36,77 @@ pub const FONT: &str = "sans-serif";
 
 pub fn colour(i: usize) -> RGBColor {
     PALETTE[i % PALETTE.len()]
+}
+
+/// A marker shape that tells series of one colour apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Marker {
+    Circle,
+    Square,
+    Diamond,
+    OpenCircle,
+    OpenSquare,
+    OpenDiamond,
+}
+
+/// The shapes series take after the first round of colours, in order (a point's own shape, the
+/// filled circle, comes first in [`Look::point`]).
+const MARKERS: [Marker; 5] =
+    [Marker::Square, Marker::Diamond, Marker::OpenCircle, Marker::OpenSquare, Marker::OpenDiamond];
+
+/// How a series is drawn: its colour and, from the eighth series on, a marker shape (along a
+/// curve, on top of a bar, as a point's shape). Distinct for the first 7 × 6 = 42 series.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Look {
+    pub colour: RGBColor,
+    pub marker: Option<Marker>,
+}
+
+impl Look {
+    /// The shape of a point of this series (a filled circle unless it has a marker).
+    pub fn point(self) -> Marker {
+        self.marker.unwrap_or(Marker::Circle)
+    }
+}
+
+/// The look of colour slot `slot`: the palette's colours in turn, each round after the first
+/// with the next marker shape.
+pub fn look(slot: usize) -> Look {
+    let round = slot / PALETTE.len();
+    Look { colour: colour(slot), marker: round.checked_sub(1).map(|r| MARKERS[r % MARKERS.len()]) }
+}
+
+/// Draws `marker` of half-size `size` pixels centred at `at` on `area`, in `colour`.
+fn draw_marker<DB, CT>(
+    area: &DrawingArea<DB, CT>,
+    c: &Canvas,
+    at: CT::From,
+    marker: Marker,
+    size: i32,
+    colour: RGBColor,
+) -> DrawResult<(), DB>
+where
+    DB: DrawingBackend,
+    CT: plotters::coord::CoordTranslate,
+    CT::From: Clone,
+{
+    let (filled, open) = (colour.filled(), colour.stroke_width(c.stroke(0.8)));
+    let a = size;
+    let d = a + a / 3;
+    let diamond = vec![(0, -d), (d, 0), (0, d), (-d, 0)];
+    let at = EmptyElement::at(at);
+    match marker {
+        Marker::Circle => area.draw(&(at + Circle::new((0, 0), a, filled))),
+        Marker::OpenCircle => area.draw(&(at + Circle::new((0, 0), a, open))),
+        Marker::Square => area.draw(&(at + Rectangle::new([(-a, -a), (a, a)], filled))),
+        Marker::OpenSquare => area.draw(&(at + Rectangle::new([(-a, -a), (a, a)], open))),
+        Marker::Diamond => area.draw(&(at + Polygon::new(diamond, filled))),
+        Marker::OpenDiamond => {
+            let mut closed = diamond.clone();
+            closed.push(diamond[0]);
+            area.draw(&(at + PathElement::new(closed, open)))
+        }
+    }
 }
 
 /// Registers the embedded DejaVu Sans font once, so no system fonts are needed.
@@ -93,13 +166,18 @@ pub fn drawable(lo: f64, hi: f64, log: bool) -> (f64, f64) {
 }
 
 /// A legend entry: the line or marker style and its text.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Key {
     /// A line of this colour: solid (""), "dashed" or "dotted".
     Line(RGBColor, &'static str),
+    /// A series' solid line, with its marker if it has one.
+    Series(Look),
     /// A wide pale line under the data (a bound that would hide under a series' line).
     Halo(RGBColor),
-    Point(RGBColor),
-    Bar(RGBColor),
+    /// A series' point, in its shape.
+    Point(Look),
+    /// A series' bar, with its marker if it has one.
+    Bar(Look),
     /// A shaded min–max band with its outline.
     Band,
     /// A min–max whisker.
@@ -166,14 +244,25 @@ fn frame<DB: DrawingBackend>(
                 let style = colour.stroke_width(c.stroke(if dash.is_empty() { 1.2 } else { 1.0 }));
                 dashes(&legend, c, (x, x + m, cy), style, dash_of(dash))?
             }
+            Key::Series(look) => {
+                legend.draw(&PathElement::new(vec![(x, cy), (x + m, cy)], look.colour.stroke_width(c.stroke(1.2))))?;
+                if let Some(marker) = look.marker {
+                    draw_marker(&legend, c, (x + m / 2, cy), marker, c.px(1.8), look.colour)?;
+                }
+            }
             Key::Halo(colour) => legend
                 .draw(&PathElement::new(vec![(x, cy), (x + m, cy)], colour.mix(0.35).stroke_width(c.stroke(3.5))))?,
-            Key::Point(colour) => legend.draw(&Circle::new((x + m / 2, cy), c.px(2.0), colour.filled()))?,
-            Key::Bar(colour) => legend
-                .draw(&Rectangle::new([(x + m / 5, y + c.em(0.1)), (x + 4 * m / 5, y + c.em(1.1))], colour.filled()))?,
+            Key::Point(look) => draw_marker(&legend, c, (x + m / 2, cy), look.point(), c.px(2.0), look.colour)?,
+            Key::Bar(look) => {
+                let bar = [(x + m / 5, y + c.em(0.1)), (x + 4 * m / 5, y + c.em(1.1))];
+                legend.draw(&Rectangle::new(bar, look.colour.mix(0.85).filled()))?;
+                if let Some(marker) = look.marker {
+                    draw_marker(&legend, c, (x + m / 2, y + c.em(0.1)), marker, c.px(1.8), BLACK)?;
+                }
+            }
             Key::Band => {
                 let r = [(x, y + c.em(0.1)), (x + m, y + c.em(1.1))];
-                legend.draw(&Rectangle::new(r, GREY.mix(BAND_ALPHA).filled()))?;
+                legend.draw(&Rectangle::new(r, GREY.mix(band_alpha(2)).filled()))?;
                 legend.draw(&Rectangle::new(r, GREY.mix(0.7).stroke_width(c.stroke(0.4))))?;
                 legend.draw(&PathElement::new(vec![(x, cy), (x + m, cy)], GREY.stroke_width(c.stroke(1.2))))?;
             }
@@ -221,9 +310,13 @@ where
         .set_all_tick_mark_size(c.px(2.0))
 }
 
-/// Opacity of a min–max band: low enough that overlapping bands stay apart (each also has an
-/// outline in its colour).
-const BAND_ALPHA: f64 = 0.12;
+/// Opacity of a min–max band in a panel of `bands` bands: low enough that where every band of the
+/// panel overlaps (up to 8) the shading stays below a quarter opacity, a light tint rather than a
+/// grey block, and the lines over it stay apart (each band also has an outline in its colour);
+/// at least 3.5 %, so a band shows.
+fn band_alpha(bands: usize) -> f64 {
+    (0.2 / bands.max(1) as f64).clamp(0.035, 0.08)
+}
 
 fn line_style(kind: TheoryLine) -> &'static str {
     match kind {
@@ -280,7 +373,7 @@ pub fn curve_keys(d: &CurveData) -> Vec<(Key, String)> {
                 _ if !diverged.is_empty() => format!("{label} ({})", diverged.join("; ")),
                 _ => label.to_string(),
             };
-            (Key::Line(colour(*c), ""), text)
+            (Key::Series(look(*c)), text)
         })
         .collect();
     let runs: Vec<usize> = d.panels.iter().flat_map(|p| &p.bands).map(|b| b.runs).collect();
@@ -294,7 +387,12 @@ pub fn curve_keys(d: &CurveData) -> Vec<(Key, String)> {
             continue;
         }
         let text = line_text(kind, d.sgd);
-        if panels.iter().all(|p| shared_line(p, kind)) {
+        let mut slots = panels.iter().flat_map(|p| &p.bands).map(|b| b.colour);
+        let first = slots.next();
+        if let Some(slot) = first.filter(|&f| slots.all(|s| s == f)) {
+            // One series: its lines are drawn in its colour, and so is their key.
+            keys.push((Key::Line(look(slot).colour, line_style(kind)), text.to_string()));
+        } else if panels.iter().all(|p| shared_line(p, kind)) {
             keys.push((Key::Line(GREY, line_style(kind)), format!("{text}, the same for every series")));
         } else {
             keys.push((Key::Line(GREY, line_style(kind)), format!("{text}, in each series' colour")));
@@ -389,6 +487,13 @@ fn until_floor(points: &[(f64, f64)], floor: f64, top: f64) -> Vec<(f64, f64)> {
     out
 }
 
+/// Where the markers of a curve go: every sixth of its points, shifted by its colour slot so
+/// that the markers of curves that run together do not sit on each other.
+fn marker_points(line: &[(f64, f64)], slot: usize) -> impl Iterator<Item = &(f64, f64)> {
+    let step = (line.len() / 6).max(1);
+    line.iter().skip((slot * step / 7) % step).step_by(step)
+}
+
 /// Vertical offsets (in steps of one marker) that keep markers at pixel columns `xs` at least
 /// `gap` pixels apart: each takes the lowest level free of a marker closer than `gap`.
 pub fn stack_levels(xs: &[i32], gap: i32) -> Vec<usize> {
@@ -454,21 +559,34 @@ where
             FLOOR.stroke_width(c.stroke(0.8)),
         ))?;
     }
+    // Every band (shading and outline) first, then every median line over them, so no band's
+    // shading covers another series' line.
+    let alpha = band_alpha(panel.bands.len());
     for band in &panel.bands {
-        let colour = colour(band.colour);
+        let colour = look(band.colour).colour;
         let pts: Vec<_> = band.points.iter().filter(|p| p.x >= 0.0).collect();
         if pts.len() > 1 {
             let clip = |y: f64| y.max(floor).min(top);
             let upper: Vec<(f64, f64)> = pts.iter().map(|p| (p.x.max(f64::MIN_POSITIVE), clip(p.max))).collect();
             let lower: Vec<(f64, f64)> = pts.iter().map(|p| (p.x.max(f64::MIN_POSITIVE), clip(p.min))).collect();
             let poly: Vec<(f64, f64)> = upper.iter().chain(lower.iter().rev()).copied().collect();
-            chart.draw_series(std::iter::once(Polygon::new(poly, colour.mix(BAND_ALPHA).filled())))?;
-            let outline = colour.mix(0.55).stroke_width(c.stroke(0.4));
+            chart.draw_series(std::iter::once(Polygon::new(poly, colour.mix(alpha).filled())))?;
+            let outline = colour.mix(0.75).stroke_width(c.stroke(0.45));
             chart.draw_series(LineSeries::new(upper, outline))?;
             chart.draw_series(LineSeries::new(lower, outline))?;
         }
-        let median: Vec<(f64, f64)> = pts.iter().map(|p| (p.x, p.median)).collect();
-        chart.draw_series(LineSeries::new(until_floor(&median, floor, top), colour.stroke_width(c.stroke(1.2))))?;
+    }
+    for band in &panel.bands {
+        let look = look(band.colour);
+        let colour = look.colour;
+        let median: Vec<(f64, f64)> = band.points.iter().filter(|p| p.x >= 0.0).map(|p| (p.x, p.median)).collect();
+        let line = until_floor(&median, floor, top);
+        chart.draw_series(LineSeries::new(line.iter().copied(), colour.stroke_width(c.stroke(1.2))))?;
+        if let Some(marker) = look.marker {
+            for &at in marker_points(&line, band.colour) {
+                draw_marker(chart.plotting_area(), c, at, marker, c.px(1.8), colour)?;
+            }
+        }
     }
     // Theory lines above every series' data, never hidden under another band; a line every
     // series shares is drawn once, in grey.
@@ -545,7 +663,7 @@ fn censored_above(p: &CritPoint) -> bool {
 /// The legend of a critical-width figure.
 pub fn critical_keys(d: &CriticalData) -> Vec<(Key, String)> {
     let mut keys: Vec<(Key, String)> =
-        d.series.iter().map(|s| (Key::Point(colour(s.colour + 3)), s.label.clone())).collect();
+        d.series.iter().map(|s| (Key::Point(look(s.colour + 3)), s.label.clone())).collect();
     keys.push((Key::Whisker, "critical width of the pooled seeds (point), min–max of single seeds (whisker)".into()));
     keys.extend(d.bounds.iter().map(|b| {
         let key =
@@ -603,7 +721,8 @@ pub fn critical<DB: DrawingBackend>(
     ))?;
     let n = d.series.len().max(1) as f64;
     for (i, s) in d.series.iter().enumerate() {
-        let colour = colour(s.colour + 3);
+        let look = look(s.colour + 3);
+        let colour = look.colour;
         // Series side by side around each x so their error bars do not overlap.
         let shift = 1.0 + 0.05 * (i as f64 - (n - 1.0) / 2.0);
         // A width the grid pins down or bounds from above is a point; "none sufficed" a ▲ above
@@ -629,7 +748,7 @@ pub fn critical<DB: DrawingBackend>(
             )))?;
             match found(p.width.pooled) {
                 Some(w) => {
-                    chart.draw_series(std::iter::once(Circle::new((x, w), c.px(2.0), colour.filled())))?;
+                    draw_marker(chart.plotting_area(), c, (x, w), look.point(), c.px(2.0), colour)?;
                     if censored_below(p) {
                         let (a, b) = (c.px(2.0), c.px(3.0));
                         let below = Polygon::new(vec![(-a, b), (a, b), (0, b + c.px(3.0))], colour.filled());
@@ -669,7 +788,7 @@ pub fn bar_keys(d: &BarData) -> Vec<(Key, String)> {
         .iter()
         .filter(|s| !s.label.is_empty() || s.diverged > 0)
         .map(|s| {
-            let key = if as_points(d) { Key::Point(colour(s.colour)) } else { Key::Bar(colour(s.colour)) };
+            let key = if as_points(d) { Key::Point(look(s.colour)) } else { Key::Bar(look(s.colour)) };
             let text = if s.diverged > 0 {
                 format!("{} ({} of {} runs diverged)", s.label, s.diverged, s.runs)
             } else {
@@ -721,10 +840,10 @@ pub fn bars<DB: DrawingBackend>(
             .x_label_formatter(&cat_label)
             .y_label_formatter(&|v| tick(*v))
             .draw()?;
-        grouped(&mut chart, c, d, y_hi / 2.0, |chart, colour, (left, right), v| {
+        grouped(&mut chart, c, d, y_hi / 2.0, |chart, look, (left, right), v| {
             let mid = (left + right) / 2.0;
             if v.median.is_finite() {
-                chart.draw_series(std::iter::once(Circle::new((mid, v.median), c.px(2.0), colour.filled())))?;
+                draw_marker(chart.plotting_area(), c, (mid, v.median), look.point(), c.px(2.0), look.colour)?;
             }
             Ok(())
         })
@@ -739,10 +858,14 @@ pub fn bars<DB: DrawingBackend>(
             .x_label_formatter(&cat_label)
             .y_label_formatter(&|v| tick(*v))
             .draw()?;
-        grouped(&mut chart, c, d, y_hi * 0.97, |chart, colour, (left, right), v| {
+        grouped(&mut chart, c, d, y_hi * 0.97, |chart, look, (left, right), v| {
             if v.median.is_finite() {
-                let bar = Rectangle::new([(left + 0.01, 0.0), (right - 0.01, v.median)], colour.mix(0.85).filled());
+                let bar =
+                    Rectangle::new([(left + 0.01, 0.0), (right - 0.01, v.median)], look.colour.mix(0.85).filled());
                 chart.draw_series(std::iter::once(bar))?;
+                if let Some(marker) = look.marker {
+                    draw_marker(chart.plotting_area(), c, ((left + right) / 2.0, v.median), marker, c.px(1.8), BLACK)?;
+                }
             }
             Ok(())
         })
@@ -766,7 +889,7 @@ fn grouped<DB, Y>(
     c: &Canvas,
     d: &BarData,
     y_cap: f64,
-    mark: impl Fn(&mut BarChart<'_, DB, Y>, RGBColor, (f64, f64), &Spread) -> DrawResult<(), DB>,
+    mark: impl Fn(&mut BarChart<'_, DB, Y>, Look, (f64, f64), &Spread) -> DrawResult<(), DB>,
 ) -> DrawResult<(), DB>
 where
     DB: DrawingBackend,
@@ -774,7 +897,8 @@ where
 {
     let width = 0.8 / d.series.len().max(1) as f64;
     for (j, series) in d.series.iter().enumerate() {
-        let colour = colour(series.colour);
+        let look = look(series.colour);
+        let colour = look.colour;
         for (i, v) in series.values.iter().enumerate() {
             let Some(v) = v else { continue };
             let left = i as f64 - 0.4 + j as f64 * width;
@@ -789,7 +913,7 @@ where
                     c.px(3.0) as u32,
                 )))?;
             }
-            mark(chart, colour, (left, left + width), v)?;
+            mark(chart, look, (left, left + width), v)?;
             if !v.median.is_finite() {
                 chart.draw_series(std::iter::once(Cross::new(
                     (mid, y_cap),
@@ -805,6 +929,131 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The legend keys of the series of a figure with `n` series of each kind.
+    fn series_keys(n: usize) -> Vec<Vec<Key>> {
+        use super::super::data::{Band, BarSeries, CritSeries};
+        let label = |i: usize| format!("series {i}");
+        let bands = (0..n)
+            .map(|i| Band {
+                label: label(i),
+                value: i.to_string(),
+                colour: i,
+                runs: 2,
+                points: Vec::new(),
+                lines: Vec::new(),
+                diverged: Vec::new(),
+            })
+            .collect();
+        let curves = CurveData {
+            panels: vec![Panel { title: String::new(), value: String::new(), bands }],
+            x_label: String::new(),
+            y_label: String::new(),
+            xscale: Scale::Linear,
+            yscale: Scale::Log,
+            y_floor: 1e-16,
+            y_max: None,
+            x_max: 10.0,
+            ends_at_floor: false,
+            sgd: false,
+        };
+        let critical = CriticalData {
+            series: (0..n)
+                .map(|i| CritSeries { label: label(i), value: i.to_string(), colour: i, points: Vec::new() })
+                .collect(),
+            bounds: Vec::new(),
+            x_label: String::new(),
+            widths: vec![10.0],
+        };
+        let bars = |yscale| BarData {
+            categories: vec!["1".into()],
+            series: (0..n)
+                .map(|i| BarSeries {
+                    label: label(i),
+                    value: i.to_string(),
+                    colour: i,
+                    runs: 2,
+                    diverged: 0,
+                    values: vec![None],
+                })
+                .collect(),
+            x_label: String::new(),
+            y_label: String::new(),
+            yscale,
+        };
+        let of_series = |keys: Vec<(Key, String)>| -> Vec<Key> {
+            keys.into_iter().filter(|(_, t)| t.starts_with("series ")).map(|(k, _)| k).collect()
+        };
+        vec![
+            of_series(curve_keys(&curves)),
+            of_series(critical_keys(&critical)),
+            of_series(bar_keys(&bars(Scale::Log))),
+            of_series(bar_keys(&bars(Scale::Linear))),
+        ]
+    }
+
+    #[test]
+    fn the_theory_line_of_a_single_series_is_keyed_in_the_colour_it_is_drawn_in() {
+        use super::super::data::{Band, LineData};
+        let band = |slot: usize| Band {
+            label: String::new(),
+            value: String::new(),
+            colour: slot,
+            runs: 5,
+            points: Vec::new(),
+            lines: vec![LineData { kind: TheoryLine::Zou, points: vec![(0.0, 1.0), (10.0, 0.1)] }],
+            diverged: Vec::new(),
+        };
+        let figure = |bands_per_panel: Vec<Vec<Band>>| CurveData {
+            panels: bands_per_panel
+                .into_iter()
+                .map(|bands| Panel { title: "p".into(), value: String::new(), bands })
+                .collect(),
+            x_label: String::new(),
+            y_label: String::new(),
+            xscale: Scale::Linear,
+            yscale: Scale::Log,
+            y_floor: 1e-16,
+            y_max: None,
+            x_max: 10.0,
+            ends_at_floor: false,
+            sgd: false,
+        };
+        let zou_key = |d: &CurveData| {
+            curve_keys(d).into_iter().find(|(_, t)| t.starts_with("Zou et al.")).map(|(k, _)| k).unwrap()
+        };
+        // One series over two panels (no `series`): drawn in its colour in each, keyed so.
+        assert_eq!(zou_key(&figure(vec![vec![band(0)], vec![band(0)]])), Key::Line(look(0).colour, "dashed"));
+        // Two series sharing the line: drawn once in grey, keyed grey.
+        assert_eq!(zou_key(&figure(vec![vec![band(0), band(1)]])), Key::Line(GREY, "dashed"));
+    }
+
+    #[test]
+    fn where_every_band_of_a_panel_overlaps_the_fills_stay_translucent() {
+        for bands in 1..=15 {
+            let a = band_alpha(bands);
+            let stacked = 1.0 - (1.0 - a).powi(bands as i32);
+            assert!(a >= 0.035, "{bands} bands: each shows ({a})");
+            if bands <= 8 {
+                assert!(stacked <= 0.25, "{bands} bands overlap to {stacked} opacity");
+            }
+        }
+    }
+
+    #[test]
+    fn every_series_of_a_figure_of_many_series_has_its_own_look() {
+        // 7 colours: the 8th series and on would repeat a colour without a marker.
+        for n in [9, 15, 39] {
+            for keys in series_keys(n) {
+                assert_eq!(keys.len(), n);
+                for (i, a) in keys.iter().enumerate() {
+                    for b in &keys[..i] {
+                        assert_ne!(a, b, "{n} series: two share {a:?}");
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn any_data_range_becomes_a_drawable_one() {

@@ -9,6 +9,7 @@ mod checks;
 mod claims;
 mod escapes;
 mod one_truth;
+mod paper_tables;
 mod plot;
 mod print;
 mod readme;

@@ -1,9 +1,9 @@
 //! Bar figures: a per-run number, median and min–max across seeds, grouped by a grid field.
 
-use super::{axis_label, distinct, selected};
+use super::{distinct, selected};
 use crate::experiment::{Experiment, Row};
 use crate::grid::SpecError;
-use crate::grid::figure::{BarsFigure, FigureDecl, Scale};
+use crate::grid::figure::{BarsFigure, FigureDecl, Scale, field_text};
 use crate::grid::quantity::RunMeasure;
 use crate::measure::pool::Spread;
 use crate::number::float_text;
@@ -66,7 +66,7 @@ pub fn bars(exp: &Experiment, fig: &FigureDecl, b: &BarsFigure) -> Result<BarDat
     Ok(BarData {
         categories: categories.iter().map(|c| fig.value_text(b.x.as_str(), c, false)).collect(),
         series,
-        x_label: fig.labels.get(b.x.as_str()).cloned().unwrap_or_else(|| axis_label(b.x.as_str())),
+        x_label: field_text(&fig.labels, b.x.as_str()),
         y_label,
         yscale: b.yscale,
     })

@@ -1,8 +1,8 @@
 //! Critical-width figures: the smallest width that converges at the theorem's pace, and the bounds.
 
-use super::{axis_label, distinct, error, selected};
+use super::{distinct, error, selected};
 use crate::experiment::{Experiment, Row};
-use crate::grid::figure::{CriticalFigure, FigureDecl, WidthBound};
+use crate::grid::figure::{CriticalFigure, FigureDecl, WidthBound, field_text};
 use crate::grid::{FieldPath, SpecError};
 use crate::measure::pool::Spread;
 use crate::measure::width::{CriticalWidth, critical_width as critical_width_of, margin_one_width};
@@ -82,7 +82,7 @@ pub fn critical_width(
     }
     let bounds =
         c.bounds.iter().map(|&kind| BoundData { kind, points: bound_points(&rows, &c.x, &xs, kind, margin) }).collect();
-    let x_label = fig.labels.get(c.x.as_str()).cloned().unwrap_or_else(|| axis_label(c.x.as_str()));
+    let x_label = field_text(&fig.labels, c.x.as_str());
     Ok(CriticalData { series, bounds, x_label, widths })
 }
 

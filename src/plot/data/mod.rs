@@ -43,13 +43,3 @@ fn distinct<T: PartialEq>(rows: &[&Row], value: impl Fn(&Row) -> T) -> Vec<T> {
     }
     out
 }
-
-/// The axis label of a grid field.
-fn axis_label(field: &str) -> String {
-    match field {
-        "model.depth" => "depth L".into(),
-        "data.kappa" => "condition number κ".into(),
-        "model.width" => "width m".into(),
-        other => other.into(),
-    }
-}
