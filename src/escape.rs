@@ -84,7 +84,9 @@ pub fn markdown_code(text: &str) -> String {
 /// ligatures show as something else as text commands (`< > | " ' `` ` ``) or split by `{}` (`--`,
 /// `,,`), line breaks and tabs as spaces (a blank line would end the table) and other control
 /// characters, which TeX refuses, as a visible `\xHH`. Non-ASCII characters are passed through
-/// (pdflatex with `\usepackage[utf8]{inputenc}` and T1 fonts typesets the Latin ones).
+/// (pdflatex with `\usepackage[utf8]{inputenc}` and T1 fonts typesets the Latin ones), except the
+/// Greek letters and mathematical signs of [`math_symbol`], which pdflatex's text fonts lack: they
+/// are written as math (`κ` → `\ensuremath{\kappa}`), valid in text and in math mode.
 pub fn latex_text(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
@@ -116,10 +118,41 @@ pub fn latex_text(text: &str) -> String {
             c if c.is_control() => {
                 let _ = write!(out, "\\textbackslash{{}}x{:02X}", c as u32);
             }
+            c if math_symbol(c).is_some() => {
+                let _ = write!(out, "\\ensuremath{{{}}}", math_symbol(c).unwrap_or_default());
+            }
             c => out.push(c),
         }
     }
     out
+}
+
+/// The LaTeX math command of a Greek letter or a mathematical sign that labels use (`κ`, `η`, `ρ`,
+/// `≤`, `×`, `±`, `∞`, `−`, …); `None` for any other character.
+fn math_symbol(c: char) -> Option<&'static str> {
+    const GREEK: &str = "αβγδεζηθικλμνξπρστυφχψωΓΔΘΛΞΠΣΥΦΨΩ";
+    const NAMES: [&str; 34] = [
+        "\\alpha", "\\beta", "\\gamma", "\\delta", "\\varepsilon", "\\zeta", "\\eta", "\\theta", "\\iota",
+        "\\kappa", "\\lambda", "\\mu", "\\nu", "\\xi", "\\pi", "\\rho", "\\sigma", "\\tau", "\\upsilon",
+        "\\varphi", "\\chi", "\\psi", "\\omega", "\\Gamma", "\\Delta", "\\Theta", "\\Lambda", "\\Xi", "\\Pi",
+        "\\Sigma", "\\Upsilon", "\\Phi", "\\Psi", "\\Omega",
+    ];
+    if let Some(i) = GREEK.chars().position(|g| g == c) {
+        return Some(NAMES[i]);
+    }
+    Some(match c {
+        '≤' => "\\le",
+        '≥' => "\\ge",
+        '×' => "\\times",
+        '·' => "\\cdot",
+        '±' => "\\pm",
+        '∞' => "\\infty",
+        '−' => "-",
+        '≈' => "\\approx",
+        '→' => "\\to",
+        '‖' => "\\|",
+        _ => return None,
+    })
 }
 
 /// `text` with the five characters that HTML gives meaning (`& < > " '`) written as entities, so

@@ -34,6 +34,7 @@ const HOSTILE_NAMES: &[&str] = &[
     "\\\\[1pt]b.csv",
     "%comment.csv",
     "é ü ñ.csv",
+    "κ=4 η≤1e-5 ρ×2 σ±1 ω ∞.csv",
 ];
 
 /// File names with control characters (which a later rule may refuse at load).
