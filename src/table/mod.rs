@@ -127,10 +127,10 @@ pub enum TableError {
     Spec(SpecError),
     /// Some selected runs have no result yet.
     #[error(
-        "{missing} of {total} selected runs of {experiment} have no result; `linres run {path}` computes them \
+        "{missing} of {total} selected runs of {experiment} have no result; `{command}` computes them \
          (a table over part of the runs would pool fewer seeds in some cells than in others)"
     )]
-    Incomplete { experiment: String, path: String, missing: usize, total: usize },
+    Incomplete { experiment: String, command: String, missing: usize, total: usize },
 }
 
 fn spec_error(exp: &Experiment, field: &str, message: String) -> TableError {
@@ -178,7 +178,7 @@ impl TableSpec {
         if missing > 0 {
             return Err(TableError::Incomplete {
                 experiment: exp.spec.name.clone(),
-                path: exp.spec.path.display().to_string(),
+                command: exp.run_command(),
                 missing,
                 total: missing + selected.len(),
             });

@@ -683,8 +683,22 @@ fn the_hint_after_a_wrong_results_directory_names_it() {
     let o = linres(d, &["report", "unrun.yaml", "--out", "other"]);
     let err = texts(&o).1;
     assert!(err.contains("(`linres run unrun.yaml` computes them)"), "the default --results is not repeated: {err}");
-    // `plot` gives the same command.
+    // `plot` and `table` give the same command.
     let o = linres(d, &["plot", "steps.yaml", "--results", "elsewhere", "--out", "figs"]);
     let err = texts(&o).1;
     assert!(err.contains("(`linres run steps.yaml --results elsewhere` computes them)"), "{err}");
+    let table = [
+        "table",
+        "steps.yaml",
+        "--results",
+        "elsewhere",
+        "--rows",
+        "model.depth",
+        "--cols",
+        "optim.step.eta",
+        "--value",
+        "final_rel_excess",
+    ];
+    let err = texts(&linres(d, &table)).1;
+    assert!(err.contains("`linres run steps.yaml --results elsewhere` computes them"), "{err}");
 }
