@@ -17,7 +17,7 @@ use std::collections::HashMap;
 use std::fs::{self, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::RwLock;
 
 use super::RecordStatus;
 
@@ -87,7 +87,8 @@ struct DirIndex {
 /// The indices of a store's record directories, loaded as they are used.
 #[derive(Debug, Default)]
 pub struct Index {
-    dirs: Mutex<HashMap<PathBuf, DirIndex>>,
+    /// Read-locked by lookups (which run in parallel), write-locked to load or add entries.
+    dirs: RwLock<HashMap<PathBuf, DirIndex>>,
 }
 
 /// An id as an index key (ids that are not 16 bytes are not indexed).
@@ -99,23 +100,22 @@ impl Index {
     /// What the record `id` in `dir` holds, if the index knows it and the file still has `stamp`.
     pub fn get(&self, dir: &Path, id: &str, stamp: Stamp) -> Option<Summary> {
         let key = key(id)?;
-        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
-        let entry = match dirs.get(dir) {
-            Some(index) => index.entries.get(&key),
-            None => dirs
-                .entry(dir.to_path_buf())
-                .or_insert_with(|| DirIndex { entries: read(dir), ..Default::default() })
-                .entries
-                .get(&key),
+        let found = |dirs: &HashMap<PathBuf, DirIndex>| {
+            dirs.get(dir).map(|index| index.entries.get(&key).filter(|e| e.stamp == stamp).map(|e| e.summary))
         };
-        entry.filter(|e| e.stamp == stamp).map(|e| e.summary)
+        if let Some(summary) = found(&self.dirs.read().unwrap_or_else(|e| e.into_inner())) {
+            return summary;
+        }
+        let mut dirs = self.dirs.write().unwrap_or_else(|e| e.into_inner());
+        dirs.entry(dir.to_path_buf()).or_insert_with(|| DirIndex { entries: read(dir), ..Default::default() });
+        found(&dirs).flatten()
     }
 
     /// Records that the file of record `id` in `dir` with `stamp` was validated and holds `summary`.
     pub fn insert(&self, dir: &Path, id: &str, stamp: Stamp, summary: Summary) {
         let Some(key) = key(id) else { return };
         let entry = Entry { stamp, summary };
-        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut dirs = self.dirs.write().unwrap_or_else(|e| e.into_inner());
         let index =
             dirs.entry(dir.to_path_buf()).or_insert_with(|| DirIndex { entries: read(dir), ..Default::default() });
         if index.entries.insert(key, entry) != Some(entry) {
@@ -127,7 +127,7 @@ impl Index {
     /// file holds now (another process may have added entries). Best effort: a directory that
     /// cannot be written keeps its old index.
     pub fn save(&self) {
-        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        let mut dirs = self.dirs.write().unwrap_or_else(|e| e.into_inner());
         for (dir, index) in dirs.iter_mut().filter(|(_, i)| !i.added.is_empty()) {
             if !dir.is_dir() {
                 continue;
