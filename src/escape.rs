@@ -329,7 +329,7 @@ mod tests {
         assert_eq!(latex_text("[5pt]a*"), "{[}5pt{]}a{*}");
         assert_eq!(latex_text("a--b,,c"), "a-{}-b,{},c");
         assert_eq!(latex_text("x\ny\u{1b}"), "x y\\textbackslash{}x1B");
-        assert_eq!(latex_text("κ = 2"), "κ = 2");
+        assert_eq!(latex_text("κ = 2, é"), "\\ensuremath{\\kappa} = 2, é", "Greek as math, Latin letters as they are");
     }
 
     #[test]

@@ -496,6 +496,20 @@ fn marker_points(line: &[(f64, f64)], slot: usize) -> impl Iterator<Item = &(f64
 
 /// Vertical offsets (in steps of one marker) that keep markers at pixel columns `xs` at least
 /// `gap` pixels apart: each takes the lowest level free of a marker closer than `gap`.
+/// Ticks of a log axis over [`lo`, `hi`]: the powers of ten 10^(j·s) inside it, with the step s
+/// the smallest whole number of decades that gives at most `most` ticks (plotters' own log ticks
+/// stop short of the bottom of a range that spans tens of decades).
+pub fn decade_ticks(lo: f64, hi: f64, most: usize) -> Vec<f64> {
+    let (first, last) = (lo.log10().ceil() as i32, hi.log10().floor() as i32);
+    let decades = (last - first).max(0) as usize + 1;
+    let step = decades.div_ceil(most.max(1)).max(1) as i32;
+    (first.div_euclid(step) * step..=last)
+        .step_by(step as usize)
+        .filter(|&e| e >= first)
+        .map(|e| 10f64.powi(e))
+        .collect()
+}
+
 pub fn stack_levels(xs: &[i32], gap: i32) -> Vec<usize> {
     let mut placed: Vec<(i32, usize)> = Vec::new();
     xs.iter()
@@ -800,7 +814,10 @@ pub fn bar_keys(d: &BarData) -> Vec<(Key, String)> {
     let mark = if as_points(d) { "point" } else { "bar" };
     keys.push((Key::Whisker, format!("median ({mark}) and min–max (whisker) across seeds")));
     if d.series.iter().flat_map(|s| s.values.iter().flatten()).any(|s| !s.median.is_finite()) {
-        keys.push((Key::Cross, "✗ at the top: the median seed never reached the target".to_string()));
+        keys.push((
+            Key::Cross,
+            "✗ at the top: the median is ∞ (the run diverged, or never reached the target)".to_string(),
+        ));
     }
     keys
 }
@@ -831,7 +848,8 @@ pub fn bars<DB: DrawingBackend>(
         // No finite value at all (no seed reached the target): one decade above 1.
         let lo = finite.iter().copied().fold(f64::INFINITY, f64::min).min(top) / 2.0;
         let (y_lo, y_hi) = if finite.is_empty() { (1.0, 100.0) } else { drawable(lo, top * 4.0, true) };
-        let mut chart = single(&body, c).build_cartesian_2d(x_range, (y_lo..y_hi).log_scale())?;
+        let y_axis = (y_lo..y_hi).log_scale().with_key_points(decade_ticks(y_lo, y_hi, 6));
+        let mut chart = single(&body, c).build_cartesian_2d(x_range, y_axis)?;
         house_style(&mut chart.configure_mesh(), c)
             .disable_x_mesh()
             .x_labels(cats.len())
@@ -1038,6 +1056,20 @@ mod tests {
                 assert!(stacked <= 0.25, "{bands} bands overlap to {stacked} opacity");
             }
         }
+    }
+
+    #[test]
+    fn decade_ticks_cover_a_long_log_range_with_at_most_the_asked_number() {
+        let close = |got: Vec<f64>, want: &[f64]| {
+            got.len() == want.len() && got.iter().zip(want).all(|(g, w)| ((g - w) / w).abs() < 1e-12)
+        };
+        // 3e-32 … 4e-7: the 25 powers of ten 1e-31 … 1e-7 at a step of 5 decades (≤ 6 ticks),
+        // at multiples of the step.
+        assert!(close(decade_ticks(3e-32, 4e-7, 6), &[1e-30, 1e-25, 1e-20, 1e-15, 1e-10]));
+        // A short range: every decade.
+        assert!(close(decade_ticks(0.5, 2000.0, 6), &[1.0, 10.0, 100.0, 1000.0]));
+        // Inside one decade: no power of ten, no tick.
+        assert!(decade_ticks(2.0, 5.0, 6).is_empty());
     }
 
     #[test]
