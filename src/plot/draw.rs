@@ -496,18 +496,19 @@ fn marker_points(line: &[(f64, f64)], slot: usize) -> impl Iterator<Item = &(f64
 
 /// Vertical offsets (in steps of one marker) that keep markers at pixel columns `xs` at least
 /// `gap` pixels apart: each takes the lowest level free of a marker closer than `gap`.
-/// Ticks of a log axis over [`lo`, `hi`]: the powers of ten 10^(j·s) inside it, with the step s
-/// the smallest whole number of decades that gives at most `most` ticks (plotters' own log ticks
-/// stop short of the bottom of a range that spans tens of decades).
+/// Ticks of a log axis over [`lo`, `hi`]: on a range of at most `most`/2 decades the numbers
+/// 1, 2 and 5 × 10^e inside it; on a longer one the powers of ten 10^(j·s), with the step s the
+/// smallest whole number of decades that gives at most `most` ticks (plotters' own log ticks stop
+/// short of the bottom of a range that spans tens of decades).
 pub fn decade_ticks(lo: f64, hi: f64, most: usize) -> Vec<f64> {
-    let (first, last) = (lo.log10().ceil() as i32, hi.log10().floor() as i32);
-    let decades = (last - first).max(0) as usize + 1;
+    let (first, last) = (lo.log10().floor() as i32, hi.log10().floor() as i32);
+    let inside = |v: &f64| (lo..=hi).contains(v);
+    let decades = (last - first) as usize + 1;
+    if 2 * decades <= most {
+        return (first..=last).flat_map(|e| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(e))).filter(inside).collect();
+    }
     let step = decades.div_ceil(most.max(1)).max(1) as i32;
-    (first.div_euclid(step) * step..=last)
-        .step_by(step as usize)
-        .filter(|&e| e >= first)
-        .map(|e| 10f64.powi(e))
-        .collect()
+    (first.div_euclid(step) * step..=last).step_by(step as usize).map(|e| 10f64.powi(e)).filter(inside).collect()
 }
 
 pub fn stack_levels(xs: &[i32], gap: i32) -> Vec<usize> {
@@ -1066,10 +1067,11 @@ mod tests {
         // 3e-32 … 4e-7: the 25 powers of ten 1e-31 … 1e-7 at a step of 5 decades (≤ 6 ticks),
         // at multiples of the step.
         assert!(close(decade_ticks(3e-32, 4e-7, 6), &[1e-30, 1e-25, 1e-20, 1e-15, 1e-10]));
-        // A short range: every decade.
+        // Four decades of 6 ticks at most: every decade.
         assert!(close(decade_ticks(0.5, 2000.0, 6), &[1.0, 10.0, 100.0, 1000.0]));
-        // Inside one decade: no power of ten, no tick.
-        assert!(decade_ticks(2.0, 5.0, 6).is_empty());
+        // Up to 3 decades: 1, 2, 5 × 10^e.
+        assert!(close(decade_ticks(30.0, 3000.0, 6), &[50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0]));
+        assert!(close(decade_ticks(2.0, 5.0, 6), &[2.0, 5.0]));
     }
 
     #[test]
