@@ -67,6 +67,19 @@ timed() {
     printf "| %s | %s | %s s | %s MB |\n" "$label" "$runs" "$s" "$((kb / 1024))"
 }
 
+# every_command NAME RUNS: the grid NAME.yaml through every command a user runs on it, in order:
+# computed, looked at and run again from the cache, then its figures, checks, a table and the report.
+every_command() {
+    local name=$1 runs=$2
+    timed "run --jobs 2 (computing)" "$runs" "$LINRES" run -q "$name.yaml" --jobs 2
+    timed "status, all cached" "$runs" "$LINRES" status "$name.yaml"
+    timed "run, all cached (tables unchanged)" "$runs" "$LINRES" run -q "$name.yaml" --jobs 2
+    timed "plot (curves + bars)" "$runs" "$LINRES" plot "$name.yaml"
+    timed "check" "$runs" "$LINRES" check "$name.yaml" --out "CHECKS-$name.md"
+    timed "table (markdown)" "$runs" "$LINRES" table "$name.yaml" --rows model.depth --cols model.width --value final_rel_excess --format markdown
+    timed "report" "$runs" "$LINRES" report "$name.yaml" --out "site-$name"
+}
+
 echo "| command | runs | time | peak RSS |"
 echo "|---|---|---|---|"
 R_EXPAND=$((EXPAND_SEEDS * 1000))
@@ -90,13 +103,7 @@ fi
 
 # 2. The cache, 4. the outputs, 5. merge and diff on the 10⁵-run grid.
 grid mid "$CACHED_SEEDS"
-timed "run --jobs 2 (computing)" "$R_CACHED" "$LINRES" run -q mid.yaml --jobs 2
-timed "status, all cached" "$R_CACHED" "$LINRES" status mid.yaml
-timed "run, all cached (tables unchanged)" "$R_CACHED" "$LINRES" run -q mid.yaml --jobs 2
-timed "plot (curves + bars)" "$R_CACHED" "$LINRES" plot mid.yaml
-timed "check" "$R_CACHED" "$LINRES" check mid.yaml --out CHECKS.md
-timed "table (markdown)" "$R_CACHED" "$LINRES" table mid.yaml --rows model.depth --cols model.width --value final_rel_excess --format markdown
-timed "report" "$R_CACHED" "$LINRES" report mid.yaml --out site
+every_command mid "$R_CACHED"
 # Four shards of the records (by the id's first hex digit), merged into a fresh results directory.
 for i in 0 1 2 3; do
     mkdir -p "shard$i/mid/runs"
@@ -138,12 +145,6 @@ fi
 if [ "$HUGE_SEEDS" -gt 0 ]; then
     R_HUGE=$((HUGE_SEEDS * 1000))
     grid huge "$HUGE_SEEDS"
-    timed "run --jobs 2 (computing)" "$R_HUGE" "$LINRES" run -q huge.yaml --jobs 2
-    timed "status, all cached" "$R_HUGE" "$LINRES" status huge.yaml
-    timed "run, all cached (tables unchanged)" "$R_HUGE" "$LINRES" run -q huge.yaml --jobs 2
-    timed "plot (curves + bars)" "$R_HUGE" "$LINRES" plot huge.yaml
-    timed "check" "$R_HUGE" "$LINRES" check huge.yaml --out CHECKS.md
-    timed "table (markdown)" "$R_HUGE" "$LINRES" table huge.yaml --rows model.depth --cols model.width --value final_rel_excess --format markdown
-    timed "report" "$R_HUGE" "$LINRES" report huge.yaml --out site-huge
+    every_command huge "$R_HUGE"
     echo "# results/huge: $(du -sh results/huge | cut -f1) on disk"
 fi

@@ -118,10 +118,12 @@ pub fn latex_text(text: &str) -> String {
             c if c.is_control() => {
                 let _ = write!(out, "\\textbackslash{{}}x{:02X}", c as u32);
             }
-            c if math_symbol(c).is_some() => {
-                let _ = write!(out, "\\ensuremath{{{}}}", math_symbol(c).unwrap_or_default());
-            }
-            c => out.push(c),
+            c => match math_symbol(c) {
+                Some(command) => {
+                    let _ = write!(out, "\\ensuremath{{{command}}}");
+                }
+                None => out.push(c),
+            },
         }
     }
     out

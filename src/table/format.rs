@@ -203,27 +203,24 @@ impl SummaryTable {
 /// A cell for Markdown: `median [min, max]`, `mean ± sd` or the value, each number by
 /// [`Measured::text_with`] ([`plain_number`]).
 fn plain_cell(v: CellValue, digits: usize) -> String {
-    let t = |m: Measured| m.text_with(|n| plain_number(n, digits));
-    match v {
-        CellValue::One(m) => t(m),
-        CellValue::Range { median, min, max } => format!("{} [{}, {}]", t(median), t(min), t(max)),
-        CellValue::MeanSd { mean, sd } if mean.value().is_some_and(f64::is_finite) => {
-            format!("{} ± {}", t(mean), t(sd))
-        }
-        CellValue::MeanSd { mean, .. } => t(mean),
-    }
+    composite_cell(v, |m| m.text_with(|n| plain_number(n, digits)), "±")
 }
 
 /// A cell for LaTeX: as [`plain_cell`], each number by [`latex_value`], `$\pm$` for ±.
 fn latex_cell(v: CellValue, digits: usize) -> String {
-    let t = |m: Measured| latex_value(m, digits);
+    composite_cell(v, |m| latex_value(m, digits), "$\\pm$")
+}
+
+/// `median [min, max]`, `mean <pm> sd` (the mean alone when it is not finite) or the value, each
+/// number written by `number`.
+fn composite_cell(v: CellValue, number: impl Fn(Measured) -> String, pm: &str) -> String {
     match v {
-        CellValue::One(m) => t(m),
-        CellValue::Range { median, min, max } => format!("{} [{}, {}]", t(median), t(min), t(max)),
+        CellValue::One(m) => number(m),
+        CellValue::Range { median, min, max } => format!("{} [{}, {}]", number(median), number(min), number(max)),
         CellValue::MeanSd { mean, sd } if mean.value().is_some_and(f64::is_finite) => {
-            format!("{} $\\pm$ {}", t(mean), t(sd))
+            format!("{} {pm} {}", number(mean), number(sd))
         }
-        CellValue::MeanSd { mean, .. } => t(mean),
+        CellValue::MeanSd { mean, .. } => number(mean),
     }
 }
 
